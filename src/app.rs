@@ -1,0 +1,61 @@
+//! The composition root: `App::build(config)` opens the store, runs migrations, loads the
+//! theme and the site snapshot, and builds the router. `main` and the tests both call it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::site::{Site, SiteHandle};
+use crate::storage::Db;
+use crate::theme::Theme;
+use crate::web::{self, AppState};
+
+/// How often a node checks the content event log for changes made elsewhere.
+const FOLLOW_EVERY: Duration = Duration::from_secs(1);
+
+pub struct App {
+    pub state: AppState,
+    pub listener: TcpListener,
+}
+
+impl App {
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let db = open_store(config).await?;
+        let theme = Theme::load(config.theme_dir.as_deref()).context("loading the theme")?;
+        let site = SiteHandle::new(Site::load(&db, config.permalink).await?);
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let state = AppState {
+            db,
+            theme: Arc::new(theme),
+            site,
+            base_url: config.base_url.as_deref().map(Arc::from),
+        };
+        Ok(Self { state, listener })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves, following content events in the background.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let follower = tokio::spawn(self.state.site.clone().follow(self.state.db.clone(), FOLLOW_EVERY));
+        let router = web::router(self.state.clone());
+        let served = axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await;
+        follower.abort();
+        self.state.db.close().await;
+        served.context("serving HTTP")
+    }
+}
+
+/// Opens the configured store and brings its schema up to date.
+pub async fn open_store(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.store).await?;
+    db.migrate().await.with_context(|| format!("cannot prepare {}", config.store.describe()))?;
+    Ok(db)
+}

@@ -1,0 +1,142 @@
+//! Configuration: command-line flags and `GAZETTE_*` variables override the config file,
+//! which overrides the defaults.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+use crate::storage::StoreLocation;
+
+/// How article URLs look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum PermalinkStyle {
+    /// `/YYYY/MM/DD/slug/` (dates in the site's time zone).
+    #[default]
+    Date,
+    /// `/slug/`.
+    Slug,
+}
+
+/// The config file (TOML). Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    /// A directory whose `templates/` and `static/` override the built-in theme.
+    pub theme_dir: Option<PathBuf>,
+    /// The public address, e.g. `https://news.example.com`; used for absolute links.
+    pub base_url: Option<String>,
+    #[serde(default)]
+    pub permalink: Option<PermalinkStyle>,
+}
+
+impl FileConfig {
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    }
+}
+
+/// The resolved configuration every command works with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub store: StoreLocation,
+    pub listen: SocketAddr,
+    pub theme_dir: Option<PathBuf>,
+    pub base_url: Option<String>,
+    pub permalink: PermalinkStyle,
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
+pub const DEFAULT_DATA_DIR: &str = "gazette-data";
+
+/// Values given on the command line or in the environment.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub listen: Option<SocketAddr>,
+}
+
+impl Config {
+    pub fn resolve(overrides: &Overrides) -> anyhow::Result<Self> {
+        let file = match &overrides.config {
+            Some(path) => FileConfig::load(path)?,
+            None => FileConfig::default(),
+        };
+        let data_dir = overrides
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let database_url = overrides.database_url.clone().or(file.database_url);
+        let store = StoreLocation::resolve(database_url.as_deref(), &data_dir)?;
+        let listen = match overrides.listen.or(file.listen) {
+            Some(addr) => addr,
+            None => DEFAULT_LISTEN.parse()?,
+        };
+        if let Some(url) = &file.base_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            bail!("base_url must start with http:// or https://, got {url:?}");
+        }
+        Ok(Self {
+            data_dir,
+            store,
+            listen,
+            theme_dir: file.theme_dir,
+            base_url: file.base_url.map(|u| u.trim_end_matches('/').to_owned()),
+            permalink: file.permalink.unwrap_or_default(),
+        })
+    }
+
+    /// A configuration for tests and tools: SQLite in `data_dir` or the given database URL.
+    pub fn for_store(data_dir: &Path, database_url: Option<&str>) -> anyhow::Result<Self> {
+        Self::resolve(&Overrides {
+            data_dir: Some(data_dir.to_owned()),
+            database_url: database_url.map(str::to_owned),
+            listen: Some("127.0.0.1:0".parse()?),
+            config: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gazette.toml");
+        std::fs::write(&path, "listen = \"0.0.0.0:8080\"\ndata_dir = \"/srv/news\"\npermalink = \"slug\"\n").unwrap();
+        let cfg = Config::resolve(&Overrides { config: Some(path.clone()), ..Default::default() }).unwrap();
+        assert_eq!(cfg.listen.to_string(), "0.0.0.0:8080");
+        assert_eq!(cfg.store, StoreLocation::Sqlite(PathBuf::from("/srv/news/gazette.db")));
+        assert_eq!(cfg.permalink, PermalinkStyle::Slug);
+        let cfg = Config::resolve(&Overrides {
+            config: Some(path),
+            data_dir: Some(PathBuf::from("here")),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(cfg.store, StoreLocation::Sqlite(PathBuf::from("here/gazette.db")));
+    }
+
+    #[test]
+    fn unknown_keys_are_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.toml");
+        std::fs::write(&path, "lisen = \"x\"").unwrap();
+        let err = Config::resolve(&Overrides { config: Some(path), ..Default::default() }).unwrap_err();
+        assert!(format!("{err:#}").contains("unknown field"), "{err:#}");
+    }
+}

@@ -1,0 +1,204 @@
+//! The demo edition: The Harbour Courier, a fictional daily with running stories, written for
+//! Gazette and compiled into the binary. Loading is idempotent: what exists (by slug, or by
+//! the `demo:` external id for articles) is left alone.
+
+use anyhow::{Context, bail};
+use chrono::{Duration, NaiveTime, TimeZone, Utc};
+use serde::Deserialize;
+
+use crate::content;
+use crate::domain::{ArticleStatus, CommentStatus, NewArticle, NewAuthor, NewPage, NewSection, Slug};
+use crate::site::Settings;
+use crate::storage::{Db, articles, settings};
+
+const EDITION: &str = include_str!("../demo/edition.toml");
+const STORIES: &[&str] = &[
+    include_str!("../demo/stories/bridge.md"),
+    include_str!("../demo/stories/election.md"),
+    include_str!("../demo/stories/windfarm.md"),
+    include_str!("../demo/stories/drought.md"),
+    include_str!("../demo/stories/rovers.md"),
+    include_str!("../demo/stories/lyric.md"),
+    include_str!("../demo/stories/opinion.md"),
+];
+
+#[derive(Debug, Deserialize)]
+struct Edition {
+    settings: Vec<(String, String)>,
+    sections: Vec<SectionDef>,
+    authors: Vec<AuthorDef>,
+    pages: Vec<PageDef>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SectionDef {
+    slug: String,
+    name: String,
+    description: String,
+    parent: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AuthorDef {
+    slug: String,
+    name: String,
+    bio: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct PageDef {
+    slug: String,
+    title: String,
+    body: String,
+}
+
+/// The front matter of one demo article.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArticleDef {
+    slug: String,
+    headline: String,
+    standfirst: String,
+    /// Primary section first.
+    sections: Vec<String>,
+    authors: Vec<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    days_ago: i64,
+    /// Local time of publication, "HH:MM".
+    time: String,
+    #[serde(default)]
+    comments_closed: bool,
+}
+
+/// What a load did.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub added: usize,
+    pub present: usize,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "demo edition: {} articles added, {} already present", self.added, self.present)
+    }
+}
+
+/// Parses `+++`-fenced TOML front matter followed by a Markdown body, repeated.
+fn parse_stories(text: &str) -> anyhow::Result<Vec<(ArticleDef, String)>> {
+    let mut out = Vec::new();
+    let mut parts = text.split("\n+++\n");
+    let first = parts.next().unwrap_or_default();
+    if first.trim() != "+++" && !first.trim().is_empty() {
+        bail!("a story file must start with +++");
+    }
+    let rest: Vec<&str> = parts.collect();
+    for pair in rest.chunks(2) {
+        let [front, body] = pair else { bail!("front matter without a body") };
+        let def: ArticleDef = toml::from_str(front).with_context(|| format!("demo front matter:\n{front}"))?;
+        let body = body.trim_end_matches("+++").trim().to_owned();
+        out.push((def, body));
+    }
+    Ok(out)
+}
+
+fn slug(s: &str) -> anyhow::Result<Slug> {
+    Ok(Slug::parse(s)?)
+}
+
+pub async fn load(db: &Db) -> anyhow::Result<Report> {
+    let edition: Edition = toml::from_str(EDITION).context("demo edition.toml")?;
+    let existing = settings::all(db).await?;
+    for (key, value) in &edition.settings {
+        if !existing.contains_key(key) {
+            content::set_setting(db, key, value).await?;
+        }
+    }
+    for (position, s) in edition.sections.iter().enumerate() {
+        let section = NewSection {
+            slug: slug(&s.slug)?,
+            name: s.name.clone(),
+            description: s.description.clone(),
+            parent: s.parent.as_deref().map(slug).transpose()?,
+            position: position as i64,
+        };
+        content::ensure_section(db, &section).await?;
+    }
+    for a in &edition.authors {
+        let author = NewAuthor { slug: slug(&a.slug)?, name: a.name.clone(), bio: a.bio.clone(), photo_url: None };
+        content::ensure_author(db, &author).await?;
+    }
+    for p in &edition.pages {
+        let page = NewPage { slug: slug(&p.slug)?, title: p.title.clone(), body_source: p.body.trim().to_owned() };
+        content::ensure_page(db, &page).await?;
+    }
+
+    let settings = Settings::from_map(&settings::all(db).await?);
+    let now = Utc::now();
+    let today = now.with_timezone(&settings.timezone).date_naive();
+    let mut report = Report::default();
+    for story in STORIES {
+        for (def, body) in parse_stories(story)? {
+            let external_id = format!("demo:{}", def.slug);
+            if articles::exists_external(db, &external_id).await? {
+                report.present += 1;
+                continue;
+            }
+            let time = NaiveTime::parse_from_str(&def.time, "%H:%M")
+                .with_context(|| format!("bad time in demo article {}", def.slug))?;
+            let local = (today - Duration::days(def.days_ago)).and_time(time);
+            let published = settings
+                .timezone
+                .from_local_datetime(&local)
+                .earliest()
+                .map_or(now, |t| t.with_timezone(&Utc))
+                .min(now - Duration::minutes(5));
+            let article = NewArticle {
+                external_id: Some(external_id),
+                slug: slug(&def.slug)?,
+                headline: def.headline,
+                standfirst: def.standfirst,
+                body_source: body,
+                excerpt: String::new(),
+                status: ArticleStatus::Published,
+                author_slugs: def.authors.iter().map(|a| slug(a)).collect::<Result<_, _>>()?,
+                section_slugs: def.sections.iter().map(|s| slug(s)).collect::<Result<_, _>>()?,
+                tags: def.tags,
+                featured_image: None,
+                comment_status: if def.comments_closed { CommentStatus::Closed } else { CommentStatus::Open },
+                published_at: Some(published.timestamp()),
+            };
+            content::create_article(db, &article).await?;
+            report.added += 1;
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_demo_story_parses_and_is_of_realistic_length() {
+        let mut slugs = std::collections::HashSet::new();
+        let mut total = 0;
+        for story in STORIES {
+            for (def, body) in parse_stories(story).unwrap() {
+                let words = body.split_whitespace().count();
+                assert!((250..=900).contains(&words), "{} has {words} words", def.slug);
+                assert!(slugs.insert(def.slug.clone()), "duplicate slug {}", def.slug);
+                assert!(Slug::parse(&def.slug).is_ok(), "{}", def.slug);
+                total += 1;
+            }
+        }
+        assert!((30..=40).contains(&total), "{total} demo articles");
+    }
+
+    #[test]
+    fn the_edition_parses() {
+        let e: Edition = toml::from_str(EDITION).unwrap();
+        assert!((4..=6).contains(&e.authors.len()));
+        assert!(e.pages.iter().any(|p| p.slug == "about") && e.pages.iter().any(|p| p.slug == "contact"));
+    }
+}

@@ -1,0 +1,158 @@
+//! Markdown to safe HTML and plain text, done once when content is saved.
+//!
+//! The pipeline: a small pre-pass turns `> [!PULLQUOTE]` blocks into `<aside class="pullquote">`,
+//! pulldown-cmark renders (no footnotes: they can go superlinear), then ammonia sanitizes with an
+//! allow-list: no script, no event handlers, no `javascript:` URLs, no svg or math.
+
+use std::sync::LazyLock;
+
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
+
+/// Articles larger than this are refused before parsing (about 400 pages of text).
+pub const MAX_SOURCE_BYTES: usize = 1 << 20;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub html: String,
+    pub text: String,
+    pub word_count: i64,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("the text is too long ({0} bytes; the limit is {MAX_SOURCE_BYTES})")]
+pub struct TooLong(pub usize);
+
+static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut b = ammonia::Builder::default();
+    b.add_tags(["aside", "figure", "figcaption"])
+        .add_allowed_classes("aside", ["pullquote"])
+        .add_tag_attributes("img", ["loading"])
+        .url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .link_rel(Some("noopener noreferrer"));
+    b
+});
+
+fn options() -> Options {
+    Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_SMART_PUNCTUATION
+}
+
+/// Renders Markdown to sanitized HTML, plain text and a word count.
+pub fn render(source: &str) -> Result<Rendered, TooLong> {
+    if source.len() > MAX_SOURCE_BYTES {
+        return Err(TooLong(source.len()));
+    }
+    let source = expand_pullquotes(source);
+    let mut unsafe_html = String::with_capacity(source.len() * 3 / 2);
+    html::push_html(&mut unsafe_html, Parser::new_ext(&source, options()));
+    let html = sanitize_html(&unsafe_html);
+    let text = plain_text(&source);
+    let word_count = text.split_whitespace().count() as i64;
+    Ok(Rendered { html, text, word_count })
+}
+
+/// Sanitizes HTML from any source (rendered Markdown, imported posts) with the article rules.
+pub fn sanitize_html(html: &str) -> String {
+    SANITIZER.clean(html).to_string()
+}
+
+/// `> [!PULLQUOTE]` followed by `> text` lines becomes an `<aside class="pullquote">` whose
+/// inside is still Markdown.
+fn expand_pullquotes(source: &str) -> String {
+    let mut out = String::with_capacity(source.len() + 64);
+    let mut lines = source.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line.trim().eq_ignore_ascii_case("> [!PULLQUOTE]") {
+            out.push_str("<aside class=\"pullquote\">\n\n");
+            while let Some(next) = lines.peek().and_then(|l| l.strip_prefix('>')) {
+                out.push_str(next.strip_prefix(' ').unwrap_or(next));
+                out.push('\n');
+                lines.next();
+            }
+            out.push_str("\n</aside>\n");
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Plain text with blank lines between blocks; HTML tags are dropped.
+fn plain_text(source: &str) -> String {
+    let mut text = String::with_capacity(source.len());
+    for event in Parser::new_ext(source, options()) {
+        match event {
+            Event::Text(t) | Event::Code(t) => text.push_str(&t),
+            Event::SoftBreak => text.push(' '),
+            Event::HardBreak => text.push('\n'),
+            Event::Start(Tag::Item) => {}
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::CodeBlock
+                | TagEnd::TableRow,
+            ) => text.push_str("\n\n"),
+            Event::End(TagEnd::TableCell) => text.push(' '),
+            _ => {}
+        }
+    }
+    let trimmed = text.trim_end();
+    trimmed.to_owned()
+}
+
+/// A short summary of plain text: the first paragraph, cut at a word within `max` chars.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let first = text.split("\n\n").map(str::trim).find(|p| !p.is_empty()).unwrap_or("");
+    truncate_words(first, max)
+}
+
+/// Cuts at a word boundary within `max` characters, adding an ellipsis when cut.
+pub fn truncate_words(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let cut: String = s.chars().take(max).collect();
+    let at = cut.rfind(char::is_whitespace).unwrap_or(cut.len());
+    let mut out = cut[..at].trim_end_matches([',', ';', ':', '-', ' ']).to_owned();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_renders_with_quotes_and_pullquotes() {
+        let r = render("Para one.\n\n> A block quote.\n\n> [!PULLQUOTE]\n> \"Words that matter.\"\n\nEnd.").unwrap();
+        assert!(r.html.contains("<blockquote>"));
+        assert!(r.html.contains("<aside class=\"pullquote\">"), "{}", r.html);
+        assert!(r.html.contains("“Words that matter.”"));
+        assert_eq!(r.word_count, 9);
+        assert!(r.text.starts_with("Para one.\n\n"));
+    }
+
+    #[test]
+    fn hostile_markup_is_removed() {
+        let src = r#"<script>alert(1)</script>
+<img src=x onerror="alert(1)"> [x](javascript:alert(1)) <a href="JaVaScRiPt:alert(1)">y</a>
+<svg><script>alert(1)</script></svg><math><mi>x</mi></math><iframe src="https://e.com"></iframe>
+<aside class="evil pullquote" style="position:fixed">z</aside><p onclick="alert(1)">p</p>"#;
+        let html = render(src).unwrap().html;
+        for bad in ["<script", "onerror", "javascript:", "JaVaScRiPt", "<svg", "<math", "<iframe", "style=", "onclick", "evil"] {
+            assert!(!html.contains(bad), "{bad} survived in {html}");
+        }
+    }
+
+    #[test]
+    fn excerpts_cut_at_words() {
+        assert_eq!(excerpt("Short one.\n\nSecond.", 50), "Short one.");
+        assert_eq!(truncate_words("one two three four", 12), "one two…");
+    }
+
+    #[test]
+    fn oversized_source_is_refused() {
+        assert!(render(&"a".repeat(MAX_SOURCE_BYTES + 1)).is_err());
+    }
+}

@@ -1,0 +1,10 @@
+//! The newsroom's vocabulary: articles and their workflow states, people, sections and tags,
+//! slugs, and the Markdown-to-safe-HTML pipeline. No I/O here: storage persists these types and
+//! the web layer renders views of them.
+
+pub mod article;
+pub mod markdown;
+pub mod slug;
+
+pub use article::{ArticleStatus, CommentStatus, NewArticle, NewAuthor, NewPage, NewSection};
+pub use slug::Slug;

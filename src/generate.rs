@@ -1,0 +1,159 @@
+//! A synthetic archive for benchmarks: `gazette generate --articles 10000`. Deterministic for a
+//! seed; text is drawn from a built-in vocabulary so nothing is downloaded or copied.
+
+use std::io::Write;
+
+use crate::content;
+use crate::domain::{ArticleStatus, CommentStatus, NewArticle, NewAuthor, NewSection, Slug};
+use crate::storage::{Db, now};
+
+const SECTIONS: &[&str] = &["News", "Politics", "World", "Business", "Science", "Culture", "Sport", "Opinion"];
+
+const WORDS: &[&str] = &[
+    "council", "harbour", "minister", "budget", "river", "station", "report", "school", "court",
+    "hospital", "festival", "market", "energy", "union", "police", "ferry", "museum", "election",
+    "museum", "league", "coach", "season", "airport", "housing", "tenants", "rail", "bridge",
+    "inquiry", "workers", "farmers", "storm", "drought", "reservoir", "theatre", "orchestra",
+    "exports", "prices", "wages", "climate", "research", "university", "students", "mayor",
+    "province", "border", "treaty", "summit", "vote", "parliament", "campaign", "witnesses",
+    "engineers", "contract", "deadline", "plan", "proposal", "residents", "district", "coast",
+    "island", "village", "factory", "shipyard", "turbines", "fishing", "quota", "vaccine",
+    "clinic", "nurses", "teachers", "strike", "agreement", "talks", "leaders", "officials",
+    "data", "survey", "study", "scientists", "telescope", "satellite", "library", "archive",
+];
+const VERBS: &[&str] = &[
+    "approves", "rejects", "delays", "announces", "questions", "backs", "opens", "closes",
+    "reviews", "warns", "expands", "cuts", "defends", "launches", "wins", "loses", "signs",
+];
+const CONNECTORS: &[&str] = &[
+    "said on Tuesday that", "told reporters that", "confirmed that", "argued that",
+    "insisted that", "wrote in a statement that", "expects that", "doubts that",
+];
+const NAMES: &[&str] = &[
+    "Amara", "Bruno", "Chen", "Dara", "Elif", "Farid", "Greta", "Hugo", "Ines", "Jonas", "Kofi",
+    "Lena", "Mateo", "Nadia", "Oskar", "Priya", "Quinn", "Rosa", "Sami", "Tomas",
+];
+const SURNAMES: &[&str] = &[
+    "Adeyemi", "Berg", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Haddad", "Ito",
+    "Jansen", "Kowalski", "Larsen", "Moreau", "Novak", "Okafor", "Petrov", "Rossi", "Silva",
+];
+
+/// xorshift64*: small, fast, deterministic.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+fn sentence(rng: &mut Rng) -> String {
+    let who = format!("{} {}", rng.pick(NAMES), rng.pick(SURNAMES));
+    let mut words = vec![who, rng.pick(CONNECTORS).to_owned(), "the".to_owned()];
+    for _ in 0..(6 + rng.below(10)) {
+        words.push(rng.pick(WORDS).to_owned());
+    }
+    words.push(rng.pick(VERBS).to_owned());
+    for _ in 0..(3 + rng.below(6)) {
+        words.push(rng.pick(WORDS).to_owned());
+    }
+    format!("{}.", words.join(" "))
+}
+
+fn body(rng: &mut Rng) -> String {
+    let paragraphs = 5 + rng.below(6);
+    let mut out = String::new();
+    for p in 0..paragraphs {
+        if p == 2 {
+            out.push_str(&format!("> \u{201c}{}\u{201d}\n\n", sentence(rng)));
+        }
+        let sentences = 2 + rng.below(3);
+        let para: Vec<String> = (0..sentences).map(|_| sentence(rng)).collect();
+        out.push_str(&para.join(" "));
+        out.push_str("\n\n");
+    }
+    out
+}
+
+/// Adds `count` published articles (and the sections, authors and tags they use).
+pub async fn generate(db: &Db, count: usize, seed: u64) -> anyhow::Result<()> {
+    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    for (i, name) in SECTIONS.iter().enumerate() {
+        let section = NewSection {
+            slug: Slug::from_title(name),
+            name: (*name).to_owned(),
+            description: format!("{name} from around the region."),
+            parent: None,
+            position: i as i64,
+        };
+        content::ensure_section(db, &section).await?;
+    }
+    let mut authors = Vec::new();
+    for i in 0..30 {
+        let name = format!("{} {}", NAMES[i % NAMES.len()], SURNAMES[(i * 7) % SURNAMES.len()]);
+        let author = NewAuthor {
+            slug: Slug::from_title(&format!("{name} {i}")),
+            name: name.clone(),
+            bio: format!("{name} reports for the desk."),
+            photo_url: None,
+        };
+        content::ensure_author(db, &author).await?;
+        authors.push(author.slug);
+    }
+    let tags: Vec<String> = (0..200)
+        .map(|i| format!("{} {}", capitalize(WORDS[i % WORDS.len()]), capitalize(WORDS[(i * 13 + 5) % WORDS.len()])))
+        .collect();
+    let section_slugs: Vec<Slug> = SECTIONS.iter().map(|s| Slug::from_title(s)).collect();
+    let newest = now() - 3600;
+    let span = 3 * 365 * 86_400;
+    let started = std::time::Instant::now();
+    for i in 0..count {
+        let headline = format!(
+            "{} {} {} {}",
+            capitalize(rng.pick(WORDS)),
+            rng.pick(VERBS),
+            rng.pick(WORDS),
+            rng.pick(WORDS)
+        );
+        let mut sections = vec![section_slugs[rng.below(section_slugs.len())].clone()];
+        if rng.below(3) == 0 {
+            sections.push(section_slugs[rng.below(section_slugs.len())].clone());
+        }
+        let article = NewArticle {
+            external_id: Some(format!("generated:{seed}:{i}")),
+            slug: Slug::parse(&format!("{}-{seed}-{i}", Slug::from_title(&headline)))?,
+            headline,
+            standfirst: sentence(&mut rng),
+            body_source: body(&mut rng),
+            excerpt: String::new(),
+            status: ArticleStatus::Published,
+            author_slugs: (0..1 + rng.below(2)).map(|_| authors[rng.below(authors.len())].clone()).collect(),
+            section_slugs: sections,
+            tags: (0..2 + rng.below(4)).map(|_| tags[rng.below(tags.len())].clone()).collect(),
+            featured_image: None,
+            comment_status: CommentStatus::Open,
+            published_at: Some(newest - (rng.next() % span as u64) as i64),
+        };
+        content::create_article(db, &article).await?;
+        if (i + 1) % 500 == 0 || i + 1 == count {
+            print!("\rgenerated {}/{count} articles ({:.0?})", i + 1, started.elapsed());
+            let _ = std::io::stdout().flush();
+        }
+    }
+    println!();
+    Ok(())
+}

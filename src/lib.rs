@@ -1,0 +1,13 @@
+//! Gazette: a self-hosted news publishing platform. See ARCHITECTURE.md for the map.
+
+pub mod app;
+pub mod config;
+pub mod content;
+pub mod demo;
+pub mod domain;
+pub mod generate;
+pub mod related;
+pub mod site;
+pub mod storage;
+pub mod theme;
+pub mod web;

@@ -1,0 +1,154 @@
+//! The `gazette` command. Every command works on the store named by the global options.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use gazette::app::{self, App};
+use gazette::config::{Config, Overrides};
+use tracing_subscriber::EnvFilter;
+
+/// Gazette: a self-hosted news publishing platform.
+///
+/// The store is SQLite in --data-dir unless --database-url names PostgreSQL. Options may also
+/// be set in a TOML config file (--config) and from GAZETTE_* environment variables; flags and
+/// variables win over the file.
+#[derive(Debug, Parser)]
+#[command(name = "gazette", version, about, long_about)]
+struct Cli {
+    /// A TOML config file (keys: listen, data_dir, database_url, theme_dir, base_url, permalink).
+    #[arg(long, global = true, env = "GAZETTE_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Directory for the embedded SQLite store and uploaded files [default: ./gazette-data].
+    #[arg(long, global = true, env = "GAZETTE_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+
+    /// postgres://USER[:PASSWORD]@HOST/DB for a shared PostgreSQL store, or sqlite://PATH.
+    #[arg(long, global = true, env = "GAZETTE_DATABASE_URL", value_name = "URL")]
+    database_url: Option<String>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the web site (migrations run first).
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:3000].
+        #[arg(long, env = "GAZETTE_LISTEN", value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+        /// Load the demo edition first if the store has no articles.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Bring the database schema up to date, then exit.
+    Migrate,
+    /// Load the demo edition (The Harbour Courier). Running it twice changes nothing.
+    Demo,
+    /// Fill the store with a synthetic archive, for benchmarks.
+    Generate {
+        /// How many articles to add.
+        #[arg(long, default_value_t = 10_000)]
+        articles: usize,
+        /// Seed of the generator; the same seed gives the same archive.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("GAZETTE_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let listen = match &cli.command {
+        Command::Serve { listen, .. } => *listen,
+        _ => None,
+    };
+    let config = Config::resolve(&Overrides {
+        config: cli.config,
+        data_dir: cli.data_dir,
+        database_url: cli.database_url,
+        listen,
+    })?;
+    match cli.command {
+        Command::Serve { demo, .. } => serve(&config, demo).await,
+        Command::Migrate => {
+            let db = app::open_store(&config).await?;
+            db.close().await;
+            println!("{} is up to date", config.store.describe());
+            Ok(())
+        }
+        Command::Demo => {
+            let db = app::open_store(&config).await?;
+            let report = gazette::demo::load(&db).await?;
+            db.close().await;
+            println!("{report}");
+            Ok(())
+        }
+        Command::Generate { articles, seed } => {
+            let db = app::open_store(&config).await?;
+            gazette::generate::generate(&db, articles, seed).await?;
+            db.close().await;
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
+    if demo {
+        let db = app::open_store(config).await?;
+        if gazette::storage::articles::count_published(&db).await? == 0 {
+            let report = gazette::demo::load(&db).await?;
+            tracing::info!("{report}");
+        }
+        db.close().await;
+    }
+    let app = App::build(config).await?;
+    let addr = app.local_addr()?;
+    tracing::info!(store = %config.store.describe(), "Gazette is serving http://{addr}/");
+    app.run(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

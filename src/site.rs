@@ -1,0 +1,144 @@
+//! The site snapshot: settings, sections and pages that every page shows, held in memory and
+//! reloaded when the content event log moves (on this node or any other sharing the database).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use crate::config::PermalinkStyle;
+use crate::storage::taxonomy::SectionRow;
+use crate::storage::{Db, events, pages, settings, taxonomy};
+
+/// Site-wide settings, with defaults for a fresh store.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub name: String,
+    pub tagline: String,
+    pub description: String,
+    pub language: String,
+    pub timezone: Tz,
+    pub per_page: i64,
+}
+
+impl Settings {
+    pub fn from_map(map: &std::collections::HashMap<String, String>) -> Self {
+        let get = |k: &str, d: &str| map.get(k).cloned().unwrap_or_else(|| d.to_owned());
+        Self {
+            name: get("site.name", "Gazette"),
+            tagline: get("site.tagline", ""),
+            description: get("site.description", ""),
+            language: get("site.language", "en"),
+            timezone: map.get("site.timezone").and_then(|t| t.parse().ok()).unwrap_or(Tz::UTC),
+            per_page: map
+                .get("site.per_page")
+                .and_then(|n| n.parse().ok())
+                .filter(|n| (1..=100).contains(n))
+                .unwrap_or(20),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub settings: Settings,
+    pub sections: Vec<SectionRow>,
+    pub pages: Vec<(String, String)>,
+    /// The newest content event this snapshot reflects.
+    pub event_id: i64,
+    pub permalink: PermalinkStyle,
+}
+
+impl Site {
+    pub async fn load(db: &Db, permalink: PermalinkStyle) -> anyhow::Result<Self> {
+        let event_id = events::latest_id(db).await?;
+        Ok(Self {
+            settings: Settings::from_map(&settings::all(db).await?),
+            sections: taxonomy::sections(db).await?,
+            pages: pages::list_published(db).await?,
+            event_id,
+            permalink,
+        })
+    }
+
+    pub fn section_by_slug(&self, slug: &str) -> Option<&SectionRow> {
+        self.sections.iter().find(|s| s.slug == slug)
+    }
+
+    pub fn section_by_id(&self, id: i64) -> Option<&SectionRow> {
+        self.sections.iter().find(|s| s.id == id)
+    }
+
+    /// Top-level sections, in menu order.
+    pub fn main_sections(&self) -> impl Iterator<Item = &SectionRow> {
+        self.sections.iter().filter(|s| s.parent_id.is_none())
+    }
+
+    pub fn local(&self, unix: i64) -> DateTime<Tz> {
+        self.settings.timezone.from_utc_datetime(
+            &DateTime::<Utc>::from_timestamp(unix, 0).unwrap_or_default().naive_utc(),
+        )
+    }
+
+    pub fn article_url(&self, slug: &str, published_at: i64) -> String {
+        match self.permalink {
+            PermalinkStyle::Slug => format!("/{slug}/"),
+            PermalinkStyle::Date => {
+                let d = self.local(published_at);
+                format!("/{:04}/{:02}/{:02}/{slug}/", d.year(), d.month(), d.day())
+            }
+        }
+    }
+
+    /// The Unix-second range `[start, end)` of local days `from..until` (exclusive).
+    pub fn day_range(&self, from: NaiveDate, until: NaiveDate) -> (i64, i64) {
+        let start = |d: NaiveDate| {
+            let naive = d.and_hms_opt(0, 0, 0).unwrap_or_default();
+            self.settings
+                .timezone
+                .from_local_datetime(&naive)
+                .earliest()
+                .map_or_else(|| naive.and_utc().timestamp(), |t| t.timestamp())
+        };
+        (start(from), start(until))
+    }
+}
+
+/// The shared, swappable snapshot.
+#[derive(Clone)]
+pub struct SiteHandle(Arc<ArcSwap<Site>>);
+
+impl SiteHandle {
+    pub fn new(site: Site) -> Self {
+        Self(Arc::new(ArcSwap::from_pointee(site)))
+    }
+
+    pub fn get(&self) -> arc_swap::Guard<Arc<Site>> {
+        self.0.load()
+    }
+
+    /// Reloads the snapshot if the event log moved past it. Returns whether it did.
+    pub async fn refresh(&self, db: &Db) -> anyhow::Result<bool> {
+        let current = self.0.load();
+        if events::latest_id(db).await? <= current.event_id {
+            return Ok(false);
+        }
+        let fresh = Site::load(db, current.permalink).await?;
+        self.0.store(Arc::new(fresh));
+        Ok(true)
+    }
+
+    /// Follows the event log forever, checking every `every`.
+    pub async fn follow(self, db: Db, every: Duration) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(err) = self.refresh(&db).await {
+                tracing::warn!(error = %format!("{err:#}"), "could not follow content events");
+            }
+        }
+    }
+}

@@ -1,0 +1,413 @@
+//! Articles: the write path (insert with authors, sections and tags) and the read queries
+//! behind every public page. Each read is one statement whatever the number of authors,
+//! sections or tags involved.
+
+use sqlx::AssertSqlSafe;
+
+use crate::domain::markdown::Rendered;
+use crate::domain::{ArticleStatus, NewArticle};
+use crate::storage::events::{self, EventKind};
+use crate::storage::{Db, Tx, now, placeholders, taxonomy};
+use crate::{fetch_all, fetch_one, fetch_optional, tx_exec, tx_fetch};
+
+/// A whole article, as the article page needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ArticleRow {
+    pub id: i64,
+    pub slug: String,
+    pub headline: String,
+    pub standfirst: String,
+    pub body_html: String,
+    pub excerpt: String,
+    pub word_count: i64,
+    pub status: String,
+    pub primary_section_id: i64,
+    pub featured_image_url: Option<String>,
+    pub featured_image_alt: Option<String>,
+    pub featured_image_caption: Option<String>,
+    pub featured_image_credit: Option<String>,
+    pub comment_status: String,
+    pub published_at: i64,
+    pub updated_at: i64,
+}
+
+/// What a list of stories shows of each: a card.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CardRow {
+    pub id: i64,
+    pub slug: String,
+    pub headline: String,
+    pub standfirst: String,
+    pub excerpt: String,
+    pub published_at: i64,
+    pub featured_image_url: Option<String>,
+    pub featured_image_alt: Option<String>,
+    pub section_slug: String,
+    pub section_name: String,
+}
+
+/// A byline entry of one article.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BylineRow {
+    pub article_id: i64,
+    pub slug: String,
+    pub name: String,
+}
+
+/// A section (`kind = 'section'`) or tag (`kind = 'tag'`) of one article, in order.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TermRow {
+    pub kind: String,
+    pub slug: String,
+    pub name: String,
+}
+
+/// Card columns; every list query starts with this.
+macro_rules! cards {
+    ($rest:literal) => {
+        concat!(
+            "SELECT a.id, a.slug, a.headline, a.standfirst, a.excerpt, \
+             COALESCE(a.published_at, a.created_at) AS published_at, \
+             a.featured_image_url, a.featured_image_alt, \
+             s.slug AS section_slug, s.name AS section_name \
+             FROM articles a JOIN sections s ON s.id = a.primary_section_id ",
+            $rest
+        )
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+// ---------------------------------------------------------------------------------------------
+
+pub async fn find_published_by_slug(db: &Db, slug: &str) -> anyhow::Result<Option<ArticleRow>> {
+    Ok(fetch_optional!(
+        db,
+        ArticleRow,
+        "SELECT id, slug, headline, standfirst, body_html, excerpt, word_count, status, \
+         primary_section_id, featured_image_url, featured_image_alt, featured_image_caption, \
+         featured_image_credit, comment_status, published_at, updated_at \
+         FROM articles WHERE slug = $1 AND status = 'published' AND published_at IS NOT NULL",
+        slug
+    )?)
+}
+
+/// Bylines of several articles in one query, in byline order.
+pub async fn bylines(db: &Db, article_ids: &[i64]) -> anyhow::Result<Vec<BylineRow>> {
+    if article_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT aa.article_id, au.slug, au.name FROM article_authors aa \
+         JOIN authors au ON au.id = aa.author_id \
+         WHERE aa.article_id IN ({}) ORDER BY aa.article_id, aa.position",
+        placeholders(0, article_ids.len())
+    );
+    db.count_query();
+    let rows = match &db.pools {
+        crate::storage::Pools::Sqlite { read, .. } => {
+            let mut q = sqlx::query_as::<_, BylineRow>(AssertSqlSafe(sql));
+            for id in article_ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(read).await?
+        }
+        crate::storage::Pools::Postgres(pool) => {
+            let mut q = sqlx::query_as::<_, BylineRow>(AssertSqlSafe(sql));
+            for id in article_ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(pool).await?
+        }
+    };
+    Ok(rows)
+}
+
+/// Sections (primary first) and tags of one article.
+pub async fn terms(db: &Db, article_id: i64) -> anyhow::Result<Vec<TermRow>> {
+    Ok(fetch_all!(
+        db,
+        TermRow,
+        "SELECT 'section' AS kind, s.slug, s.name, x.position FROM article_sections x \
+         JOIN sections s ON s.id = x.section_id WHERE x.article_id = $1 \
+         UNION ALL \
+         SELECT 'tag' AS kind, t.slug, t.name, x.position FROM article_tags x \
+         JOIN tags t ON t.id = x.tag_id WHERE x.article_id = $1 \
+         ORDER BY 1, 4",
+        article_id
+    )?)
+}
+
+pub async fn latest(db: &Db, limit: i64, offset: i64) -> anyhow::Result<Vec<CardRow>> {
+    Ok(fetch_all!(
+        db,
+        CardRow,
+        cards!("WHERE a.status = 'published' ORDER BY a.published_at DESC, a.id DESC LIMIT $1 OFFSET $2"),
+        limit,
+        offset
+    )?)
+}
+
+pub async fn count_published(db: &Db) -> anyhow::Result<i64> {
+    let (n,) = fetch_one!(db, (i64,), "SELECT COUNT(*) FROM articles WHERE status = 'published'")?;
+    Ok(n)
+}
+
+/// The newest `per_section` stories of every section, by primary section, skipping the
+/// `skip` newest stories of the site (already shown at the top of the front page).
+pub async fn latest_by_section(db: &Db, per_section: i64, skip: i64) -> anyhow::Result<Vec<CardRow>> {
+    Ok(fetch_all!(
+        db,
+        CardRow,
+        "WITH shown AS ( \
+            SELECT id FROM articles WHERE status = 'published' \
+            ORDER BY published_at DESC, id DESC LIMIT $2 \
+         ), ranked AS ( \
+            SELECT a.id, ROW_NUMBER() OVER ( \
+                PARTITION BY a.primary_section_id ORDER BY a.published_at DESC, a.id DESC) AS rn \
+            FROM articles a \
+            WHERE a.status = 'published' AND a.id NOT IN (SELECT id FROM shown) \
+         ) \
+         SELECT a.id, a.slug, a.headline, a.standfirst, a.excerpt, a.published_at, \
+            a.featured_image_url, a.featured_image_alt, s.slug AS section_slug, s.name AS section_name \
+         FROM ranked r JOIN articles a ON a.id = r.id \
+         JOIN sections s ON s.id = a.primary_section_id \
+         WHERE r.rn <= $1 ORDER BY s.position, s.name, a.published_at DESC, a.id DESC",
+        per_section,
+        skip
+    )?)
+}
+
+/// Stories filed in a section (as primary or further section).
+pub async fn in_section(db: &Db, section_id: i64, limit: i64, offset: i64) -> anyhow::Result<Vec<CardRow>> {
+    Ok(fetch_all!(
+        db,
+        CardRow,
+        cards!(
+            "WHERE a.status = 'published' AND a.id IN \
+             (SELECT article_id FROM article_sections WHERE section_id = $1) \
+             ORDER BY a.published_at DESC, a.id DESC LIMIT $2 OFFSET $3"
+        ),
+        section_id,
+        limit,
+        offset
+    )?)
+}
+
+pub async fn count_in_section(db: &Db, section_id: i64) -> anyhow::Result<i64> {
+    let (n,) = fetch_one!(
+        db,
+        (i64,),
+        "SELECT COUNT(*) FROM articles a WHERE a.status = 'published' AND a.id IN \
+         (SELECT article_id FROM article_sections WHERE section_id = $1)",
+        section_id
+    )?;
+    Ok(n)
+}
+
+pub async fn with_tag(db: &Db, tag_id: i64, limit: i64, offset: i64) -> anyhow::Result<Vec<CardRow>> {
+    Ok(fetch_all!(
+        db,
+        CardRow,
+        cards!(
+            "WHERE a.status = 'published' AND a.id IN \
+             (SELECT article_id FROM article_tags WHERE tag_id = $1) \
+             ORDER BY a.published_at DESC, a.id DESC LIMIT $2 OFFSET $3"
+        ),
+        tag_id,
+        limit,
+        offset
+    )?)
+}
+
+pub async fn count_with_tag(db: &Db, tag_id: i64) -> anyhow::Result<i64> {
+    let (n,) = fetch_one!(
+        db,
+        (i64,),
+        "SELECT COUNT(*) FROM articles a WHERE a.status = 'published' AND a.id IN \
+         (SELECT article_id FROM article_tags WHERE tag_id = $1)",
+        tag_id
+    )?;
+    Ok(n)
+}
+
+pub async fn by_author(db: &Db, author_id: i64, limit: i64, offset: i64) -> anyhow::Result<Vec<CardRow>> {
+    Ok(fetch_all!(
+        db,
+        CardRow,
+        cards!(
+            "WHERE a.status = 'published' AND a.id IN \
+             (SELECT article_id FROM article_authors WHERE author_id = $1) \
+             ORDER BY a.published_at DESC, a.id DESC LIMIT $2 OFFSET $3"
+        ),
+        author_id,
+        limit,
+        offset
+    )?)
+}
+
+pub async fn count_by_author(db: &Db, author_id: i64) -> anyhow::Result<i64> {
+    let (n,) = fetch_one!(
+        db,
+        (i64,),
+        "SELECT COUNT(*) FROM articles a WHERE a.status = 'published' AND a.id IN \
+         (SELECT article_id FROM article_authors WHERE author_id = $1)",
+        author_id
+    )?;
+    Ok(n)
+}
+
+/// Stories published in `[from, to)` (Unix seconds), newest first.
+pub async fn published_between(db: &Db, from: i64, to: i64, limit: i64, offset: i64) -> anyhow::Result<Vec<CardRow>> {
+    Ok(fetch_all!(
+        db,
+        CardRow,
+        cards!(
+            "WHERE a.status = 'published' AND a.published_at >= $1 AND a.published_at < $2 \
+             ORDER BY a.published_at DESC, a.id DESC LIMIT $3 OFFSET $4"
+        ),
+        from,
+        to,
+        limit,
+        offset
+    )?)
+}
+
+pub async fn count_published_between(db: &Db, from: i64, to: i64) -> anyhow::Result<i64> {
+    let (n,) = fetch_one!(
+        db,
+        (i64,),
+        "SELECT COUNT(*) FROM articles WHERE status = 'published' AND published_at >= $1 AND published_at < $2",
+        from,
+        to
+    )?;
+    Ok(n)
+}
+
+/// The newest stories of a section other than `exclude`.
+pub async fn recent_in_section(db: &Db, section_id: i64, exclude: i64, limit: i64) -> anyhow::Result<Vec<CardRow>> {
+    Ok(fetch_all!(
+        db,
+        CardRow,
+        cards!(
+            "WHERE a.status = 'published' AND a.primary_section_id = $1 AND a.id <> $2 \
+             ORDER BY a.published_at DESC, a.id DESC LIMIT $3"
+        ),
+        section_id,
+        exclude,
+        limit
+    )?)
+}
+
+/// Plain substring search over headline, standfirst and text; headline matches first, then
+/// newest. The search issue replaces this with a ranked full-text index.
+pub async fn search_text(db: &Db, query: &str, limit: i64, offset: i64) -> anyhow::Result<(Vec<CardRow>, i64)> {
+    let pattern = format!("%{}%", query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let rows = fetch_all!(
+        db,
+        CardRow,
+        cards!(
+            "WHERE a.status = 'published' AND (LOWER(a.headline) LIKE LOWER($1) ESCAPE '\\' \
+               OR LOWER(a.standfirst) LIKE LOWER($1) ESCAPE '\\' OR LOWER(a.body_text) LIKE LOWER($1) ESCAPE '\\') \
+             ORDER BY CASE WHEN LOWER(a.headline) LIKE LOWER($1) ESCAPE '\\' THEN 0 ELSE 1 END, \
+               a.published_at DESC, a.id DESC LIMIT $2 OFFSET $3"
+        ),
+        &pattern,
+        limit,
+        offset
+    )?;
+    let (total,) = fetch_one!(
+        db,
+        (i64,),
+        "SELECT COUNT(*) FROM articles a WHERE a.status = 'published' AND (LOWER(a.headline) LIKE LOWER($1) ESCAPE '\\' \
+           OR LOWER(a.standfirst) LIKE LOWER($1) ESCAPE '\\' OR LOWER(a.body_text) LIKE LOWER($1) ESCAPE '\\')",
+        &pattern
+    )?;
+    Ok((rows, total))
+}
+
+pub async fn exists_external(db: &Db, external_id: &str) -> anyhow::Result<bool> {
+    Ok(fetch_optional!(db, (i64,), "SELECT id FROM articles WHERE external_id = $1", external_id)?.is_some())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes
+// ---------------------------------------------------------------------------------------------
+
+/// Inserts an article with its links and records `article.published` when it is published.
+/// The caller renders the body and owns the transaction.
+pub async fn insert(tx: &mut Tx, article: &NewArticle, rendered: &Rendered, excerpt: &str) -> anyhow::Result<i64> {
+    let (primary, further) = article
+        .section_slugs
+        .split_first()
+        .ok_or_else(|| anyhow::anyhow!("an article needs a primary section"))?;
+    let primary_id = taxonomy::section_id(tx, primary).await?;
+    let created = now();
+    let image = article.featured_image.as_ref();
+    let (id,) = tx_fetch!(
+        fetch_one,
+        tx,
+        (i64,),
+        "INSERT INTO articles (external_id, slug, headline, standfirst, body_source, body_html, \
+            body_text, excerpt, word_count, status, primary_section_id, featured_image_url, \
+            featured_image_alt, featured_image_caption, featured_image_credit, comment_status, \
+            published_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) \
+         RETURNING id",
+        article.external_id.as_deref(),
+        article.slug.as_str(),
+        &article.headline,
+        &article.standfirst,
+        &article.body_source,
+        &rendered.html,
+        &rendered.text,
+        excerpt,
+        rendered.word_count,
+        article.status.as_str(),
+        primary_id,
+        image.map(|i| i.url.as_str()),
+        image.map(|i| i.alt.as_str()),
+        image.map(|i| i.caption.as_str()),
+        image.map(|i| i.credit.as_str()),
+        article.comment_status.as_str(),
+        article.published_at,
+        article.published_at.unwrap_or(created).min(created)
+    )?;
+
+    tx_exec!(tx, "INSERT INTO article_sections (article_id, section_id, position) VALUES ($1, $2, 0)", id, primary_id)?;
+    for (position, slug) in further.iter().enumerate() {
+        let section_id = taxonomy::section_id(tx, slug).await?;
+        tx_exec!(
+            tx,
+            "INSERT INTO article_sections (article_id, section_id, position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            id,
+            section_id,
+            position as i64 + 1
+        )?;
+    }
+    for (position, slug) in article.author_slugs.iter().enumerate() {
+        let author = tx_fetch!(fetch_optional, tx, (i64,), "SELECT id FROM authors WHERE slug = $1", slug.as_str())?
+            .ok_or_else(|| anyhow::anyhow!("there is no author {slug:?}"))?;
+        tx_exec!(
+            tx,
+            "INSERT INTO article_authors (article_id, author_id, position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            id,
+            author.0,
+            position as i64
+        )?;
+    }
+    for (position, name) in article.tags.iter().enumerate() {
+        let tag_id = taxonomy::ensure_tag(tx, name).await?;
+        tx_exec!(
+            tx,
+            "INSERT INTO article_tags (article_id, tag_id, position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            id,
+            tag_id,
+            position as i64
+        )?;
+    }
+    if article.status == ArticleStatus::Published {
+        events::record(tx, EventKind::ArticlePublished, id).await?;
+    }
+    Ok(id)
+}

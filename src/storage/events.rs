@@ -1,0 +1,50 @@
+//! The content event log: every change to content records one row in the same transaction.
+//! Caches, derived lists and other nodes follow this log; nothing else signals change.
+
+use crate::storage::{Db, Tx, now};
+use crate::{fetch_one, tx_exec};
+
+/// What changed. Stored as text, e.g. `article.published`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    ArticlePublished,
+    ArticleUpdated,
+    ArticleUnpublished,
+    SectionChanged,
+    TagChanged,
+    AuthorChanged,
+    PageChanged,
+    SettingsChanged,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ArticlePublished => "article.published",
+            Self::ArticleUpdated => "article.updated",
+            Self::ArticleUnpublished => "article.unpublished",
+            Self::SectionChanged => "section.changed",
+            Self::TagChanged => "tag.changed",
+            Self::AuthorChanged => "author.changed",
+            Self::PageChanged => "page.changed",
+            Self::SettingsChanged => "settings.changed",
+        }
+    }
+}
+
+pub async fn record(tx: &mut Tx, kind: EventKind, subject_id: i64) -> anyhow::Result<()> {
+    tx_exec!(
+        tx,
+        "INSERT INTO content_events (kind, subject_id, created_at) VALUES ($1, $2, $3)",
+        kind.as_str(),
+        subject_id,
+        now()
+    )?;
+    Ok(())
+}
+
+/// The id of the newest event, 0 when there is none.
+pub async fn latest_id(db: &Db) -> anyhow::Result<i64> {
+    let (id,) = fetch_one!(db, (i64,), "SELECT COALESCE(MAX(id), 0) FROM content_events")?;
+    Ok(id)
+}

@@ -1,0 +1,328 @@
+//! The store: one `Db` over SQLite (embedded, default) or PostgreSQL (shared by several nodes).
+//!
+//! SQL is written once with `$1` placeholders, which both drivers accept; rows decode into the
+//! same structs because both schemas use `BIGINT` for ids and times. The few dialect
+//! differences live behind functions marked `DIALECT`.
+//!
+//! Reads go through [`Db`] helpers (`fetch_all!`, `fetch_optional!`); writes go through a
+//! [`Tx`], which every domain change uses so that its content event is recorded in the same
+//! transaction (see [`events`]).
+
+pub mod articles;
+pub mod events;
+pub mod pages;
+pub mod people;
+pub mod settings;
+pub mod taxonomy;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+/// Where the store lives, parsed from `--database-url` / `--data-dir`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl StoreLocation {
+    /// `postgres://` or `postgresql://` selects PostgreSQL, `sqlite://PATH` or a bare path
+    /// selects SQLite; without a URL the store is `DATA_DIR/gazette.db`.
+    pub fn resolve(database_url: Option<&str>, data_dir: &Path) -> anyhow::Result<Self> {
+        match database_url {
+            None => Ok(Self::Sqlite(data_dir.join("gazette.db"))),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(Self::Postgres(url.to_owned()))
+            }
+            Some(url) => {
+                let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"));
+                match path {
+                    Some(p) if !p.is_empty() => Ok(Self::Sqlite(PathBuf::from(p))),
+                    _ => bail!(
+                        "unsupported database URL {url:?}: use postgres://USER@HOST/DB or sqlite://PATH"
+                    ),
+                }
+            }
+        }
+    }
+
+    /// A description safe to print: PostgreSQL passwords are hidden.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Sqlite(p) => format!("SQLite database {}", p.display()),
+            Self::Postgres(url) => format!("PostgreSQL database {}", redact_password(url)),
+        }
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[derive(Clone)]
+pub enum Pools {
+    Sqlite {
+        /// Several connections for readers (WAL lets them run beside the writer).
+        read: SqlitePool,
+        /// One connection: SQLite has one writer; queueing here beats SQLITE_BUSY.
+        write: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+/// The database handle shared by the whole app. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pub pools: Pools,
+    queries: Arc<AtomicU64>,
+}
+
+impl Db {
+    /// Opens (creating a SQLite file and its directory if absent) and checks the connection.
+    /// Errors carry one line that names the store and the cause.
+    pub async fn connect(location: &StoreLocation) -> anyhow::Result<Self> {
+        let what = location.describe();
+        let pools = match location {
+            StoreLocation::Sqlite(path) => open_sqlite(path).await,
+            StoreLocation::Postgres(url) => open_postgres(url).await,
+        }
+        .with_context(|| format!("cannot open {what}"))?;
+        Ok(Self { pools, queries: Arc::new(AtomicU64::new(0)) })
+    }
+
+    /// Applies the embedded migrations of this backend.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match &self.pools {
+            Pools::Sqlite { write, .. } => sqlx::migrate!("migrations/sqlite").run(write).await,
+            Pools::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await,
+        }
+        .context("running database migrations")
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.pools, Pools::Postgres(_))
+    }
+
+    /// Number of statements run so far (tests use it to bound queries per page).
+    pub fn query_count(&self) -> u64 {
+        self.queries.load(Ordering::Relaxed)
+    }
+
+    #[doc(hidden)]
+    pub fn count_query(&self) {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so a transaction that
+    /// reads before it writes waits for the lock instead of failing with SQLITE_BUSY.
+    pub async fn begin(&self) -> anyhow::Result<Tx> {
+        self.count_query();
+        Ok(match &self.pools {
+            Pools::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Pools::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    pub async fn close(&self) {
+        match &self.pools {
+            Pools::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Pools::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// A write transaction on either backend.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> anyhow::Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+async fn open_sqlite(path: &Path) -> anyhow::Result<Pools> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create directory {}", dir.display()))?;
+    }
+    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5))
+        .pragma("cache_size", "-32000")
+        .pragma("temp_store", "memory");
+    let write = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.clone())
+        .await
+        .map_err(describe_sqlx)?;
+    // A corrupt or foreign file opens fine; the first read tells.
+    sqlx::query("SELECT count(*) FROM sqlite_master")
+        .execute(&write)
+        .await
+        .map_err(describe_sqlx)?;
+    let readers = std::thread::available_parallelism().map_or(4, |n| n.get() as u32 * 2).max(4);
+    let read = SqlitePoolOptions::new()
+        .max_connections(readers)
+        .min_connections(1)
+        .connect_with(options.read_only(true))
+        .await
+        .map_err(describe_sqlx)?;
+    Ok(Pools::Sqlite { read, write })
+}
+
+async fn open_postgres(url: &str) -> anyhow::Result<Pools> {
+    let options = PgConnectOptions::from_str(url).map_err(describe_sqlx)?;
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .map_err(describe_sqlx)?;
+    Ok(Pools::Postgres(pool))
+}
+
+/// Turns driver errors into one readable line.
+fn describe_sqlx(err: sqlx::Error) -> anyhow::Error {
+    match err {
+        sqlx::Error::Database(db) => anyhow::anyhow!("{}", db.message()),
+        sqlx::Error::Io(io) => anyhow::anyhow!("{io}"),
+        sqlx::Error::PoolTimedOut => anyhow::anyhow!("timed out connecting (is the server up?)"),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+/// Runs one query on either backend. Reads use the reader pool on SQLite.
+///
+/// `fetch_all!(db, Row, "SQL", bind1, bind2)`; likewise `fetch_optional!`, `fetch_one!`.
+#[macro_export]
+macro_rules! db_read {
+    ($method:ident, $db:expr, $ty:ty, $sql:expr $(, $bind:expr)* $(,)?) => {{
+        let db: &$crate::storage::Db = $db;
+        db.count_query();
+        match &db.pools {
+            $crate::storage::Pools::Sqlite { read, .. } => {
+                sqlx::query_as::<_, $ty>($sql)$(.bind($bind))*.$method(read).await
+            }
+            $crate::storage::Pools::Postgres(pool) => {
+                sqlx::query_as::<_, $ty>($sql)$(.bind($bind))*.$method(pool).await
+            }
+        }
+    }};
+}
+
+#[macro_export]
+macro_rules! fetch_all {
+    ($($args:tt)*) => { $crate::db_read!(fetch_all, $($args)*) };
+}
+
+#[macro_export]
+macro_rules! fetch_optional {
+    ($($args:tt)*) => { $crate::db_read!(fetch_optional, $($args)*) };
+}
+
+#[macro_export]
+macro_rules! fetch_one {
+    ($($args:tt)*) => { $crate::db_read!(fetch_one, $($args)*) };
+}
+
+/// Runs one statement inside a [`Tx`]: `tx_exec!(tx, "SQL", binds...)` returns rows affected.
+#[macro_export]
+macro_rules! tx_exec {
+    ($tx:expr, $sql:expr $(, $bind:expr)* $(,)?) => {{
+        let tx: &mut $crate::storage::Tx = $tx;
+        match tx {
+            $crate::storage::Tx::Sqlite(t) => {
+                sqlx::query($sql)$(.bind($bind))*.execute(&mut **t).await.map(|r| r.rows_affected())
+            }
+            $crate::storage::Tx::Postgres(t) => {
+                sqlx::query($sql)$(.bind($bind))*.execute(&mut **t).await.map(|r| r.rows_affected())
+            }
+        }
+    }};
+}
+
+/// Runs one query inside a [`Tx`] and decodes rows: `tx_fetch!(fetch_optional, tx, Row, "SQL", binds...)`.
+#[macro_export]
+macro_rules! tx_fetch {
+    ($method:ident, $tx:expr, $ty:ty, $sql:expr $(, $bind:expr)* $(,)?) => {{
+        let tx: &mut $crate::storage::Tx = $tx;
+        match tx {
+            $crate::storage::Tx::Sqlite(t) => {
+                sqlx::query_as::<_, $ty>($sql)$(.bind($bind))*.$method(&mut **t).await
+            }
+            $crate::storage::Tx::Postgres(t) => {
+                sqlx::query_as::<_, $ty>($sql)$(.bind($bind))*.$method(&mut **t).await
+            }
+        }
+    }};
+}
+
+/// `$1, $2, ... $n` after `start` placeholders, for `IN (...)` lists.
+pub fn placeholders(start: usize, n: usize) -> String {
+    (start + 1..=start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_location_from_flags() {
+        let dir = Path::new("data");
+        assert_eq!(
+            StoreLocation::resolve(None, dir).unwrap(),
+            StoreLocation::Sqlite(dir.join("gazette.db"))
+        );
+        assert_eq!(
+            StoreLocation::resolve(Some("sqlite:///tmp/x.db"), dir).unwrap(),
+            StoreLocation::Sqlite(PathBuf::from("/tmp/x.db"))
+        );
+        assert!(matches!(
+            StoreLocation::resolve(Some("postgresql://u@h/db"), dir).unwrap(),
+            StoreLocation::Postgres(_)
+        ));
+        assert!(StoreLocation::resolve(Some("mysql://x"), dir).is_err());
+    }
+
+    #[test]
+    fn passwords_are_not_printed() {
+        let loc = StoreLocation::Postgres("postgres://me:secret@db/news".into());
+        assert!(!loc.describe().contains("secret"));
+        assert!(loc.describe().contains("me:***@db/news"));
+    }
+}

@@ -1,0 +1,46 @@
+//! Authors (bylines).
+
+use crate::domain::NewAuthor;
+use crate::storage::events::{self, EventKind};
+use crate::storage::{Db, Tx, now};
+use crate::{fetch_optional, tx_fetch};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuthorRow {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub bio: String,
+    pub photo_url: Option<String>,
+}
+
+pub async fn find_by_slug(db: &Db, slug: &str) -> anyhow::Result<Option<AuthorRow>> {
+    Ok(fetch_optional!(
+        db,
+        AuthorRow,
+        "SELECT id, slug, name, bio, photo_url FROM authors WHERE slug = $1",
+        slug
+    )?)
+}
+
+/// Inserts the author unless one with the slug exists; returns its id either way.
+pub async fn ensure(tx: &mut Tx, author: &NewAuthor) -> anyhow::Result<i64> {
+    if let Some((id,)) =
+        tx_fetch!(fetch_optional, tx, (i64,), "SELECT id FROM authors WHERE slug = $1", author.slug.as_str())?
+    {
+        return Ok(id);
+    }
+    let (id,) = tx_fetch!(
+        fetch_one,
+        tx,
+        (i64,),
+        "INSERT INTO authors (slug, name, bio, photo_url, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        author.slug.as_str(),
+        &author.name,
+        &author.bio,
+        author.photo_url.as_deref(),
+        now()
+    )?;
+    events::record(tx, EventKind::AuthorChanged, id).await?;
+    Ok(id)
+}

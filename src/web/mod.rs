@@ -1,0 +1,140 @@
+//! HTTP: the public router (and, with later issues, admin and API routers), its middleware
+//! and shared state. Reading `public_routes` tells what a reader can reach.
+
+pub mod error;
+pub mod public;
+pub mod views;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::site::{Site, SiteHandle};
+use crate::storage::Db;
+use crate::theme::Theme;
+use error::ErrorPage;
+use views::Views;
+
+/// A template context from `key => value` pairs of any `Serialize` type, optionally merged
+/// with further contexts: `view! { site => views.site(), cards => cards, ..extra }`.
+#[macro_export]
+macro_rules! view {
+    ($($key:ident => $value:expr),* $(, .. $rest:expr)? $(,)?) => {
+        minijinja::context! { $($key => minijinja::Value::from(minijinja::value::Serde(&$value))),* $(, .. $rest)? }
+    };
+}
+
+/// Everything a handler may need. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub theme: Arc<Theme>,
+    pub site: SiteHandle,
+    pub base_url: Option<Arc<str>>,
+}
+
+impl AppState {
+    pub fn views<'a>(&'a self, site: &'a Site) -> Views<'a> {
+        Views { site, base_url: self.base_url.as_deref() }
+    }
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    public_routes()
+        .layer(middleware::from_fn_with_state(state.clone(), render_error_pages))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; \
+                 object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
+        .layer(middleware::from_fn(log_requests))
+        .with_state(state)
+}
+
+/// What a reader can reach. Single-segment paths are years, static pages or (with slug
+/// permalinks) articles; see `public::archive::one_segment`.
+fn public_routes() -> Router<AppState> {
+    use public::{archive, article, assets, home, search};
+    Router::new()
+        .route("/", get(home::show))
+        .route("/search", get(search::show))
+        .route("/robots.txt", get(assets::robots))
+        .route("/favicon.ico", get(assets::favicon))
+        .route("/static/{file}", get(assets::show))
+        .route("/section/{slug}/", get(archive::section))
+        .route("/tag/{slug}/", get(archive::tag))
+        .route("/author/{slug}/", get(archive::author))
+        .route("/{a}/", get(archive::one_segment))
+        .route("/{a}/{b}/", get(archive::month))
+        .route("/{a}/{b}/{c}/", get(archive::day))
+        .route("/{y}/{m}/{d}/{slug}/", get(article::show))
+        .fallback(public::not_found)
+}
+
+/// An HTML page that caches and proxies may keep briefly.
+pub fn html_page(body: String) -> Response {
+    (
+        [(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"))],
+        Html(body),
+    )
+        .into_response()
+}
+
+/// One structured log line per request.
+async fn log_requests(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    tracing::info!(
+        target: "gazette::http",
+        %method,
+        path,
+        status = response.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    response
+}
+
+/// Replaces the body of error responses with the theme's error page.
+async fn render_error_pages(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let Some(error) = response.extensions().get::<ErrorPage>().cloned() else {
+        return response;
+    };
+    match public::error_page(&app, &error).await {
+        Ok(body) => {
+            let mut page = (error.status, Html(body)).into_response();
+            page.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            page
+        }
+        Err(err) => {
+            tracing::error!(error = %format!("{err:#}"), "rendering the error page failed");
+            response
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! The article page at its permalink.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::config::PermalinkStyle;
+use crate::related;
+use crate::storage::articles::{self, ArticleRow};
+use crate::web::error::{OrNotFound, WebError, WebResult};
+use crate::web::{AppState, html_page};
+
+/// `/YYYY/MM/DD/slug/`. A valid date that is not the article's answers with a redirect to
+/// the canonical address; with slug permalinks the dated form redirects too.
+pub async fn show(
+    State(app): State<AppState>,
+    Path((y, m, d, slug)): Path<(String, String, String, String)>,
+) -> WebResult<Response> {
+    super::archive::parse_date(&y, &m, &d).ok_or(WebError::NotFound)?;
+    let article = articles::find_published_by_slug(&app.db, &slug).await.or_404()?;
+    let canonical = app.site.get().article_url(&article.slug, article.published_at);
+    let requested = format!("/{y}/{m}/{d}/{slug}/");
+    if canonical != requested {
+        return Ok(Redirect::permanent(&canonical).into_response());
+    }
+    render(&app, article).await
+}
+
+/// An article found by slug alone (slug permalinks).
+pub async fn show_by_slug(app: &AppState, slug: &str) -> WebResult<Option<Response>> {
+    if app.site.get().permalink != PermalinkStyle::Slug {
+        return Ok(None);
+    }
+    match articles::find_published_by_slug(&app.db, slug).await? {
+        Some(article) => render(app, article).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+async fn render(app: &AppState, article: ArticleRow) -> WebResult<Response> {
+    let site = app.site.get();
+    let views = app.views(&site);
+    let related = related::related_posts(&app.db, &article).await?;
+    let bylines = articles::bylines(&app.db, &[article.id]).await?;
+    let terms = articles::terms(&app.db, article.id).await?;
+    let view = views.article(&article, &bylines, &terms);
+    let description = if article.standfirst.is_empty() { &article.excerpt } else { &article.standfirst };
+    let body = app.theme.render(
+        "article.html",
+        crate::view! {
+            site => views.site(),
+            meta => views.meta(&article.headline, description, &view.url),
+            article => view,
+            related => views.cards(&related, &[]),
+        },
+    )?;
+    Ok(html_page(body))
+}

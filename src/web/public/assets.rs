@@ -1,0 +1,40 @@
+//! Static files of the theme, `robots.txt` and the favicon.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::theme::Asset;
+use crate::web::AppState;
+use crate::web::error::WebError;
+
+/// `/static/NAME.HASH.EXT`: the URL changes with the content, so it is cached for a year.
+pub async fn show(State(app): State<AppState>, Path(file): Path<String>) -> Response {
+    match app.theme.asset_by_url(&format!("/static/{file}")) {
+        Some(asset) => serve(asset, "public, max-age=31536000, immutable"),
+        None => WebError::NotFound.into_response(),
+    }
+}
+
+pub async fn favicon(State(app): State<AppState>) -> Response {
+    match app.theme.asset_by_name("favicon.ico") {
+        Some(asset) => serve(asset, "public, max-age=86400"),
+        None => WebError::NotFound.into_response(),
+    }
+}
+
+pub async fn robots() -> Response {
+    let body = "User-agent: *\nAllow: /\nDisallow: /search\n".to_owned();
+    super::text(body, "text/plain; charset=utf-8", 3600)
+}
+
+fn serve(asset: &Asset, cache: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type)),
+            (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
+        ],
+        asset.bytes.to_vec(),
+    )
+        .into_response()
+}

@@ -1,0 +1,264 @@
+//! What templates see. Views are built from storage rows here and nowhere else, so a
+//! database row is never rendered by accident. Documented in docs/THEMES.md.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::site::Site;
+use crate::storage::articles::{ArticleRow, BylineRow, CardRow, TermRow};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Link {
+    pub name: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteView {
+    pub name: String,
+    pub tagline: String,
+    pub language: String,
+    /// Top-level sections, in menu order.
+    pub nav: Vec<Link>,
+    /// Static pages (About, Contact, ...).
+    pub pages: Vec<Link>,
+    /// Today's date in the site's time zone, for the masthead.
+    pub today: String,
+    pub year: i32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PageMeta {
+    /// The document title (without the site name).
+    pub title: String,
+    pub description: String,
+    /// Absolute when `base_url` is configured, else a path.
+    pub canonical: String,
+    /// The path of the request, to mark the current section in the menu.
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TimeView {
+    /// RFC 3339 with the site's offset, for `<time datetime>`.
+    pub iso: String,
+    /// e.g. "24 November 2026, 09:30 GMT"
+    pub display: String,
+    /// e.g. "24 Nov 2026"
+    pub short: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageView {
+    pub url: String,
+    pub alt: String,
+    pub caption: String,
+    pub credit: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CardView {
+    pub headline: String,
+    pub url: String,
+    pub standfirst: String,
+    pub excerpt: String,
+    pub section: Link,
+    pub published: TimeView,
+    pub authors: Vec<Link>,
+    pub image: Option<ImageView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ArticleView {
+    pub headline: String,
+    pub standfirst: String,
+    pub url: String,
+    /// Sanitized when the article was saved; templates output it with `|safe`.
+    pub body_html: String,
+    pub excerpt: String,
+    pub published: TimeView,
+    /// Set when the article changed after publication.
+    pub updated: Option<TimeView>,
+    pub authors: Vec<Link>,
+    /// Primary section first.
+    pub sections: Vec<Link>,
+    pub tags: Vec<Link>,
+    pub image: Option<ImageView>,
+    pub word_count: i64,
+    pub reading_minutes: i64,
+    pub comments_open: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Pagination {
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+    pub prev_url: Option<String>,
+    pub next_url: Option<String>,
+}
+
+impl Pagination {
+    /// `base` is the list's path; pages after the first add `?page=N` (keeping `extra` query).
+    pub fn new(base: &str, extra: &str, page: i64, per_page: i64, total: i64) -> Self {
+        let pages = ((total + per_page - 1) / per_page).max(1);
+        let url = |n: i64| {
+            let mut q = extra.to_owned();
+            if n > 1 {
+                if !q.is_empty() {
+                    q.push('&');
+                }
+                q.push_str(&format!("page={n}"));
+            }
+            if q.is_empty() { base.to_owned() } else { format!("{base}?{q}") }
+        };
+        Self {
+            page,
+            pages,
+            total,
+            prev_url: (page > 1).then(|| url(page - 1)),
+            next_url: (page < pages).then(|| url(page + 1)),
+        }
+    }
+}
+
+pub fn section_url(slug: &str) -> String {
+    format!("/section/{slug}/")
+}
+
+pub fn tag_url(slug: &str) -> String {
+    format!("/tag/{slug}/")
+}
+
+pub fn author_url(slug: &str) -> String {
+    format!("/author/{slug}/")
+}
+
+/// Builds views against one site snapshot.
+pub struct Views<'a> {
+    pub site: &'a Site,
+    pub base_url: Option<&'a str>,
+}
+
+impl Views<'_> {
+    pub fn site(&self) -> SiteView {
+        let now = self.site.local(chrono::Utc::now().timestamp());
+        SiteView {
+            name: self.site.settings.name.clone(),
+            tagline: self.site.settings.tagline.clone(),
+            language: self.site.settings.language.clone(),
+            nav: self
+                .site
+                .main_sections()
+                .map(|s| Link { name: s.name.clone(), url: section_url(&s.slug) })
+                .collect(),
+            pages: self
+                .site
+                .pages
+                .iter()
+                .map(|(slug, title)| Link { name: title.clone(), url: format!("/{slug}/") })
+                .collect(),
+            today: now.format("%A %-d %B %Y").to_string(),
+            year: chrono::Datelike::year(&now),
+        }
+    }
+
+    pub fn meta(&self, title: &str, description: &str, path: &str) -> PageMeta {
+        PageMeta {
+            title: title.to_owned(),
+            description: description.to_owned(),
+            canonical: match self.base_url {
+                Some(base) => format!("{base}{path}"),
+                None => path.to_owned(),
+            },
+            path: path.to_owned(),
+        }
+    }
+
+    pub fn time(&self, unix: i64) -> TimeView {
+        let t = self.site.local(unix);
+        TimeView {
+            iso: t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+            display: t.format("%-d %B %Y, %H:%M %Z").to_string(),
+            short: t.format("%-d %b %Y").to_string(),
+        }
+    }
+
+    /// Cards for rows, with bylines looked up from one `bylines` query.
+    pub fn cards(&self, rows: &[CardRow], bylines: &[BylineRow]) -> Vec<CardView> {
+        let mut by_article: HashMap<i64, Vec<Link>> = HashMap::new();
+        for b in bylines {
+            by_article
+                .entry(b.article_id)
+                .or_default()
+                .push(Link { name: b.name.clone(), url: author_url(&b.slug) });
+        }
+        rows.iter()
+            .map(|r| CardView {
+                headline: r.headline.clone(),
+                url: self.site.article_url(&r.slug, r.published_at),
+                standfirst: r.standfirst.clone(),
+                excerpt: r.excerpt.clone(),
+                section: Link { name: r.section_name.clone(), url: section_url(&r.section_slug) },
+                published: self.time(r.published_at),
+                authors: by_article.remove(&r.id).unwrap_or_default(),
+                image: r.featured_image_url.as_ref().map(|url| ImageView {
+                    url: url.clone(),
+                    alt: r.featured_image_alt.clone().unwrap_or_default(),
+                    caption: String::new(),
+                    credit: String::new(),
+                }),
+            })
+            .collect()
+    }
+
+    pub fn article(&self, row: &ArticleRow, bylines: &[BylineRow], terms: &[TermRow]) -> ArticleView {
+        let links = |kind: &str, url: fn(&str) -> String| {
+            terms
+                .iter()
+                .filter(|t| t.kind == kind)
+                .map(|t| Link { name: t.name.clone(), url: url(&t.slug) })
+                .collect::<Vec<_>>()
+        };
+        ArticleView {
+            headline: row.headline.clone(),
+            standfirst: row.standfirst.clone(),
+            url: self.site.article_url(&row.slug, row.published_at),
+            body_html: row.body_html.clone(),
+            excerpt: row.excerpt.clone(),
+            published: self.time(row.published_at),
+            updated: (row.updated_at > row.published_at + 60).then(|| self.time(row.updated_at)),
+            authors: bylines
+                .iter()
+                .map(|b| Link { name: b.name.clone(), url: author_url(&b.slug) })
+                .collect(),
+            sections: links("section", section_url),
+            tags: links("tag", tag_url),
+            image: row.featured_image_url.as_ref().map(|url| ImageView {
+                url: url.clone(),
+                alt: row.featured_image_alt.clone().unwrap_or_default(),
+                caption: row.featured_image_caption.clone().unwrap_or_default(),
+                credit: row.featured_image_credit.clone().unwrap_or_default(),
+            }),
+            word_count: row.word_count,
+            reading_minutes: (row.word_count / 230).max(1),
+            comments_open: row.comment_status == "open",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pagination_links() {
+        let p = Pagination::new("/section/news/", "", 1, 20, 45);
+        assert_eq!((p.pages, p.prev_url.as_deref(), p.next_url.as_deref()), (3, None, Some("/section/news/?page=2")));
+        let p = Pagination::new("/search", "q=x", 2, 20, 45);
+        assert_eq!(p.prev_url.as_deref(), Some("/search?q=x"));
+        assert_eq!(p.next_url.as_deref(), Some("/search?q=x&page=3"));
+        assert_eq!(Pagination::new("/", "", 1, 20, 0).pages, 1);
+    }
+}

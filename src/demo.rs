@@ -86,18 +86,15 @@ impl std::fmt::Display for Report {
 
 /// Parses `+++`-fenced TOML front matter followed by a Markdown body, repeated.
 fn parse_stories(text: &str) -> anyhow::Result<Vec<(ArticleDef, String)>> {
+    let Some(text) = text.strip_prefix("+++\n") else {
+        bail!("a story file must start with a +++ line");
+    };
+    let parts: Vec<&str> = text.split("\n+++\n").collect();
     let mut out = Vec::new();
-    let mut parts = text.split("\n+++\n");
-    let first = parts.next().unwrap_or_default();
-    if first.trim() != "+++" && !first.trim().is_empty() {
-        bail!("a story file must start with +++");
-    }
-    let rest: Vec<&str> = parts.collect();
-    for pair in rest.chunks(2) {
+    for pair in parts.chunks(2) {
         let [front, body] = pair else { bail!("front matter without a body") };
         let def: ArticleDef = toml::from_str(front).with_context(|| format!("demo front matter:\n{front}"))?;
-        let body = body.trim_end_matches("+++").trim().to_owned();
-        out.push((def, body));
+        out.push((def, body.trim().to_owned()));
     }
     Ok(out)
 }

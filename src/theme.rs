@@ -83,6 +83,7 @@ impl Theme {
             }
         });
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+        env.set_formatter(format_value);
         let urls: Arc<HashMap<String, String>> =
             Arc::new(named.iter().map(|(n, a)| (n.clone(), a.url.clone())).collect());
         env.add_function("asset", move |name: &str| -> Result<String, minijinja::Error> {
@@ -118,6 +119,29 @@ impl Theme {
     pub fn asset_by_name(&self, name: &str) -> Option<&Asset> {
         self.named.get(name)
     }
+}
+
+/// Escapes strings for HTML with the five characters that matter (minijinja's default also
+/// escapes `/`, which bloats every URL); everything else uses the default formatter.
+fn format_value(out: &mut minijinja::Output, state: &mut minijinja::State, value: &minijinja::Value) -> Result<(), minijinja::Error> {
+    if let (AutoEscape::Html, Some(s), false) = (state.auto_escape(), value.as_str(), value.is_safe()) {
+        let mut last = 0;
+        for (i, b) in s.bytes().enumerate() {
+            let rep = match b {
+                b'&' => "&amp;",
+                b'<' => "&lt;",
+                b'>' => "&gt;",
+                b'"' => "&quot;",
+                b'\'' => "&#39;",
+                _ => continue,
+            };
+            out.write_str(&s[last..i]).map_err(minijinja::Error::from)?;
+            out.write_str(rep).map_err(minijinja::Error::from)?;
+            last = i + 1;
+        }
+        return out.write_str(&s[last..]).map_err(minijinja::Error::from);
+    }
+    minijinja::escape_formatter(out, state, value)
 }
 
 fn read_dir_files(dir: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
@@ -167,6 +191,15 @@ fn content_type(name: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn template_output_is_escaped() {
+        let mut env = Environment::new();
+        env.set_formatter(format_value);
+        env.add_template("t.html", "{{ x }}|{{ y|safe }}").unwrap();
+        let out = env.get_template("t.html").unwrap().render(minijinja::context! { x => "<a href=\"/x\">'&'</a>", y => "<b>" }).unwrap();
+        assert_eq!(out, "&lt;a href=&quot;/x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;|<b>");
+    }
 
     #[test]
     fn builtin_theme_loads_and_hashes_assets() {

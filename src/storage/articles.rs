@@ -299,6 +299,22 @@ pub async fn recent_in_section(db: &Db, section_id: i64, exclude: i64, limit: i6
     )?)
 }
 
+/// The newest stories sharing any section with `article_id`, other than it.
+pub async fn recent_sharing_sections(db: &Db, article_id: i64, limit: i64) -> anyhow::Result<Vec<CardRow>> {
+    Ok(fetch_all!(
+        db,
+        CardRow,
+        cards!(
+            "WHERE a.status = 'published' AND a.id <> $1 AND a.id IN \
+             (SELECT x.article_id FROM article_sections x WHERE x.section_id IN \
+               (SELECT section_id FROM article_sections WHERE article_id = $1)) \
+             ORDER BY a.published_at DESC, a.id DESC LIMIT $2"
+        ),
+        article_id,
+        limit
+    )?)
+}
+
 /// Plain substring search over headline, standfirst and text; headline matches first, then
 /// newest. The search issue replaces this with a ranked full-text index.
 pub async fn search_text(db: &Db, query: &str, limit: i64, offset: i64) -> anyhow::Result<(Vec<CardRow>, i64)> {

@@ -242,7 +242,7 @@ impl Views<'_> {
                 credit: row.featured_image_credit.clone().unwrap_or_default(),
             }),
             word_count: row.word_count,
-            reading_minutes: (row.word_count / 230).max(1),
+            reading_minutes: ((row.word_count + 219) / 220).max(1),
             comments_open: row.comment_status == "open",
         }
     }

@@ -72,11 +72,8 @@ impl Config {
             Some(path) => FileConfig::load(path)?,
             None => FileConfig::default(),
         };
-        let data_dir = overrides
-            .data_dir
-            .clone()
-            .or(file.data_dir)
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let data_dir =
+            overrides.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
         let database_url = overrides.database_url.clone().or(file.database_url);
         let store = StoreLocation::resolve(database_url.as_deref(), &data_dir)?;
         let listen = match overrides.listen.or(file.listen) {
@@ -117,7 +114,8 @@ mod tests {
     fn flags_override_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("gazette.toml");
-        std::fs::write(&path, "listen = \"0.0.0.0:8080\"\ndata_dir = \"/srv/news\"\npermalink = \"slug\"\n").unwrap();
+        std::fs::write(&path, "listen = \"0.0.0.0:8080\"\ndata_dir = \"/srv/news\"\npermalink = \"slug\"\n")
+            .unwrap();
         let cfg = Config::resolve(&Overrides { config: Some(path.clone()), ..Default::default() }).unwrap();
         assert_eq!(cfg.listen.to_string(), "0.0.0.0:8080");
         assert_eq!(cfg.store, StoreLocation::Sqlite(PathBuf::from("/srv/news/gazette.db")));

@@ -93,7 +93,8 @@ fn parse_stories(text: &str) -> anyhow::Result<Vec<(ArticleDef, String)>> {
     let mut out = Vec::new();
     for pair in parts.chunks(2) {
         let [front, body] = pair else { bail!("front matter without a body") };
-        let def: ArticleDef = toml::from_str(front).with_context(|| format!("demo front matter:\n{front}"))?;
+        let def: ArticleDef =
+            toml::from_str(front).with_context(|| format!("demo front matter:\n{front}"))?;
         out.push((def, body.trim().to_owned()));
     }
     Ok(out)
@@ -122,11 +123,13 @@ pub async fn load(db: &Db) -> anyhow::Result<Report> {
         content::ensure_section(db, &section).await?;
     }
     for a in &edition.authors {
-        let author = NewAuthor { slug: slug(&a.slug)?, name: a.name.clone(), bio: a.bio.clone(), photo_url: None };
+        let author =
+            NewAuthor { slug: slug(&a.slug)?, name: a.name.clone(), bio: a.bio.clone(), photo_url: None };
         content::ensure_author(db, &author).await?;
     }
     for p in &edition.pages {
-        let page = NewPage { slug: slug(&p.slug)?, title: p.title.clone(), body_source: p.body.trim().to_owned() };
+        let page =
+            NewPage { slug: slug(&p.slug)?, title: p.title.clone(), body_source: p.body.trim().to_owned() };
         content::ensure_page(db, &page).await?;
     }
 

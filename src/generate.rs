@@ -7,35 +7,130 @@ use crate::content;
 use crate::domain::{ArticleStatus, CommentStatus, NewArticle, NewAuthor, NewSection, Slug};
 use crate::storage::{Db, now};
 
-const SECTIONS: &[&str] = &["News", "Politics", "World", "Business", "Science", "Culture", "Sport", "Opinion"];
+const SECTIONS: &[&str] =
+    &["News", "Politics", "World", "Business", "Science", "Culture", "Sport", "Opinion"];
 
 const WORDS: &[&str] = &[
-    "council", "harbour", "minister", "budget", "river", "station", "report", "school", "court",
-    "hospital", "festival", "market", "energy", "union", "police", "ferry", "museum", "election",
-    "museum", "league", "coach", "season", "airport", "housing", "tenants", "rail", "bridge",
-    "inquiry", "workers", "farmers", "storm", "drought", "reservoir", "theatre", "orchestra",
-    "exports", "prices", "wages", "climate", "research", "university", "students", "mayor",
-    "province", "border", "treaty", "summit", "vote", "parliament", "campaign", "witnesses",
-    "engineers", "contract", "deadline", "plan", "proposal", "residents", "district", "coast",
-    "island", "village", "factory", "shipyard", "turbines", "fishing", "quota", "vaccine",
-    "clinic", "nurses", "teachers", "strike", "agreement", "talks", "leaders", "officials",
-    "data", "survey", "study", "scientists", "telescope", "satellite", "library", "archive",
+    "council",
+    "harbour",
+    "minister",
+    "budget",
+    "river",
+    "station",
+    "report",
+    "school",
+    "court",
+    "hospital",
+    "festival",
+    "market",
+    "energy",
+    "union",
+    "police",
+    "ferry",
+    "museum",
+    "election",
+    "museum",
+    "league",
+    "coach",
+    "season",
+    "airport",
+    "housing",
+    "tenants",
+    "rail",
+    "bridge",
+    "inquiry",
+    "workers",
+    "farmers",
+    "storm",
+    "drought",
+    "reservoir",
+    "theatre",
+    "orchestra",
+    "exports",
+    "prices",
+    "wages",
+    "climate",
+    "research",
+    "university",
+    "students",
+    "mayor",
+    "province",
+    "border",
+    "treaty",
+    "summit",
+    "vote",
+    "parliament",
+    "campaign",
+    "witnesses",
+    "engineers",
+    "contract",
+    "deadline",
+    "plan",
+    "proposal",
+    "residents",
+    "district",
+    "coast",
+    "island",
+    "village",
+    "factory",
+    "shipyard",
+    "turbines",
+    "fishing",
+    "quota",
+    "vaccine",
+    "clinic",
+    "nurses",
+    "teachers",
+    "strike",
+    "agreement",
+    "talks",
+    "leaders",
+    "officials",
+    "data",
+    "survey",
+    "study",
+    "scientists",
+    "telescope",
+    "satellite",
+    "library",
+    "archive",
 ];
 const VERBS: &[&str] = &[
-    "approves", "rejects", "delays", "announces", "questions", "backs", "opens", "closes",
-    "reviews", "warns", "expands", "cuts", "defends", "launches", "wins", "loses", "signs",
+    "approves",
+    "rejects",
+    "delays",
+    "announces",
+    "questions",
+    "backs",
+    "opens",
+    "closes",
+    "reviews",
+    "warns",
+    "expands",
+    "cuts",
+    "defends",
+    "launches",
+    "wins",
+    "loses",
+    "signs",
 ];
 const CONNECTORS: &[&str] = &[
-    "said on Tuesday that", "told reporters that", "confirmed that", "argued that",
-    "insisted that", "wrote in a statement that", "expects that", "doubts that",
+    "said on Tuesday that",
+    "told reporters that",
+    "confirmed that",
+    "argued that",
+    "insisted that",
+    "wrote in a statement that",
+    "expects that",
+    "doubts that",
 ];
 const NAMES: &[&str] = &[
-    "Amara", "Bruno", "Chen", "Dara", "Elif", "Farid", "Greta", "Hugo", "Ines", "Jonas", "Kofi",
-    "Lena", "Mateo", "Nadia", "Oskar", "Priya", "Quinn", "Rosa", "Sami", "Tomas",
+    "Amara", "Bruno", "Chen", "Dara", "Elif", "Farid", "Greta", "Hugo", "Ines", "Jonas", "Kofi", "Lena",
+    "Mateo", "Nadia", "Oskar", "Priya", "Quinn", "Rosa", "Sami", "Tomas",
 ];
 const SURNAMES: &[&str] = &[
-    "Adeyemi", "Berg", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Haddad", "Ito",
-    "Jansen", "Kowalski", "Larsen", "Moreau", "Novak", "Okafor", "Petrov", "Rossi", "Silva",
+    "Adeyemi", "Berg", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Haddad", "Ito", "Jansen",
+    "Kowalski", "Larsen", "Moreau", "Novak", "Okafor", "Petrov", "Rossi", "Silva",
 ];
 
 /// xorshift64*: small, fast, deterministic.
@@ -115,7 +210,13 @@ pub async fn generate(db: &Db, count: usize, seed: u64) -> anyhow::Result<()> {
         authors.push(author.slug);
     }
     let tags: Vec<String> = (0..200)
-        .map(|i| format!("{} {}", capitalize(WORDS[i % WORDS.len()]), capitalize(WORDS[(i * 13 + 5) % WORDS.len()])))
+        .map(|i| {
+            format!(
+                "{} {}",
+                capitalize(WORDS[i % WORDS.len()]),
+                capitalize(WORDS[(i * 13 + 5) % WORDS.len()])
+            )
+        })
         .collect();
     let section_slugs: Vec<Slug> = SECTIONS.iter().map(|s| Slug::from_title(s)).collect();
     let newest = now() - 3600;

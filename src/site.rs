@@ -77,9 +77,9 @@ impl Site {
     }
 
     pub fn local(&self, unix: i64) -> DateTime<Tz> {
-        self.settings.timezone.from_utc_datetime(
-            &DateTime::<Utc>::from_timestamp(unix, 0).unwrap_or_default().naive_utc(),
-        )
+        self.settings
+            .timezone
+            .from_utc_datetime(&DateTime::<Utc>::from_timestamp(unix, 0).unwrap_or_default().naive_utc())
     }
 
     pub fn article_url(&self, slug: &str, published_at: i64) -> String {

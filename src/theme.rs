@@ -123,7 +123,11 @@ impl Theme {
 
 /// Escapes strings for HTML with the five characters that matter (minijinja's default also
 /// escapes `/`, which bloats every URL); everything else uses the default formatter.
-fn format_value(out: &mut minijinja::Output, state: &mut minijinja::State, value: &minijinja::Value) -> Result<(), minijinja::Error> {
+fn format_value(
+    out: &mut minijinja::Output,
+    state: &mut minijinja::State,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
     if let (AutoEscape::Html, Some(s), false) = (state.auto_escape(), value.as_str(), value.is_safe()) {
         let mut last = 0;
         for (i, b) in s.bytes().enumerate() {
@@ -149,11 +153,14 @@ fn read_dir_files(dir: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read theme directory {}", dir.display()))? {
+    for entry in
+        std::fs::read_dir(dir).with_context(|| format!("cannot read theme directory {}", dir.display()))?
+    {
         let entry = entry?;
         if entry.file_type()?.is_file() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let bytes = std::fs::read(entry.path()).with_context(|| format!("cannot read {}", entry.path().display()))?;
+            let bytes = std::fs::read(entry.path())
+                .with_context(|| format!("cannot read {}", entry.path().display()))?;
             out.push((name, bytes));
         }
     }
@@ -197,7 +204,11 @@ mod tests {
         let mut env = Environment::new();
         env.set_formatter(format_value);
         env.add_template("t.html", "{{ x }}|{{ y|safe }}").unwrap();
-        let out = env.get_template("t.html").unwrap().render(minijinja::context! { x => "<a href=\"/x\">'&'</a>", y => "<b>" }).unwrap();
+        let out = env
+            .get_template("t.html")
+            .unwrap()
+            .render(minijinja::context! { x => "<a href=\"/x\">'&'</a>", y => "<b>" })
+            .unwrap();
         assert_eq!(out, "&lt;a href=&quot;/x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;|<b>");
     }
 
@@ -216,7 +227,8 @@ mod tests {
         std::fs::write(dir.path().join("static/style.css"), "body{color:red}").unwrap();
         let builtin = Theme::load(None).unwrap();
         let custom = Theme::load(Some(dir.path())).unwrap();
-        let (a, b) = (builtin.asset_by_name("style.css").unwrap(), custom.asset_by_name("style.css").unwrap());
+        let (a, b) =
+            (builtin.asset_by_name("style.css").unwrap(), custom.asset_by_name("style.css").unwrap());
         assert_ne!(a.url, b.url);
         assert_eq!(&*b.bytes, b"body{color:red}");
     }

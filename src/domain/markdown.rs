@@ -87,11 +87,7 @@ fn plain_text(source: &str) -> String {
             Event::HardBreak => text.push('\n'),
             Event::Start(Tag::Item) => {}
             Event::End(
-                TagEnd::Paragraph
-                | TagEnd::Heading(_)
-                | TagEnd::Item
-                | TagEnd::CodeBlock
-                | TagEnd::TableRow,
+                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::CodeBlock | TagEnd::TableRow,
             ) => text.push_str("\n\n"),
             Event::End(TagEnd::TableCell) => text.push(' '),
             _ => {}
@@ -125,7 +121,8 @@ mod tests {
 
     #[test]
     fn markdown_renders_with_quotes_and_pullquotes() {
-        let r = render("Para one.\n\n> A block quote.\n\n> [!PULLQUOTE]\n> \"Words that matter.\"\n\nEnd.").unwrap();
+        let r = render("Para one.\n\n> A block quote.\n\n> [!PULLQUOTE]\n> \"Words that matter.\"\n\nEnd.")
+            .unwrap();
         assert!(r.html.contains("<blockquote>"));
         assert!(r.html.contains("<aside class=\"pullquote\">"), "{}", r.html);
         assert!(r.html.contains("“Words that matter.”"));
@@ -140,7 +137,18 @@ mod tests {
 <svg><script>alert(1)</script></svg><math><mi>x</mi></math><iframe src="https://e.com"></iframe>
 <aside class="evil pullquote" style="position:fixed">z</aside><p onclick="alert(1)">p</p>"#;
         let html = render(src).unwrap().html;
-        for bad in ["<script", "onerror", "javascript:", "JaVaScRiPt", "<svg", "<math", "<iframe", "style=", "onclick", "evil"] {
+        for bad in [
+            "<script",
+            "onerror",
+            "javascript:",
+            "JaVaScRiPt",
+            "<svg",
+            "<math",
+            "<iframe",
+            "style=",
+            "onclick",
+            "evil",
+        ] {
             assert!(!html.contains(bad), "{bad} survived in {html}");
         }
     }

@@ -258,7 +258,13 @@ pub async fn count_by_author(db: &Db, author_id: i64) -> anyhow::Result<i64> {
 }
 
 /// Stories published in `[from, to)` (Unix seconds), newest first.
-pub async fn published_between(db: &Db, from: i64, to: i64, limit: i64, offset: i64) -> anyhow::Result<Vec<CardRow>> {
+pub async fn published_between(
+    db: &Db,
+    from: i64,
+    to: i64,
+    limit: i64,
+    offset: i64,
+) -> anyhow::Result<Vec<CardRow>> {
     Ok(fetch_all!(
         db,
         CardRow,
@@ -285,7 +291,12 @@ pub async fn count_published_between(db: &Db, from: i64, to: i64) -> anyhow::Res
 }
 
 /// The newest stories of a section other than `exclude`.
-pub async fn recent_in_section(db: &Db, section_id: i64, exclude: i64, limit: i64) -> anyhow::Result<Vec<CardRow>> {
+pub async fn recent_in_section(
+    db: &Db,
+    section_id: i64,
+    exclude: i64,
+    limit: i64,
+) -> anyhow::Result<Vec<CardRow>> {
     Ok(fetch_all!(
         db,
         CardRow,
@@ -317,7 +328,12 @@ pub async fn recent_sharing_sections(db: &Db, article_id: i64, limit: i64) -> an
 
 /// Plain substring search over headline, standfirst and text; headline matches first, then
 /// newest. The search issue replaces this with a ranked full-text index.
-pub async fn search_text(db: &Db, query: &str, limit: i64, offset: i64) -> anyhow::Result<(Vec<CardRow>, i64)> {
+pub async fn search_text(
+    db: &Db,
+    query: &str,
+    limit: i64,
+    offset: i64,
+) -> anyhow::Result<(Vec<CardRow>, i64)> {
     let pattern = format!("%{}%", query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
     let rows = fetch_all!(
         db,
@@ -352,7 +368,12 @@ pub async fn exists_external(db: &Db, external_id: &str) -> anyhow::Result<bool>
 
 /// Inserts an article with its links and records `article.published` when it is published.
 /// The caller renders the body and owns the transaction.
-pub async fn insert(tx: &mut Tx, article: &NewArticle, rendered: &Rendered, excerpt: &str) -> anyhow::Result<i64> {
+pub async fn insert(
+    tx: &mut Tx,
+    article: &NewArticle,
+    rendered: &Rendered,
+    excerpt: &str,
+) -> anyhow::Result<i64> {
     let (primary, further) = article
         .section_slugs
         .split_first()
@@ -390,7 +411,12 @@ pub async fn insert(tx: &mut Tx, article: &NewArticle, rendered: &Rendered, exce
         article.published_at.unwrap_or(created).min(created)
     )?;
 
-    tx_exec!(tx, "INSERT INTO article_sections (article_id, section_id, position) VALUES ($1, $2, 0)", id, primary_id)?;
+    tx_exec!(
+        tx,
+        "INSERT INTO article_sections (article_id, section_id, position) VALUES ($1, $2, 0)",
+        id,
+        primary_id
+    )?;
     for (position, slug) in further.iter().enumerate() {
         let section_id = taxonomy::section_id(tx, slug).await?;
         tx_exec!(
@@ -402,8 +428,9 @@ pub async fn insert(tx: &mut Tx, article: &NewArticle, rendered: &Rendered, exce
         )?;
     }
     for (position, slug) in article.author_slugs.iter().enumerate() {
-        let author = tx_fetch!(fetch_optional, tx, (i64,), "SELECT id FROM authors WHERE slug = $1", slug.as_str())?
-            .ok_or_else(|| anyhow::anyhow!("there is no author {slug:?}"))?;
+        let author =
+            tx_fetch!(fetch_optional, tx, (i64,), "SELECT id FROM authors WHERE slug = $1", slug.as_str())?
+                .ok_or_else(|| anyhow::anyhow!("there is no author {slug:?}"))?;
         tx_exec!(
             tx,
             "INSERT INTO article_authors (article_id, author_id, position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",

@@ -170,8 +170,7 @@ impl Tx {
 
 async fn open_sqlite(path: &Path) -> anyhow::Result<Pools> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create directory {}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create directory {}", dir.display()))?;
     }
     let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
         .create_if_missing(true)
@@ -187,10 +186,7 @@ async fn open_sqlite(path: &Path) -> anyhow::Result<Pools> {
         .await
         .map_err(describe_sqlx)?;
     // A corrupt or foreign file opens fine; the first read tells.
-    sqlx::query("SELECT count(*) FROM sqlite_master")
-        .execute(&write)
-        .await
-        .map_err(describe_sqlx)?;
+    sqlx::query("SELECT count(*) FROM sqlite_master").execute(&write).await.map_err(describe_sqlx)?;
     let readers = std::thread::available_parallelism().map_or(4, |n| n.get() as u32 * 2).max(4);
     let read = SqlitePoolOptions::new()
         .max_connections(readers)
@@ -203,6 +199,15 @@ async fn open_sqlite(path: &Path) -> anyhow::Result<Pools> {
 
 async fn open_postgres(url: &str) -> anyhow::Result<Pools> {
     let options = PgConnectOptions::from_str(url).map_err(describe_sqlx)?;
+    // One direct connection first: the pool would only report a timeout, not the cause.
+    {
+        use sqlx::{ConnectOptions, Connection};
+        let probe = tokio::time::timeout(Duration::from_secs(10), options.connect())
+            .await
+            .map_err(|_| anyhow::anyhow!("timed out connecting (is the server up?)"))?
+            .map_err(describe_sqlx)?;
+        probe.close().await.map_err(describe_sqlx)?;
+    }
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(5))
@@ -304,10 +309,7 @@ mod tests {
     #[test]
     fn store_location_from_flags() {
         let dir = Path::new("data");
-        assert_eq!(
-            StoreLocation::resolve(None, dir).unwrap(),
-            StoreLocation::Sqlite(dir.join("gazette.db"))
-        );
+        assert_eq!(StoreLocation::resolve(None, dir).unwrap(), StoreLocation::Sqlite(dir.join("gazette.db")));
         assert_eq!(
             StoreLocation::resolve(Some("sqlite:///tmp/x.db"), dir).unwrap(),
             StoreLocation::Sqlite(PathBuf::from("/tmp/x.db"))

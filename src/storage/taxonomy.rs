@@ -37,9 +37,13 @@ pub async fn find_tag(db: &Db, slug: &str) -> anyhow::Result<Option<TagRow>> {
 
 /// Inserts the section unless one with the slug exists; returns its id either way.
 pub async fn ensure_section(tx: &mut Tx, section: &NewSection) -> anyhow::Result<i64> {
-    if let Some((id,)) =
-        tx_fetch!(fetch_optional, tx, (i64,), "SELECT id FROM sections WHERE slug = $1", section.slug.as_str())?
-    {
+    if let Some((id,)) = tx_fetch!(
+        fetch_optional,
+        tx,
+        (i64,),
+        "SELECT id FROM sections WHERE slug = $1",
+        section.slug.as_str()
+    )? {
         return Ok(id);
     }
     let parent_id = match &section.parent {
@@ -62,7 +66,8 @@ pub async fn ensure_section(tx: &mut Tx, section: &NewSection) -> anyhow::Result
 }
 
 pub async fn section_id(tx: &mut Tx, slug: &Slug) -> anyhow::Result<i64> {
-    let row = tx_fetch!(fetch_optional, tx, (i64,), "SELECT id FROM sections WHERE slug = $1", slug.as_str())?;
+    let row =
+        tx_fetch!(fetch_optional, tx, (i64,), "SELECT id FROM sections WHERE slug = $1", slug.as_str())?;
     row.map(|(id,)| id).ok_or_else(|| anyhow::anyhow!("there is no section {slug:?}"))
 }
 

@@ -96,11 +96,15 @@ fn public_routes() -> Router<AppState> {
 
 /// An HTML page that caches and proxies may keep briefly.
 pub fn html_page(body: String) -> Response {
-    (
-        [(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"))],
-        Html(body),
-    )
-        .into_response()
+    ([(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"))], Html(body)).into_response()
+}
+
+/// A 301 to the canonical address of what was asked for.
+pub fn moved_permanently(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(value) => (axum::http::StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, value)]).into_response(),
+        Err(_) => error::WebError::NotFound.into_response(),
+    }
 }
 
 /// One structured log line per request.

@@ -255,7 +255,10 @@ mod tests {
     #[test]
     fn pagination_links() {
         let p = Pagination::new("/section/news/", "", 1, 20, 45);
-        assert_eq!((p.pages, p.prev_url.as_deref(), p.next_url.as_deref()), (3, None, Some("/section/news/?page=2")));
+        assert_eq!(
+            (p.pages, p.prev_url.as_deref(), p.next_url.as_deref()),
+            (3, None, Some("/section/news/?page=2"))
+        );
         let p = Pagination::new("/search", "q=x", 2, 20, 45);
         assert_eq!(p.prev_url.as_deref(), Some("/search?q=x"));
         assert_eq!(p.next_url.as_deref(), Some("/search?q=x&page=3"));

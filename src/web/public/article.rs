@@ -1,7 +1,7 @@
 //! The article page at its permalink.
 
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 
 use crate::config::PermalinkStyle;
 use crate::related;
@@ -20,7 +20,7 @@ pub async fn show(
     let canonical = app.site.get().article_url(&article.slug, article.published_at);
     let requested = format!("/{y}/{m}/{d}/{slug}/");
     if canonical != requested {
-        return Ok(Redirect::permanent(&canonical).into_response());
+        return Ok(crate::web::moved_permanently(&canonical));
     }
     render(&app, article).await
 }

@@ -6,10 +6,10 @@ use axum::response::Response;
 use serde::Serialize;
 
 use super::PageQuery;
+use crate::storage::articles;
 use crate::web::error::{WebError, WebResult};
 use crate::web::views::{CardView, Link, Pagination, section_url};
 use crate::web::{AppState, html_page};
-use crate::storage::articles;
 
 /// Stories at the top of the front page: one lead, four top stories, eight more.
 const TOP: i64 = 13;
@@ -44,8 +44,7 @@ pub async fn show(State(app): State<AppState>, Query(q): Query<PageQuery>) -> We
         .main_sections()
         .filter_map(|s| {
             let url = section_url(&s.slug);
-            let cards: Vec<CardView> =
-                block_cards.iter().filter(|c| c.section.url == url).cloned().collect();
+            let cards: Vec<CardView> = block_cards.iter().filter(|c| c.section.url == url).cloned().collect();
             (!cards.is_empty()).then(|| SectionBlock { section: Link { name: s.name.clone(), url }, cards })
         })
         .collect();

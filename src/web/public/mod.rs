@@ -8,7 +8,7 @@ pub mod search;
 
 use axum::extract::Request;
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::AppState;
@@ -43,7 +43,7 @@ pub async fn not_found(request: Request) -> Response {
             Some(q) => format!("{path}/?{q}"),
             None => format!("{path}/"),
         };
-        return Redirect::permanent(&target).into_response();
+        return crate::web::moved_permanently(&target);
     }
     WebError::NotFound.into_response()
 }

@@ -39,7 +39,8 @@ pub async fn show(State(app): State<AppState>, Query(params): Query<SearchQuery>
             return Err(WebError::NotFound);
         }
         let bylines = articles::bylines(&app.db, &rows.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
-        let latest = if total == 0 { views.cards(&articles::latest(&app.db, 6, 0).await?, &[]) } else { Vec::new() };
+        let latest =
+            if total == 0 { views.cards(&articles::latest(&app.db, 6, 0).await?, &[]) } else { Vec::new() };
         (views.cards(&rows, &bylines), Some(pagination), latest)
     };
     let title = if query.is_empty() { "Search".to_owned() } else { format!("Search: {query}") };

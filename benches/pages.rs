@@ -1,0 +1,72 @@
+//! Server time of uncached pages over a 10,000-article SQLite store.
+//!
+//! `cargo bench --bench pages` builds the store once under `target/bench-data/` with the
+//! synthetic generator (`gazette generate`), then drives the real router in-process (no
+//! sockets, no page cache): the article page rotates over 500 different articles.
+//! The figures live in docs/PERFORMANCE.md.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::Request;
+use criterion::{Criterion, criterion_group, criterion_main};
+use gazette::app::App;
+use gazette::config::Config;
+use gazette::storage::articles;
+use tower::ServiceExt;
+
+const ARTICLES: i64 = 10_000;
+
+fn store_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data/10k")
+}
+
+async fn prepare() -> (axum::Router, Vec<String>) {
+    let dir = store_dir();
+    let config = Config::for_store(&dir, None).unwrap();
+    let db = gazette::app::open_store(&config).await.unwrap();
+    let have = articles::count_published(&db).await.unwrap();
+    if have < ARTICLES {
+        gazette::generate::generate(&db, (ARTICLES - have) as usize, 7).await.unwrap();
+    }
+    db.close().await;
+    let app = App::build(&config).await.unwrap();
+    let site = app.state.site.get();
+    let urls = articles::latest(&app.state.db, 5_000, 0)
+        .await
+        .unwrap()
+        .iter()
+        .step_by(10)
+        .map(|c| site.article_url(&c.slug, c.published_at))
+        .collect();
+    (gazette::web::router(app.state.clone()), urls)
+}
+
+async fn get(router: &axum::Router, path: &str) {
+    let response = router.clone().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    let _ = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+}
+
+fn pages(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (router, urls) = rt.block_on(prepare());
+    let mut group = c.benchmark_group("uncached_page_10k_articles");
+    group.measurement_time(Duration::from_secs(8)).sample_size(200);
+    let mut i = 0;
+    group.bench_function("article", |b| {
+        b.to_async(&rt).iter(|| {
+            i = (i + 1) % urls.len();
+            let path = urls[i].clone();
+            let router = &router;
+            async move { get(router, &path).await }
+        });
+    });
+    group.bench_function("front_page", |b| b.to_async(&rt).iter(|| get(&router, "/")));
+    group.bench_function("section_page", |b| b.to_async(&rt).iter(|| get(&router, "/section/politics/")));
+    group.finish();
+}
+
+criterion_group!(benches, pages);
+criterion_main!(benches);

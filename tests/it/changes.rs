@@ -1,0 +1,36 @@
+//! Content changes reach pages through the content event log, also when another node (here:
+//! a second connection to the same store) made them.
+
+use std::time::Duration;
+
+use gazette::content;
+use gazette::domain::{NewSection, Slug};
+use gazette::storage::Db;
+
+use crate::helpers::TestApp;
+use crate::on_both_stores;
+
+on_both_stores!(a_change_made_by_another_node_appears_within_seconds);
+
+async fn a_change_made_by_another_node_appears_within_seconds(app: TestApp) {
+    app.load_demo().await;
+    assert!(!app.page("/", 200).await.contains("/section/weather/"));
+    // Another node: its own connection pool to the same database.
+    let other = Db::connect(&app.config.store).await.unwrap();
+    let section = NewSection {
+        slug: Slug::parse("weather").unwrap(),
+        name: "Weather".into(),
+        description: "Forecasts".into(),
+        parent: None,
+        position: 99,
+    };
+    content::ensure_section(&other, &section).await.unwrap();
+    other.close().await;
+    for _ in 0..50 {
+        if app.page("/", 200).await.contains("href=\"/section/weather/\"") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the new section did not appear in the menu within five seconds");
+}

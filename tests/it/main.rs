@@ -1,0 +1,35 @@
+//! The integration suite: one binary, the real app on a free port, a fresh store per test.
+//!
+//! Every test in `on_both_stores!` runs twice: on a new SQLite file, and on a new PostgreSQL
+//! database when `GAZETTE_TEST_POSTGRES` holds a server URL (it prints that it skipped
+//! otherwise). `.ci/run` always sets it.
+
+mod helpers;
+
+mod archives;
+mod article;
+mod changes;
+mod front_page;
+mod startup;
+mod static_files;
+
+/// Declares `name::sqlite` and `name::postgres` tests that call `async fn name(app: TestApp)`.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::TestApp::sqlite().await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match $crate::helpers::TestApp::postgres().await {
+                    Some(app) => super::$name(app).await,
+                    None => eprintln!("skipped: GAZETTE_TEST_POSTGRES is not set"),
+                }
+            }
+        }
+    )*};
+}

@@ -2,7 +2,8 @@
 //!
 //! `cargo bench --bench pages` builds the store once under `target/bench-data/` with the
 //! synthetic generator (`gazette generate`), then drives the real router in-process (no
-//! sockets, no page cache): the article page rotates over 500 different articles.
+//! sockets): the article page rotates over 500 different articles. `uncached_*` turns the page
+//! cache off; `cached_*` measures the same pages served from it.
 //! The figures live in docs/PERFORMANCE.md.
 
 use std::path::PathBuf;
@@ -16,20 +17,18 @@ use gazette::config::Config;
 use gazette::storage::articles;
 use tower::ServiceExt;
 
-const ARTICLES: i64 = 10_000;
+const ARTICLES: usize = 10_000;
 
 fn store_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data/10k")
 }
 
-async fn prepare() -> (axum::Router, Vec<String>) {
+async fn prepare(page_cache: usize) -> (axum::Router, Vec<String>) {
     let dir = store_dir();
-    let config = Config::for_store(&dir, None).unwrap();
+    let mut config = Config::for_store(&dir, None).unwrap();
+    config.page_cache = page_cache;
     let db = gazette::app::open_store(&config).await.unwrap();
-    let have = articles::count_published(&db).await.unwrap();
-    if have < ARTICLES {
-        gazette::generate::generate(&db, (ARTICLES - have) as usize, 7).await.unwrap();
-    }
+    gazette::generate::generate(&db, ARTICLES, 7).await.unwrap(); // adds only what is missing
     db.close().await;
     let app = App::build(&config).await.unwrap();
     let site = app.state.site.get();
@@ -51,7 +50,7 @@ async fn get(router: &axum::Router, path: &str) {
 
 fn pages(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let (router, urls) = rt.block_on(prepare());
+    let (router, urls) = rt.block_on(prepare(0));
     let mut group = c.benchmark_group("uncached_page_10k_articles");
     group.measurement_time(Duration::from_secs(8)).sample_size(200);
     let mut i = 0;
@@ -65,6 +64,21 @@ fn pages(c: &mut Criterion) {
     });
     group.bench_function("front_page", |b| b.to_async(&rt).iter(|| get(&router, "/")));
     group.bench_function("section_page", |b| b.to_async(&rt).iter(|| get(&router, "/section/politics/")));
+    group.finish();
+
+    // The same pages from the page cache (what a reader usually gets).
+    let (router, urls) = rt.block_on(prepare(20_000));
+    let mut group = c.benchmark_group("cached_page_10k_articles");
+    group.measurement_time(Duration::from_secs(5)).sample_size(100);
+    group.bench_function("article", |b| {
+        b.to_async(&rt).iter(|| {
+            i = (i + 1) % urls.len();
+            let path = urls[i].clone();
+            let router = &router;
+            async move { get(router, &path).await }
+        });
+    });
+    group.bench_function("front_page", |b| b.to_async(&rt).iter(|| get(&router, "/")));
     group.finish();
 }
 

@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::site::{Site, SiteHandle};
 use crate::storage::Db;
 use crate::theme::Theme;
+use crate::web::cache::PageCache;
 use crate::web::{self, AppState};
 
 /// How often a node checks the content event log for changes made elsewhere.
@@ -34,6 +35,7 @@ impl App {
             theme: Arc::new(theme),
             site,
             base_url: config.base_url.as_deref().map(Arc::from),
+            page_cache: (config.page_cache > 0).then(|| Arc::new(PageCache::new(config.page_cache))),
         };
         Ok(Self { state, listener })
     }

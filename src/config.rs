@@ -33,6 +33,8 @@ pub struct FileConfig {
     pub base_url: Option<String>,
     #[serde(default)]
     pub permalink: Option<PermalinkStyle>,
+    /// How many rendered pages to keep in memory; 0 turns the page cache off.
+    pub page_cache: Option<usize>,
 }
 
 impl FileConfig {
@@ -52,8 +54,10 @@ pub struct Config {
     pub theme_dir: Option<PathBuf>,
     pub base_url: Option<String>,
     pub permalink: PermalinkStyle,
+    pub page_cache: usize,
 }
 
+pub const DEFAULT_PAGE_CACHE: usize = 5_000;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
 pub const DEFAULT_DATA_DIR: &str = "gazette-data";
 
@@ -92,6 +96,7 @@ impl Config {
             theme_dir: file.theme_dir,
             base_url: file.base_url.map(|u| u.trim_end_matches('/').to_owned()),
             permalink: file.permalink.unwrap_or_default(),
+            page_cache: file.page_cache.unwrap_or(DEFAULT_PAGE_CACHE),
         })
     }
 

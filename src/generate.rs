@@ -5,7 +5,7 @@ use std::io::Write;
 
 use crate::content;
 use crate::domain::{ArticleStatus, CommentStatus, NewArticle, NewAuthor, NewSection, Slug};
-use crate::storage::{Db, now};
+use crate::storage::{Db, articles, now};
 
 const SECTIONS: &[&str] =
     &["News", "Politics", "World", "Business", "Science", "Culture", "Sport", "Opinion"];
@@ -184,7 +184,8 @@ fn body(rng: &mut Rng) -> String {
     out
 }
 
-/// Adds `count` published articles (and the sections, authors and tags they use).
+/// Makes sure the `count` articles of this seed exist (and the sections, authors and tags they
+/// use): running it again with the same seed adds nothing.
 pub async fn generate(db: &Db, count: usize, seed: u64) -> anyhow::Result<()> {
     let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     for (i, name) in SECTIONS.iter().enumerate() {
@@ -234,8 +235,12 @@ pub async fn generate(db: &Db, count: usize, seed: u64) -> anyhow::Result<()> {
         if rng.below(3) == 0 {
             sections.push(section_slugs[rng.below(section_slugs.len())].clone());
         }
+        let external_id = format!("generated:{seed}:{i}");
+        if articles::exists_external(db, &external_id).await? {
+            continue;
+        }
         let article = NewArticle {
-            external_id: Some(format!("generated:{seed}:{i}")),
+            external_id: Some(external_id),
             slug: Slug::parse(&format!("{}-{seed}-{i}", Slug::from_title(&headline)))?,
             headline,
             standfirst: sentence(&mut rng),

@@ -293,6 +293,34 @@ macro_rules! tx_fetch {
     }};
 }
 
+/// Runs a statement built at run time (e.g. an `IN` list) with integer parameters, on the
+/// reader side. Only for SQL assembled from fixed fragments and placeholders, never from input.
+pub async fn fetch_all_with_ids<T>(db: &Db, sql: String, binds: &[i64]) -> anyhow::Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    db.count_query();
+    Ok(match &db.pools {
+        Pools::Sqlite { read, .. } => {
+            let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql));
+            for id in binds {
+                q = q.bind(*id);
+            }
+            q.fetch_all(read).await?
+        }
+        Pools::Postgres(pool) => {
+            let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql));
+            for id in binds {
+                q = q.bind(*id);
+            }
+            q.fetch_all(pool).await?
+        }
+    })
+}
+
 /// `$1, $2, ... $n` after `start` placeholders, for `IN (...)` lists.
 pub fn placeholders(start: usize, n: usize) -> String {
     (start + 1..=start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")

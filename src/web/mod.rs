@@ -1,6 +1,7 @@
 //! HTTP: the public router (and, with later issues, admin and API routers), its middleware
 //! and shared state. Reading `public_routes` tells what a reader can reach.
 
+pub mod cache;
 pub mod error;
 pub mod public;
 pub mod views;
@@ -14,6 +15,8 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use tower_http::CompressionLevel;
+use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -39,6 +42,8 @@ pub struct AppState {
     pub theme: Arc<Theme>,
     pub site: SiteHandle,
     pub base_url: Option<Arc<str>>,
+    /// Rendered public pages; `None` when disabled (`page_cache = 0`).
+    pub page_cache: Option<Arc<cache::PageCache>>,
 }
 
 impl AppState {
@@ -50,6 +55,7 @@ impl AppState {
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
     public_routes()
+        .layer(middleware::from_fn_with_state(state.clone(), cache::serve_cached))
         .layer(middleware::from_fn_with_state(state.clone(), render_error_pages))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
@@ -66,6 +72,7 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),

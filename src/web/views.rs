@@ -213,7 +213,7 @@ impl Views<'_> {
             .collect()
     }
 
-    pub fn article(&self, row: &ArticleRow, bylines: &[BylineRow], terms: &[TermRow]) -> ArticleView {
+    pub fn article(&self, row: &ArticleRow, terms: &[TermRow]) -> ArticleView {
         let links = |kind: &str, url: fn(&str) -> String| {
             terms
                 .iter()
@@ -229,10 +229,7 @@ impl Views<'_> {
             excerpt: row.excerpt.clone(),
             published: self.time(row.published_at),
             updated: (row.updated_at > row.published_at + 60).then(|| self.time(row.updated_at)),
-            authors: bylines
-                .iter()
-                .map(|b| Link { name: b.name.clone(), url: author_url(&b.slug) })
-                .collect(),
+            authors: links("author", author_url),
             sections: links("section", section_url),
             tags: links("tag", tag_url),
             image: row.featured_image_url.as_ref().map(|url| ImageView {

@@ -34,3 +34,24 @@ async fn a_change_made_by_another_node_appears_within_seconds(app: TestApp) {
     }
     panic!("the new section did not appear in the menu within five seconds");
 }
+
+on_both_stores!(cached_pages_follow_content_changes);
+
+async fn cached_pages_follow_content_changes(app: TestApp) {
+    app.load_demo().await;
+    let first = app.get("/section/politics/").await;
+    assert!(first.headers().get("x-cache").is_none());
+    let second = app.get("/section/politics/").await;
+    assert_eq!(second.headers()["x-cache"], "hit", "the second view comes from memory");
+    assert_eq!(first.text().await.unwrap(), second.text().await.unwrap());
+
+    let mut story = crate::helpers::article("fresh-politics-story", "politics", &["tomasz-keller"], 0);
+    story.headline = "A brand new politics story".into();
+    app.publish(story).await;
+    app.refresh().await;
+    let after = app.page("/section/politics/", 200).await;
+    assert!(after.contains("A brand new politics story"), "the change is visible at once");
+    // Errors are never cached.
+    app.page("/section/nope/", 404).await;
+    assert!(app.get("/section/nope/").await.headers().get("x-cache").is_none());
+}

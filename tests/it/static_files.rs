@@ -29,6 +29,17 @@ async fn pages_carry_security_headers_and_log_nothing_secret() {
 }
 
 #[tokio::test]
+async fn pages_are_compressed_for_clients_that_ask() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    let gzip =
+        app.client.get(format!("{}/", app.base)).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(gzip.headers()["content-encoding"], "gzip");
+    let plain = app.get("/").await;
+    assert!(plain.headers().get("content-encoding").is_none());
+}
+
+#[tokio::test]
 async fn a_theme_directory_overrides_templates_and_assets_at_run_time() {
     let theme = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(theme.path().join("templates")).unwrap();

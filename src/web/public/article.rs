@@ -40,9 +40,8 @@ async fn render(app: &AppState, article: ArticleRow) -> WebResult<Response> {
     let site = app.site.get();
     let views = app.views(&site);
     let related = related::related_posts(&app.db, &article).await?;
-    let bylines = articles::bylines(&app.db, &[article.id]).await?;
     let terms = articles::terms(&app.db, article.id).await?;
-    let view = views.article(&article, &bylines, &terms);
+    let view = views.article(&article, &terms);
     let description = if article.standfirst.is_empty() { &article.excerpt } else { &article.standfirst };
     let body = app.theme.render(
         "article.html",

@@ -30,7 +30,16 @@ pub async fn show(State(app): State<AppState>, Query(q): Query<PageQuery>) -> We
     let site = app.site.get();
     let views = app.views(&site);
     let top = articles::latest(&app.db, TOP, 0).await?;
-    let blocks = articles::latest_by_section(&app.db, PER_SECTION, TOP).await?;
+    // Each section block skips the stories already shown at the top.
+    let wanted: Vec<(i64, i64)> = site
+        .main_sections()
+        .map(|s| {
+            let shown = top.iter().filter(|c| c.section_slug == s.slug).count() as i64;
+            (s.id, PER_SECTION + shown)
+        })
+        .collect();
+    let mut blocks = articles::latest_in_sections(&app.db, &wanted).await?;
+    blocks.retain(|c| !top.iter().any(|t| t.id == c.id));
     let ids: Vec<i64> = top.iter().chain(&blocks).map(|c| c.id).collect();
     let bylines = articles::bylines(&app.db, &ids).await?;
 

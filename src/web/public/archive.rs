@@ -135,7 +135,7 @@ pub async fn one_segment(
         return dated(&app, q.number()?, from, until, year.to_string(), format!("/{segment}/")).await;
     }
     if let Some(page) = pages::find_published(&app.db, &segment).await? {
-        return static_page(&app, page);
+        return static_page(&app, &page);
     }
     super::article::show_by_slug(&app, &segment).await?.ok_or(WebError::NotFound)
 }
@@ -187,7 +187,7 @@ async fn dated(
     render(app, archive, page, total, rows).await
 }
 
-fn static_page(app: &AppState, page: pages::PageRow) -> WebResult<Response> {
+fn static_page(app: &AppState, page: &pages::PageRow) -> WebResult<Response> {
     let site = app.site.get();
     let views = app.views(&site);
     let body = app.theme.render(

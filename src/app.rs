@@ -47,11 +47,29 @@ impl App {
     /// Serves until `shutdown` resolves, following content events in the background.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let follower = tokio::spawn(self.state.site.clone().follow(self.state.db.clone(), FOLLOW_EVERY));
+        let scheduler = tokio::spawn(publish_scheduled(self.state.db.clone()));
         let router = web::router(self.state.clone());
-        let served = axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await;
+        let served =
+            axum::serve(self.listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+                .with_graceful_shutdown(shutdown)
+                .await;
         follower.abort();
+        scheduler.abort();
         self.state.db.close().await;
         served.context("serving HTTP")
+    }
+}
+
+/// Publishes scheduled articles when their time comes (also after a restart, on any node).
+async fn publish_scheduled(db: Db) {
+    let mut tick = tokio::time::interval(FOLLOW_EVERY);
+    loop {
+        tick.tick().await;
+        match crate::content::publish_due(&db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(articles = n, "published scheduled articles"),
+            Err(err) => tracing::warn!(error = %format!("{err:#}"), "could not publish scheduled articles"),
+        }
     }
 }
 

@@ -61,3 +61,132 @@ pub async fn set_setting(db: &Db, key: &str, value: &str) -> anyhow::Result<()> 
     crate::storage::settings::set(&mut tx, key, value).await?;
     tx.commit().await
 }
+
+/// Who is making a change, as far as permissions go.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor {
+    pub user_id: i64,
+    pub role: crate::domain::Role,
+}
+
+/// Why a save was refused. Each message is for the person who tried.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error("You may not make this change.")]
+    Forbidden,
+    #[error("There is no such article.")]
+    NotFound,
+    #[error(
+        "Someone else saved this article after you opened it. Your text is below; copy what you need, reload, and save again."
+    )]
+    Conflict,
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// Creates (`id = None`) or updates an article from the admin, checking the actor's role and
+/// ownership, the version the form was based on, and the slug; records a revision and the
+/// content event of the transition, all in one transaction.
+pub async fn save_article(
+    db: &Db,
+    actor: Actor,
+    id: Option<i64>,
+    base_version: i64,
+    mut article: NewArticle,
+) -> Result<i64, SaveError> {
+    use crate::domain::ArticleStatus::{Published, Scheduled};
+    use crate::storage::events::{self, EventKind};
+    if article.headline.trim().is_empty() {
+        return Err(SaveError::Invalid("An article needs a headline.".into()));
+    }
+    if article.section_slugs.is_empty() {
+        return Err(SaveError::Invalid("Choose a section.".into()));
+    }
+    let now = crate::storage::now();
+    // Publishing without a time means now; a scheduled time that has passed publishes now.
+    match article.status {
+        Published => article.published_at = Some(article.published_at.unwrap_or(now).min(now)),
+        Scheduled => match article.published_at {
+            None => return Err(SaveError::Invalid("A scheduled article needs a publication time.".into())),
+            Some(t) if t <= now => article.status = Published,
+            Some(_) => {}
+        },
+        _ => {}
+    }
+    let rendered = markdown::render(&article.body_source).map_err(|e| SaveError::Invalid(e.to_string()))?;
+    let excerpt = if article.excerpt.trim().is_empty() {
+        markdown::excerpt(&rendered.text, EXCERPT_CHARS)
+    } else {
+        article.excerpt.trim().to_owned()
+    };
+    let mut tx = db.begin().await?;
+    let id = match id {
+        None => {
+            if !actor.role.can_set_status(article.status, true) {
+                return Err(SaveError::Forbidden);
+            }
+            if articles::slug_taken(&mut tx, article.slug.as_str(), 0).await? {
+                return Err(SaveError::Invalid(format!(
+                    "The slug {:?} is already used.",
+                    article.slug.as_str()
+                )));
+            }
+            let id = articles::insert(&mut tx, &article, &rendered, &excerpt).await?;
+            articles::set_created_by(&mut tx, id, actor.user_id).await?;
+            id // `insert` records `article.published` itself
+        }
+        Some(id) => {
+            let (version, owner, old_status) =
+                articles::version_and_owner(&mut tx, id).await?.ok_or(SaveError::NotFound)?;
+            let owns = owner == Some(actor.user_id);
+            if !actor.role.can_edit(owns) || !actor.role.can_set_status(article.status, owns) {
+                return Err(SaveError::Forbidden);
+            }
+            // Contributors may not touch an article once it is out of their hands.
+            if !actor.role.can_set_status(Published, owns)
+                && !matches!(old_status.as_str(), "draft" | "pending")
+            {
+                return Err(SaveError::Forbidden);
+            }
+            if version != base_version {
+                return Err(SaveError::Conflict);
+            }
+            if articles::slug_taken(&mut tx, article.slug.as_str(), id).await? {
+                return Err(SaveError::Invalid(format!(
+                    "The slug {:?} is already used.",
+                    article.slug.as_str()
+                )));
+            }
+            articles::update(&mut tx, id, &article, &rendered, &excerpt).await?;
+            let was = old_status == "published";
+            let kind = match (was, article.status == Published) {
+                (false, true) => Some(EventKind::ArticlePublished),
+                (true, true) => Some(EventKind::ArticleUpdated),
+                (true, false) => Some(EventKind::ArticleUnpublished),
+                (false, false) => None,
+            };
+            if let Some(kind) = kind {
+                events::record(&mut tx, kind, id).await?;
+            }
+            id
+        }
+    };
+    articles::add_revision(&mut tx, id, Some(actor.user_id), &article).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Publishes scheduled articles whose time has come, with their events. Safe to run on every
+/// node at once: each article changes status in one `UPDATE`.
+pub async fn publish_due(db: &Db) -> anyhow::Result<usize> {
+    use crate::storage::events::{self, EventKind};
+    let mut tx = db.begin().await?;
+    let ids = articles::publish_due(&mut tx, crate::storage::now()).await?;
+    for id in &ids {
+        events::record(&mut tx, EventKind::ArticlePublished, *id).await?;
+    }
+    tx.commit().await?;
+    Ok(ids.len())
+}

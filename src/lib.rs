@@ -1,5 +1,6 @@
 //! Gazette: a self-hosted news publishing platform. See ARCHITECTURE.md for the map.
 
+pub mod accounts;
 pub mod app;
 pub mod config;
 pub mod content;

@@ -5,8 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use gazette::accounts;
 use gazette::app::{self, App};
 use gazette::config::{Config, Overrides};
+use gazette::domain::Role;
+use gazette::storage::users;
 use tracing_subscriber::EnvFilter;
 
 /// Gazette: a self-hosted news publishing platform.
@@ -48,6 +51,11 @@ enum Command {
     Migrate,
     /// Load the demo edition (The Harbour Courier). Running it twice changes nothing.
     Demo,
+    /// Manage newsroom accounts. Passwords are read from a prompt or from standard input.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
     /// Fill the store with a synthetic archive, for benchmarks.
     Generate {
         /// How many articles to add.
@@ -57,6 +65,67 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user (and an author profile of the same name, for bylines).
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// administrator, editor, author or contributor.
+        #[arg(long)]
+        role: Role,
+    },
+    /// Set a new password; the user's sessions end on every node.
+    ResetPassword { email: String },
+    /// List users and their roles.
+    List,
+}
+
+/// Reads a password from the terminal (twice, without echo) or one line of standard input.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Password again: ")?;
+        anyhow::ensure!(first == again, "the passwords differ");
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
+async fn user(config: &Config, action: UserCommand) -> anyhow::Result<()> {
+    let db = app::open_store(config).await?;
+    let result = match action {
+        UserCommand::Add { email, name, role } => {
+            let password = read_password()?;
+            accounts::create_user(&db, &email, &name, role, &password).await.map(|_| {
+                println!("created {role} {email}; sign in at /admin");
+            })
+        }
+        UserCommand::ResetPassword { email } => {
+            let password = read_password()?;
+            accounts::reset_password(&db, &email, &password).await.map(|()| {
+                println!("password changed for {email}; their sessions have ended");
+            })
+        }
+        UserCommand::List => users::list(&db).await.map(|list| {
+            if list.is_empty() {
+                println!("no users yet: gazette user add --email E --name N --role administrator");
+            }
+            for u in list {
+                println!("{:<32} {:<14} {}", u.email, u.role, u.name);
+            }
+        }),
+    };
+    db.close().await;
+    result
 }
 
 fn main() -> ExitCode {
@@ -110,6 +179,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{report}");
             Ok(())
         }
+        Command::User { action } => user(&config, action).await,
         Command::Generate { articles, seed } => {
             let db = app::open_store(&config).await?;
             gazette::generate::generate(&db, articles, seed).await?;

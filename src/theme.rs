@@ -20,10 +20,11 @@ macro_rules! embedded {
 const TEMPLATES: &[(&str, &[u8])] = embedded!("templates":
     "base.html", "macros.html", "home.html", "article.html", "archive.html", "page.html",
     "search.html", "error.html",
+    "admin/base.html", "admin/login.html", "admin/articles.html", "admin/editor.html",
 );
 
 const ASSETS: &[(&str, &[u8])] = embedded!("static":
-    "style.css", "favicon.svg", "favicon.ico",
+    "style.css", "admin.css", "favicon.svg", "favicon.ico",
 );
 
 /// One static file, ready to serve.

@@ -5,6 +5,8 @@
 pub mod article;
 pub mod markdown;
 pub mod slug;
+pub mod user;
 
 pub use article::{ArticleStatus, CommentStatus, NewArticle, NewAuthor, NewPage, NewSection};
 pub use slug::Slug;
+pub use user::{Email, Role};

@@ -356,10 +356,8 @@ pub async fn insert(
     rendered: &Rendered,
     excerpt: &str,
 ) -> anyhow::Result<i64> {
-    let (primary, further) = article
-        .section_slugs
-        .split_first()
-        .ok_or_else(|| anyhow::anyhow!("an article needs a primary section"))?;
+    let primary =
+        article.section_slugs.first().ok_or_else(|| anyhow::anyhow!("an article needs a primary section"))?;
     let primary_id = taxonomy::section_id(tx, primary).await?;
     let created = now();
     let image = article.featured_image.as_ref();
@@ -393,6 +391,24 @@ pub async fn insert(
         article.published_at.unwrap_or(created).min(created)
     )?;
 
+    set_links(tx, id, article).await?;
+    if article.status == ArticleStatus::Published {
+        events::record(tx, EventKind::ArticlePublished, id).await?;
+    }
+    Ok(id)
+}
+
+/// Replaces the authors, sections (first is primary) and tags of an article.
+async fn set_links(tx: &mut Tx, id: i64, article: &NewArticle) -> anyhow::Result<()> {
+    let (primary, further) = article
+        .section_slugs
+        .split_first()
+        .ok_or_else(|| anyhow::anyhow!("an article needs a primary section"))?;
+    let primary_id = taxonomy::section_id(tx, primary).await?;
+    tx_exec!(tx, "UPDATE articles SET primary_section_id = $1 WHERE id = $2", primary_id, id)?;
+    tx_exec!(tx, "DELETE FROM article_sections WHERE article_id = $1", id)?;
+    tx_exec!(tx, "DELETE FROM article_authors WHERE article_id = $1", id)?;
+    tx_exec!(tx, "DELETE FROM article_tags WHERE article_id = $1", id)?;
     tx_exec!(
         tx,
         "INSERT INTO article_sections (article_id, section_id, position) VALUES ($1, $2, 0)",
@@ -431,8 +447,178 @@ pub async fn insert(
             position as i64
         )?;
     }
-    if article.status == ArticleStatus::Published {
-        events::record(tx, EventKind::ArticlePublished, id).await?;
-    }
-    Ok(id)
+    Ok(())
+}
+
+/// Everything the editor form shows.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EditRow {
+    pub id: i64,
+    pub slug: String,
+    pub headline: String,
+    pub standfirst: String,
+    pub body_source: String,
+    pub excerpt: String,
+    pub status: String,
+    pub comment_status: String,
+    pub published_at: Option<i64>,
+    pub updated_at: i64,
+    pub created_by: Option<i64>,
+    pub version: i64,
+}
+
+pub async fn find_for_edit(db: &Db, id: i64) -> anyhow::Result<Option<EditRow>> {
+    Ok(fetch_optional!(
+        db,
+        EditRow,
+        "SELECT id, slug, headline, standfirst, body_source, excerpt, status, comment_status, \
+         published_at, updated_at, created_by, version FROM articles WHERE id = $1",
+        id
+    )?)
+}
+
+pub async fn slug_taken(tx: &mut Tx, slug: &str, except: i64) -> anyhow::Result<bool> {
+    Ok(tx_fetch!(
+        fetch_optional,
+        tx,
+        (i64,),
+        "SELECT id FROM articles WHERE slug = $1 AND id <> $2",
+        slug,
+        except
+    )?
+    .is_some())
+}
+
+/// The current version and owner of an article, read inside the saving transaction.
+pub async fn version_and_owner(tx: &mut Tx, id: i64) -> anyhow::Result<Option<(i64, Option<i64>, String)>> {
+    Ok(tx_fetch!(
+        fetch_optional,
+        tx,
+        (i64, Option<i64>, String),
+        "SELECT version, created_by, status FROM articles WHERE id = $1",
+        id
+    )?)
+}
+
+/// Overwrites an article's fields and links; the caller checks permissions and versions.
+pub async fn update(
+    tx: &mut Tx,
+    id: i64,
+    article: &NewArticle,
+    rendered: &Rendered,
+    excerpt: &str,
+) -> anyhow::Result<()> {
+    tx_exec!(
+        tx,
+        "UPDATE articles SET slug = $1, headline = $2, standfirst = $3, body_source = $4, body_html = $5, \
+            body_text = $6, excerpt = $7, word_count = $8, status = $9, comment_status = $10, \
+            published_at = $11, updated_at = $12, version = version + 1 WHERE id = $13",
+        article.slug.as_str(),
+        &article.headline,
+        &article.standfirst,
+        &article.body_source,
+        &rendered.html,
+        &rendered.text,
+        excerpt,
+        rendered.word_count,
+        article.status.as_str(),
+        article.comment_status.as_str(),
+        article.published_at,
+        now(),
+        id
+    )?;
+    set_links(tx, id, article).await
+}
+
+pub async fn set_created_by(tx: &mut Tx, id: i64, user_id: i64) -> anyhow::Result<()> {
+    tx_exec!(tx, "UPDATE articles SET created_by = $1 WHERE id = $2", user_id, id)?;
+    Ok(())
+}
+
+pub async fn add_revision(
+    tx: &mut Tx,
+    id: i64,
+    user_id: Option<i64>,
+    article: &NewArticle,
+) -> anyhow::Result<()> {
+    tx_exec!(
+        tx,
+        "INSERT INTO article_revisions (article_id, user_id, slug, headline, standfirst, body_source, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        id,
+        user_id,
+        article.slug.as_str(),
+        &article.headline,
+        &article.standfirst,
+        &article.body_source,
+        article.status.as_str(),
+        now()
+    )?;
+    Ok(())
+}
+
+pub async fn revision_count(db: &Db, id: i64) -> anyhow::Result<i64> {
+    Ok(fetch_one!(db, (i64,), "SELECT COUNT(*) FROM article_revisions WHERE article_id = $1", id)?.0)
+}
+
+/// Scheduled articles whose time has come become published; returns their ids.
+pub async fn publish_due(tx: &mut Tx, at: i64) -> anyhow::Result<Vec<i64>> {
+    let rows = tx_fetch!(
+        fetch_all,
+        tx,
+        (i64,),
+        "UPDATE articles SET status = 'published', updated_at = $1 \
+         WHERE status = 'scheduled' AND published_at <= $1 RETURNING id",
+        at
+    )?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// One row of the admin's article list.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AdminRow {
+    pub id: i64,
+    pub headline: String,
+    pub status: String,
+    pub section_name: String,
+    pub published_at: Option<i64>,
+    pub updated_at: i64,
+    pub created_by: Option<i64>,
+}
+
+/// The admin list with optional filters (`""` or 0 for none), most recently changed first.
+pub async fn admin_list(
+    db: &Db,
+    status: &str,
+    owner: i64,
+    text: &str,
+    limit: i64,
+    offset: i64,
+) -> anyhow::Result<(Vec<AdminRow>, i64)> {
+    let pattern =
+        format!("%{}%", text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let rows = fetch_all!(
+        db,
+        AdminRow,
+        "SELECT a.id, a.headline, a.status, s.name AS section_name, a.published_at, a.updated_at, a.created_by \
+         FROM articles a JOIN sections s ON s.id = a.primary_section_id \
+         WHERE ($1 = '' OR a.status = $1) AND ($2 = 0 OR a.created_by = $2) \
+           AND LOWER(a.headline) LIKE $3 ESCAPE '\\' \
+         ORDER BY a.updated_at DESC, a.id DESC LIMIT $4 OFFSET $5",
+        status,
+        owner,
+        &pattern,
+        limit,
+        offset
+    )?;
+    let (total,) = fetch_one!(
+        db,
+        (i64,),
+        "SELECT COUNT(*) FROM articles a WHERE ($1 = '' OR a.status = $1) AND ($2 = 0 OR a.created_by = $2) \
+           AND LOWER(a.headline) LIKE $3 ESCAPE '\\'",
+        status,
+        owner,
+        &pattern
+    )?;
+    Ok((rows, total))
 }

@@ -14,6 +14,7 @@ pub mod pages;
 pub mod people;
 pub mod settings;
 pub mod taxonomy;
+pub mod users;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

@@ -44,3 +44,12 @@ pub async fn ensure(tx: &mut Tx, author: &NewAuthor) -> anyhow::Result<i64> {
     events::record(tx, EventKind::AuthorChanged, id).await?;
     Ok(id)
 }
+
+/// Every author, by name (for the editor's byline choices).
+pub async fn all(db: &Db) -> anyhow::Result<Vec<AuthorRow>> {
+    Ok(crate::fetch_all!(db, AuthorRow, "SELECT id, slug, name, bio, photo_url FROM authors ORDER BY name")?)
+}
+
+pub async fn slug_of(db: &Db, id: i64) -> anyhow::Result<Option<String>> {
+    Ok(fetch_optional!(db, (String,), "SELECT slug FROM authors WHERE id = $1", id)?.map(|(s,)| s))
+}

@@ -1,6 +1,7 @@
 //! HTTP: the public router (and, with later issues, admin and API routers), its middleware
 //! and shared state. Reading `public_routes` tells what a reader can reach.
 
+pub mod admin;
 pub mod cache;
 pub mod error;
 pub mod public;
@@ -56,6 +57,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     public_routes()
         .layer(middleware::from_fn_with_state(state.clone(), cache::serve_cached))
+        .merge(admin::routes(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), render_error_pages))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

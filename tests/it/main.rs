@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod admin;
 mod archives;
 mod article;
 mod changes;

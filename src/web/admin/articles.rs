@@ -1,0 +1,311 @@
+//! Articles in the admin: the list, the editor, and saving (create or update).
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::{NaiveDateTime, TimeZone};
+use serde::{Deserialize, Serialize};
+
+use super::session::Staff;
+use crate::content::{self, SaveError};
+use crate::domain::{ArticleStatus, CommentStatus, NewArticle, Slug};
+use crate::site::Site;
+use crate::storage::{articles, people, users};
+use crate::web::AppState;
+use crate::web::error::{OrNotFound, WebError, WebResult};
+use crate::web::views::Pagination;
+
+const PER_PAGE: i64 = 30;
+
+#[derive(Debug, Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    q: String,
+    page: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Row {
+    id: i64,
+    headline: String,
+    status: String,
+    section: String,
+    updated: String,
+    published: Option<String>,
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    staff: Staff,
+    Query(q): Query<ListQuery>,
+) -> WebResult<Response> {
+    let page = crate::web::public::PageQuery { page: q.page.clone() }.number()?;
+    let status = if q.status.parse::<ArticleStatus>().is_ok() { q.status.as_str() } else { "" };
+    let owner = if staff.role.sees_all_articles() { 0 } else { staff.user_id };
+    let (rows, total) =
+        articles::admin_list(&app.db, status, owner, q.q.trim(), PER_PAGE, (page - 1) * PER_PAGE).await?;
+    let site = app.site.get();
+    let views = app.views(&site);
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .map(|r| Row {
+            published: r.published_at.map(|t| views.time(t).display),
+            updated: views.time(r.updated_at).display,
+            id: r.id,
+            headline: r.headline,
+            status: r.status,
+            section: r.section_name,
+        })
+        .collect();
+    let extra = format!("status={status}&q={}", q.q.trim().replace(['&', '#', '?'], ""));
+    let body = app.theme.render(
+        "admin/articles.html",
+        crate::view! {
+            site_name => site.settings.name,
+            staff => staff_view(&staff),
+            rows => rows,
+            status => status,
+            q => q.q.trim(),
+            statuses => ["draft", "pending", "scheduled", "published", "unpublished", "trashed"],
+            pagination => Pagination::new("/admin/articles", &extra, page, PER_PAGE, total),
+        },
+    )?;
+    Ok(Html(body).into_response())
+}
+
+#[derive(Serialize)]
+struct StaffView {
+    name: String,
+    role: String,
+    csrf: String,
+}
+
+fn staff_view(staff: &Staff) -> StaffView {
+    StaffView { name: staff.name.clone(), role: staff.role.to_string(), csrf: staff.csrf.clone() }
+}
+
+/// What the editor form holds, in and out.
+#[derive(Debug, Serialize, Default, Clone)]
+struct Draft {
+    id: Option<i64>,
+    version: i64,
+    headline: String,
+    standfirst: String,
+    slug: String,
+    body: String,
+    excerpt: String,
+    primary_section: String,
+    sections: Vec<String>,
+    authors: Vec<String>,
+    tags: String,
+    status: String,
+    publish_at: String,
+    comments_open: bool,
+}
+
+impl Draft {
+    fn from_pairs(pairs: Vec<(String, String)>) -> (Self, String) {
+        let mut d = Draft::default();
+        let mut csrf = String::new();
+        for (k, v) in pairs {
+            match k.as_str() {
+                "_csrf" => csrf = v,
+                "version" => d.version = v.parse().unwrap_or(0),
+                "headline" => d.headline = v,
+                "standfirst" => d.standfirst = v,
+                "slug" => d.slug = v,
+                "body" => d.body = v.replace("\r\n", "\n"),
+                "excerpt" => d.excerpt = v,
+                "primary_section" => d.primary_section = v,
+                "sections" => d.sections.push(v),
+                "authors" => d.authors.push(v),
+                "tags" => d.tags = v,
+                "status" => d.status = v,
+                "publish_at" => d.publish_at = v,
+                "comments_open" => d.comments_open = true,
+                _ => {}
+            }
+        }
+        (d, csrf)
+    }
+
+    /// Parses the form into a domain article, or says what is wrong.
+    fn to_article(&self, site: &Site) -> Result<NewArticle, String> {
+        let slug = if self.slug.trim().is_empty() {
+            Slug::from_title(&self.headline)
+        } else {
+            Slug::parse(self.slug.trim()).map_err(|e| e.to_string())?
+        };
+        let status: ArticleStatus = self.status.parse().map_err(|_| "Choose a status.".to_owned())?;
+        let primary = Slug::parse(&self.primary_section).map_err(|_| "Choose a section.".to_owned())?;
+        let mut sections = vec![primary.clone()];
+        sections.extend(self.sections.iter().filter_map(|s| Slug::parse(s).ok()).filter(|s| *s != primary));
+        let published_at = match self.publish_at.trim() {
+            "" => None,
+            t => {
+                let naive = NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M")
+                    .map_err(|_| format!("{t:?} is not a date and time."))?;
+                Some(
+                    site.settings
+                        .timezone
+                        .from_local_datetime(&naive)
+                        .earliest()
+                        .ok_or_else(|| format!("{t} does not exist in the site's time zone."))?
+                        .timestamp(),
+                )
+            }
+        };
+        Ok(NewArticle {
+            external_id: None,
+            slug,
+            headline: self.headline.trim().to_owned(),
+            standfirst: self.standfirst.trim().to_owned(),
+            body_source: self.body.clone(),
+            excerpt: self.excerpt.clone(),
+            status,
+            author_slugs: self.authors.iter().filter_map(|a| Slug::parse(a).ok()).collect(),
+            section_slugs: sections,
+            tags: self.tags.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect(),
+            featured_image: None,
+            comment_status: if self.comments_open { CommentStatus::Open } else { CommentStatus::Closed },
+            published_at,
+        })
+    }
+}
+
+async fn editor(
+    app: &AppState,
+    staff: &Staff,
+    draft: &Draft,
+    error: Option<String>,
+    status: StatusCode,
+) -> WebResult<Response> {
+    let site = app.site.get();
+    let authors = people::all(&app.db).await?;
+    let allowed: Vec<&str> = ["draft", "pending", "scheduled", "published", "unpublished", "trashed"]
+        .into_iter()
+        .filter(|s| s.parse::<ArticleStatus>().is_ok_and(|st| staff.role.can_set_status(st, true)))
+        .collect();
+    let revisions = match draft.id {
+        Some(id) => articles::revision_count(&app.db, id).await?,
+        None => 0,
+    };
+    let body = app.theme.render(
+        "admin/editor.html",
+        crate::view! {
+            site_name => site.settings.name,
+            staff => staff_view(staff),
+            draft => draft,
+            error => error,
+            sections => site.sections.iter().map(|s| (s.slug.clone(), s.name.clone())).collect::<Vec<_>>(),
+            authors => authors.iter().map(|a| (a.slug.clone(), a.name.clone())).collect::<Vec<_>>(),
+            statuses => allowed,
+            revisions => revisions,
+        },
+    )?;
+    Ok((status, Html(body)).into_response())
+}
+
+pub async fn new(State(app): State<AppState>, staff: Staff) -> WebResult<Response> {
+    let me = own_author_slug(&app, &staff).await?;
+    let draft = Draft {
+        status: "draft".into(),
+        comments_open: true,
+        authors: me.into_iter().collect(),
+        primary_section: app.site.get().main_sections().next().map(|s| s.slug.clone()).unwrap_or_default(),
+        ..Draft::default()
+    };
+    editor(&app, &staff, &draft, None, StatusCode::OK).await
+}
+
+async fn own_author_slug(app: &AppState, staff: &Staff) -> anyhow::Result<Option<String>> {
+    let users = users::list(&app.db).await?;
+    match users.iter().find(|u| u.id == staff.user_id).and_then(|u| u.author_id) {
+        Some(id) => people::slug_of(&app.db, id).await,
+        None => Ok(None),
+    }
+}
+
+pub async fn edit(State(app): State<AppState>, staff: Staff, Path(id): Path<i64>) -> WebResult<Response> {
+    let row = articles::find_for_edit(&app.db, id).await.or_404()?;
+    if !staff.role.can_edit(row.created_by == Some(staff.user_id)) {
+        return Ok((StatusCode::FORBIDDEN, "You may not edit this article.").into_response());
+    }
+    let terms = articles::terms(&app.db, id).await?;
+    let site = app.site.get();
+    let of = |kind: &str| terms.iter().filter(|t| t.kind == kind).map(|t| t.slug.clone()).collect::<Vec<_>>();
+    let sections = of("section");
+    let draft = Draft {
+        id: Some(row.id),
+        version: row.version,
+        headline: row.headline,
+        standfirst: row.standfirst,
+        slug: row.slug,
+        body: row.body_source,
+        excerpt: row.excerpt,
+        primary_section: sections.first().cloned().unwrap_or_default(),
+        sections: sections.into_iter().skip(1).collect(),
+        authors: of("author"),
+        tags: terms.iter().filter(|t| t.kind == "tag").map(|t| t.name.clone()).collect::<Vec<_>>().join(", "),
+        status: row.status,
+        publish_at: row
+            .published_at
+            .map(|t| site.local(t).format("%Y-%m-%dT%H:%M").to_string())
+            .unwrap_or_default(),
+        comments_open: row.comment_status == "open",
+    };
+    editor(&app, &staff, &draft, None, StatusCode::OK).await
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    staff: Staff,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    submit(&app, &staff, None, pairs).await
+}
+
+pub async fn save(
+    State(app): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    submit(&app, &staff, Some(id), pairs).await
+}
+
+async fn submit(
+    app: &AppState,
+    staff: &Staff,
+    id: Option<i64>,
+    pairs: Vec<(String, String)>,
+) -> WebResult<Response> {
+    let (mut draft, csrf) = Draft::from_pairs(pairs);
+    if let Err(refused) = staff.check_csrf(&csrf) {
+        return Ok(refused.into_response());
+    }
+    draft.id = id;
+    let article = match draft.to_article(&app.site.get()) {
+        Ok(a) => a,
+        Err(message) => {
+            return editor(app, staff, &draft, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    match content::save_article(&app.db, staff.actor(), id, draft.version, article).await {
+        Ok(id) => Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response()),
+        Err(SaveError::Forbidden) => {
+            Ok((StatusCode::FORBIDDEN, "You may not make this change.").into_response())
+        }
+        Err(SaveError::NotFound) => Err(WebError::NotFound),
+        Err(SaveError::Internal(e)) => Err(WebError::Internal(e)),
+        Err(e @ SaveError::Conflict) => {
+            editor(app, staff, &draft, Some(e.to_string()), StatusCode::CONFLICT).await
+        }
+        Err(e @ SaveError::Invalid(_)) => {
+            editor(app, staff, &draft, Some(e.to_string()), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! The newsroom admin under `/admin`: sessions in the database, a CSRF token on every form,
+//! `Cache-Control: no-store` on every answer, permissions checked on the server.
+
+pub mod articles;
+pub mod session;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use super::AppState;
+
+pub fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(session::home))
+        .route("/admin/", get(session::home))
+        .route("/admin/login", post(session::login))
+        .route("/admin/logout", post(session::logout))
+        .route("/admin/articles", get(articles::list))
+        .route("/admin/articles/new", get(articles::new).post(articles::create))
+        .route("/admin/articles/{id}", get(articles::edit).post(articles::save))
+        .layer(middleware::from_fn(same_origin_posts))
+        .layer(middleware::from_fn_with_state(state, no_store))
+}
+
+async fn no_store(State(_): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Refuses cross-site form posts before any handler runs (the per-session token is checked
+/// again in each handler).
+async fn same_origin_posts(request: Request, next: Next) -> Response {
+    if request.method() == Method::POST {
+        let headers = request.headers();
+        let cross_site = headers.get("sec-fetch-site").is_some_and(|v| v == "cross-site");
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+        let foreign_origin = headers
+            .get(header::ORIGIN)
+            .and_then(|o| o.to_str().ok())
+            .is_some_and(|o| o != "null" && o.split("://").nth(1) != Some(host));
+        if cross_site || foreign_origin {
+            return (StatusCode::FORBIDDEN, "Cross-site form posts are refused.").into_response();
+        }
+    }
+    next.run(request).await
+}

@@ -1,0 +1,299 @@
+//! The newsroom admin: sign-in, sessions, CSRF, roles and the article workflow.
+
+use gazette::accounts;
+use gazette::domain::Role;
+
+use crate::helpers::TestApp;
+use crate::on_both_stores;
+
+const PASSWORD: &str = "a long test password";
+
+/// A browser-like session: the cookies it was given and the CSRF token of its last page.
+struct Browser<'a> {
+    app: &'a TestApp,
+    cookies: Vec<(String, String)>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Self { app, cookies: Vec::new() }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn keep_cookies(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all("set-cookie") {
+            let text = value.to_str().unwrap();
+            let (pair, _) = text.split_once(';').unwrap_or((text, ""));
+            let (k, v) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(name, _)| name != k);
+            if !v.is_empty() {
+                self.cookies.push((k.to_owned(), v.to_owned()));
+            }
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> (u16, String) {
+        let r = self
+            .app
+            .client
+            .get(format!("{}{path}", self.app.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.keep_cookies(&r);
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let r = self
+            .app
+            .client
+            .post(format!("{}{path}", self.app.base))
+            .header("cookie", self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.keep_cookies(&r);
+        r
+    }
+
+    async fn sign_in(&mut self, email: &str, password: &str) -> reqwest::Response {
+        let (_, html) = self.get("/admin").await;
+        let token = field(&html, "login_token");
+        self.post("/admin/login", &[("login_token", &token), ("email", email), ("password", password)]).await
+    }
+
+    async fn csrf(&mut self) -> String {
+        let (status, html) = self.get("/admin/articles/new").await;
+        assert_eq!(status, 200, "{html}");
+        field(&html, "_csrf")
+    }
+}
+
+fn field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    html.split(&marker).nth(1).and_then(|s| s.split('"').next()).unwrap_or_default().to_owned()
+}
+
+async fn staff(app: &TestApp, email: &str, name: &str, role: Role) {
+    app.load_demo().await;
+    accounts::create_user(&app.db, email, name, role, PASSWORD).await.unwrap();
+}
+
+fn article_form<'a>(
+    csrf: &'a str,
+    headline: &'a str,
+    status: &'a str,
+    version: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("_csrf", csrf),
+        ("version", version),
+        ("headline", headline),
+        ("standfirst", "A standfirst."),
+        ("body", "First paragraph.\n\n> A quotation."),
+        ("primary_section", "news"),
+        ("sections", "politics"),
+        ("authors", "maeve-okonjo"),
+        ("tags", "Harbour, Testing"),
+        ("status", status),
+        ("publish_at", ""),
+        ("comments_open", "on"),
+    ]
+}
+
+on_both_stores!(
+    a_fresh_site_explains_how_to_create_the_first_administrator,
+    signing_in_sets_a_safe_session_cookie_and_signing_out_revokes_it,
+    wrong_passwords_get_one_answer_and_are_throttled,
+    a_contributor_drafts_and_submits_but_cannot_publish,
+    an_author_publishes_and_the_story_appears,
+    forms_without_the_right_token_change_nothing,
+    a_stale_save_is_told_of_the_conflict,
+    scheduled_articles_publish_themselves,
+);
+
+async fn a_fresh_site_explains_how_to_create_the_first_administrator(app: TestApp) {
+    let response = app.get("/admin").await;
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let html = response.text().await.unwrap();
+    assert!(html.contains("gazette user add --email you@example.com"));
+    // Without a session, admin pages send the browser to sign in.
+    assert_eq!(app.redirect("/admin/articles", 303).await, "/admin");
+}
+
+async fn signing_in_sets_a_safe_session_cookie_and_signing_out_revokes_it(app: TestApp) {
+    staff(&app, "ed@example.com", "Ed Itor", Role::Editor).await;
+    let mut b = Browser::new(&app);
+    let r = b.sign_in("ED@example.com", PASSWORD).await;
+    assert_eq!(r.status(), 303);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("gazette_session="), "{cookie}");
+    for attr in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attr), "{attr} in {cookie}");
+    }
+    let (status, html) = b.get("/admin/articles").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Swing bridge closed"), "an editor sees every article");
+    let old = b.cookies.clone();
+    let csrf = b.csrf().await;
+    assert_eq!(b.post("/admin/logout", &[("_csrf", &csrf)]).await.status(), 303);
+    b.cookies = old; // a stolen copy of the cookie is dead too
+    assert_eq!(b.get("/admin/articles").await.0, 303);
+}
+
+async fn wrong_passwords_get_one_answer_and_are_throttled(app: TestApp) {
+    staff(&app, "au@example.com", "Au Thor", Role::Author).await;
+    let mut b = Browser::new(&app);
+    let unknown = b.sign_in("nobody@example.com", PASSWORD).await;
+    assert_eq!(unknown.status(), 401);
+    let unknown = unknown.text().await.unwrap();
+    let wrong = b.sign_in("au@example.com", "not the password").await;
+    assert_eq!(wrong.status(), 401);
+    let wrong = wrong.text().await.unwrap();
+    let msg = "The e-mail address or password is not right.";
+    assert!(unknown.contains(msg) && wrong.contains(msg), "the same answer for both");
+    for _ in 0..4 {
+        b.sign_in("au@example.com", "not the password").await;
+    }
+    let throttled = b.sign_in("au@example.com", PASSWORD).await;
+    assert_eq!(throttled.status(), 429, "even the right password waits");
+    assert!(throttled.text().await.unwrap().contains("Too many failed sign-ins"));
+}
+
+async fn a_contributor_drafts_and_submits_but_cannot_publish(app: TestApp) {
+    staff(&app, "co@example.com", "Co Tributor", Role::Contributor).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("co@example.com", PASSWORD).await;
+    let csrf = b.csrf().await;
+    let (_, list_before) = b.get("/admin/articles").await;
+    assert!(!list_before.contains("Swing bridge closed"), "contributors see only their own work");
+
+    let r = b
+        .post("/admin/articles/new", &article_form(&csrf, "Contributor tries to publish", "published", "0"))
+        .await;
+    assert_eq!(r.status(), 403);
+    assert!(
+        !app.page("/search?q=Contributor+tries", 200).await.contains(">Contributor tries to publish</a>")
+    );
+
+    let r =
+        b.post("/admin/articles/new", &article_form(&csrf, "A contributor's draft", "pending", "0")).await;
+    assert_eq!(r.status(), 303);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let id = location.trim_start_matches("/admin/articles/").split('?').next().unwrap().to_owned();
+    let (_, list) = b.get("/admin/articles?status=pending").await;
+    assert!(list.contains("A contributor&#39;s draft"));
+    // The editor of someone else's article is closed to a contributor.
+    let demo_id =
+        gazette::storage::articles::admin_list(&app.db, "published", 0, "", 1, 0).await.unwrap().0[0].id;
+    assert_eq!(b.get(&format!("/admin/articles/{demo_id}")).await.0, 403);
+    let r =
+        b.post(&format!("/admin/articles/{demo_id}"), &article_form(&csrf, "Hijacked", "draft", "1")).await;
+    assert_eq!(r.status(), 403);
+    assert!(!app.page("/search?q=Hijacked", 200).await.contains(">Hijacked</a>"));
+    // Its own pending article: still not publishable.
+    let r = b
+        .post(
+            &format!("/admin/articles/{id}"),
+            &article_form(&csrf, "A contributor's draft", "published", "1"),
+        )
+        .await;
+    assert_eq!(r.status(), 403);
+}
+
+async fn an_author_publishes_and_the_story_appears(app: TestApp) {
+    staff(&app, "au@example.com", "Au Thor", Role::Author).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("au@example.com", PASSWORD).await;
+    let csrf = b.csrf().await;
+    let r = b
+        .post("/admin/articles/new", &article_form(&csrf, "Author publishes a scoop", "published", "0"))
+        .await;
+    assert_eq!(r.status(), 303);
+    app.refresh().await;
+    let home = app.page("/", 200).await;
+    assert!(home.contains("Author publishes a scoop"), "on the front page at once");
+    let link =
+        crate::helpers::hrefs(&home).into_iter().find(|h| h.ends_with("/author-publishes-a-scoop/")).unwrap();
+    let page = app.page(&link, 200).await;
+    assert!(page.contains("<blockquote>") && page.contains("href=\"/tag/testing/\""));
+}
+
+async fn forms_without_the_right_token_change_nothing(app: TestApp) {
+    staff(&app, "ed@example.com", "Ed Itor", Role::Editor).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("ed@example.com", PASSWORD).await;
+    let r = b.post("/admin/articles/new", &article_form("forged", "Forged article", "published", "0")).await;
+    assert_eq!(r.status(), 403);
+    let csrf = b.csrf().await;
+    let cross = app
+        .client
+        .post(format!("{}/admin/articles/new", app.base))
+        .header("cookie", b.cookie_header())
+        .header("origin", "https://evil.example")
+        .form(&article_form(&csrf, "Cross-site article", "published", "0"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403);
+    let (_, list) = b.get("/admin/articles?q=article").await;
+    assert!(!list.contains("Forged article") && !list.contains("Cross-site article"));
+}
+
+async fn a_stale_save_is_told_of_the_conflict(app: TestApp) {
+    staff(&app, "ed@example.com", "Ed Itor", Role::Editor).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("ed@example.com", PASSWORD).await;
+    let csrf = b.csrf().await;
+    let r = b.post("/admin/articles/new", &article_form(&csrf, "Shared story", "draft", "0")).await;
+    let path = r.headers()["location"].to_str().unwrap().split('?').next().unwrap().to_owned();
+    let (_, editor) = b.get(&path).await;
+    let version = field(&editor, "version");
+    assert_eq!(
+        b.post(&path, &article_form(&csrf, "Shared story, first edit", "draft", &version)).await.status(),
+        303
+    );
+    let second = b.post(&path, &article_form(&csrf, "Shared story, second edit", "draft", &version)).await;
+    assert_eq!(second.status(), 409);
+    let html = second.text().await.unwrap();
+    assert!(html.contains("Someone else saved this article") && html.contains("Shared story, second edit"));
+    let (_, editor) = b.get(&path).await;
+    assert!(editor.contains("Shared story, first edit"), "the first save was kept");
+    assert!(editor.contains("2 revisions"));
+}
+
+async fn scheduled_articles_publish_themselves(app: TestApp) {
+    staff(&app, "ed@example.com", "Ed Itor", Role::Editor).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("ed@example.com", PASSWORD).await;
+    let csrf = b.csrf().await;
+    let site = app.site.get();
+    let soon = site.local(chrono::Utc::now().timestamp() + 61).format("%Y-%m-%dT%H:%M").to_string();
+    let mut form = article_form(&csrf, "Embargoed until the minute", "scheduled", "0");
+    form.retain(|(k, _)| *k != "publish_at");
+    form.push(("publish_at", &soon));
+    assert_eq!(b.post("/admin/articles/new", &form).await.status(), 303);
+    assert!(!app.page("/", 200).await.contains("Embargoed until the minute"));
+    // Time passes (moved back two minutes): the app's own scheduler publishes it.
+    let mut tx = app.db.begin().await.unwrap();
+    gazette::tx_exec!(
+        &mut tx,
+        "UPDATE articles SET published_at = published_at - 120 WHERE status = 'scheduled'"
+    )
+    .unwrap();
+    tx.commit().await.unwrap();
+    for _ in 0..40 {
+        app.refresh().await;
+        if app.page("/", 200).await.contains("Embargoed until the minute") {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the scheduled article was not published");
+}

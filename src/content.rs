@@ -95,6 +95,7 @@ pub async fn save_article(
     id: Option<i64>,
     base_version: i64,
     mut article: NewArticle,
+    correction: &str,
 ) -> Result<i64, SaveError> {
     use crate::domain::ArticleStatus::{Published, Scheduled};
     use crate::storage::events::{self, EventKind};
@@ -135,19 +136,18 @@ pub async fn save_article(
             }
             let id = articles::insert(&mut tx, &article, &rendered, &excerpt).await?;
             articles::set_created_by(&mut tx, id, actor.user_id).await?;
+            articles::set_correction(&mut tx, id, correction.trim(), !correction.trim().is_empty()).await?;
             id // `insert` records `article.published` itself
         }
         Some(id) => {
-            let (version, owner, old_status) =
-                articles::version_and_owner(&mut tx, id).await?.ok_or(SaveError::NotFound)?;
-            let owns = owner == Some(actor.user_id);
+            let current = articles::current(&mut tx, id).await?.ok_or(SaveError::NotFound)?;
+            let (version, old_status) = (current.version, current.status.as_str());
+            let owns = current.created_by == Some(actor.user_id);
             if !actor.role.can_edit(owns) || !actor.role.can_set_status(article.status, owns) {
                 return Err(SaveError::Forbidden);
             }
             // Contributors may not touch an article once it is out of their hands.
-            if !actor.role.can_set_status(Published, owns)
-                && !matches!(old_status.as_str(), "draft" | "pending")
-            {
+            if !actor.role.can_set_status(Published, owns) && !matches!(old_status, "draft" | "pending") {
                 return Err(SaveError::Forbidden);
             }
             if version != base_version {
@@ -160,6 +160,11 @@ pub async fn save_article(
                 )));
             }
             articles::update(&mut tx, id, &article, &rendered, &excerpt).await?;
+            if current.slug != article.slug.as_str() {
+                articles::remember_slug(&mut tx, id, &current.slug).await?;
+            }
+            articles::set_correction(&mut tx, id, correction.trim(), current.correction != correction.trim())
+                .await?;
             let was = old_status == "published";
             let kind = match (was, article.status == Published) {
                 (false, true) => Some(EventKind::ArticlePublished),

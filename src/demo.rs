@@ -6,9 +6,13 @@ use anyhow::{Context, bail};
 use chrono::{Duration, NaiveTime, TimeZone, Utc};
 use serde::Deserialize;
 
+use crate::accounts;
 use crate::content;
-use crate::domain::{ArticleStatus, CommentStatus, NewArticle, NewAuthor, NewPage, NewSection, Slug};
+use crate::domain::{
+    ArticleStatus, CommentStatus, Email, NewArticle, NewAuthor, NewPage, NewSection, Role, Slug,
+};
 use crate::site::Settings;
+use crate::storage::users;
 use crate::storage::{Db, articles, settings};
 
 const EDITION: &str = include_str!("../demo/edition.toml");
@@ -71,6 +75,18 @@ struct ArticleDef {
     comments_closed: bool,
 }
 
+/// Demo staff accounts: (e-mail, name, role). They share [`DEMO_PASSWORD`]; names that match
+/// a demo author reuse that byline.
+pub const DEMO_ACCOUNTS: &[(&str, &str, Role)] = &[
+    ("admin@harbourcourier.example", "Site Administrator", Role::Administrator),
+    ("maeve@harbourcourier.example", "Maeve Okonjo", Role::Editor),
+    ("tomasz@harbourcourier.example", "Tomasz Keller", Role::Author),
+    ("priya@harbourcourier.example", "Priya Nandakumar", Role::Contributor),
+];
+
+/// The password of every demo account. Printed on start; a demo is not a production site.
+pub const DEMO_PASSWORD: &str = "courier-demo";
+
 /// What a load did.
 #[derive(Debug, Default)]
 pub struct Report {
@@ -131,6 +147,13 @@ pub async fn load(db: &Db) -> anyhow::Result<Report> {
         let page =
             NewPage { slug: slug(&p.slug)?, title: p.title.clone(), body_source: p.body.trim().to_owned() };
         content::ensure_page(db, &page).await?;
+    }
+
+    for (email, name, role) in DEMO_ACCOUNTS {
+        let address = Email::parse(email).map_err(anyhow::Error::msg)?;
+        if users::find_by_email(db, &address).await?.is_none() {
+            accounts::create_user(db, email, name, *role, DEMO_PASSWORD).await?;
+        }
     }
 
     let settings = Settings::from_map(&settings::all(db).await?);

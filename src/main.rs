@@ -201,7 +201,26 @@ async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
     let app = App::build(config).await?;
     let addr = app.local_addr()?;
     tracing::info!(store = %config.store.describe(), "Gazette is serving http://{addr}/");
+    if users::count(&app.state.db).await? == 0 {
+        tracing::warn!(
+            "no staff accounts yet; create the first administrator with: gazette {} user add --email YOU@EXAMPLE.COM --name \"YOUR NAME\" --role administrator",
+            store_flags(config)
+        );
+    } else if demo {
+        for (email, _, role) in gazette::demo::DEMO_ACCOUNTS {
+            tracing::info!("demo account: {email} ({role}), password {}", gazette::demo::DEMO_PASSWORD);
+        }
+        tracing::info!("sign in at http://{addr}/admin");
+    }
     app.run(shutdown_signal()).await
+}
+
+/// The flags that name this store, for commands printed to the operator.
+fn store_flags(config: &Config) -> String {
+    match &config.store {
+        gazette::storage::StoreLocation::Sqlite(_) => format!("--data-dir {}", config.data_dir.display()),
+        gazette::storage::StoreLocation::Postgres(_) => "--database-url URL".to_owned(),
+    }
 }
 
 async fn shutdown_signal() {

@@ -27,6 +27,8 @@ pub struct ArticleRow {
     pub comment_status: String,
     pub published_at: i64,
     pub updated_at: i64,
+    pub correction: String,
+    pub corrected_at: Option<i64>,
 }
 
 /// What a list of stories shows of each: a card.
@@ -84,7 +86,7 @@ pub async fn find_published_by_slug(db: &Db, slug: &str) -> anyhow::Result<Optio
         ArticleRow,
         "SELECT id, slug, headline, standfirst, body_html, excerpt, word_count, status, \
          primary_section_id, featured_image_url, featured_image_alt, featured_image_caption, \
-         featured_image_credit, comment_status, published_at, updated_at \
+         featured_image_credit, comment_status, published_at, updated_at, correction, corrected_at \
          FROM articles WHERE slug = $1 AND status = 'published' AND published_at IS NOT NULL",
         slug
     )?)
@@ -465,6 +467,7 @@ pub struct EditRow {
     pub updated_at: i64,
     pub created_by: Option<i64>,
     pub version: i64,
+    pub correction: String,
 }
 
 pub async fn find_for_edit(db: &Db, id: i64) -> anyhow::Result<Option<EditRow>> {
@@ -472,7 +475,7 @@ pub async fn find_for_edit(db: &Db, id: i64) -> anyhow::Result<Option<EditRow>> 
         db,
         EditRow,
         "SELECT id, slug, headline, standfirst, body_source, excerpt, status, comment_status, \
-         published_at, updated_at, created_by, version FROM articles WHERE id = $1",
+         published_at, updated_at, created_by, version, correction FROM articles WHERE id = $1",
         id
     )?)
 }
@@ -489,14 +492,56 @@ pub async fn slug_taken(tx: &mut Tx, slug: &str, except: i64) -> anyhow::Result<
     .is_some())
 }
 
-/// The current version and owner of an article, read inside the saving transaction.
-pub async fn version_and_owner(tx: &mut Tx, id: i64) -> anyhow::Result<Option<(i64, Option<i64>, String)>> {
+/// What a save must know of the stored article, read inside the saving transaction.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Current {
+    pub version: i64,
+    pub created_by: Option<i64>,
+    pub status: String,
+    pub slug: String,
+    pub correction: String,
+}
+
+pub async fn current(tx: &mut Tx, id: i64) -> anyhow::Result<Option<Current>> {
     Ok(tx_fetch!(
         fetch_optional,
         tx,
-        (i64, Option<i64>, String),
-        "SELECT version, created_by, status FROM articles WHERE id = $1",
+        Current,
+        "SELECT version, created_by, status, slug, correction FROM articles WHERE id = $1",
         id
+    )?)
+}
+
+/// Remembers that `old_slug` now belongs to article `id` (for 301s from old addresses).
+pub async fn remember_slug(tx: &mut Tx, id: i64, old_slug: &str) -> anyhow::Result<()> {
+    tx_exec!(
+        tx,
+        "INSERT INTO slug_history (old_slug, article_id, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (old_slug) DO UPDATE SET article_id = excluded.article_id, created_at = excluded.created_at",
+        old_slug,
+        id,
+        now()
+    )?;
+    Ok(())
+}
+
+/// Sets the correction note; its time changes only when its text does.
+pub async fn set_correction(tx: &mut Tx, id: i64, text: &str, changed: bool) -> anyhow::Result<()> {
+    if changed {
+        let at = if text.is_empty() { None } else { Some(now()) };
+        tx_exec!(tx, "UPDATE articles SET correction = $1, corrected_at = $2 WHERE id = $3", text, at, id)?;
+    }
+    Ok(())
+}
+
+/// The current slug and time of the published article that once had `old_slug`.
+pub async fn find_moved(db: &Db, old_slug: &str) -> anyhow::Result<Option<(String, i64)>> {
+    Ok(fetch_optional!(
+        db,
+        (String, i64),
+        "SELECT a.slug, a.published_at FROM slug_history h JOIN articles a ON a.id = h.article_id \
+         WHERE h.old_slug = $1 AND a.status = 'published' AND a.published_at IS NOT NULL",
+        old_slug
     )?)
 }
 

@@ -88,6 +88,14 @@ pub struct ArticleView {
     pub word_count: i64,
     pub reading_minutes: i64,
     pub comments_open: bool,
+    /// A correction or update note, with when it was made.
+    pub correction: Option<Correction>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Correction {
+    pub text: String,
+    pub at: TimeView,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -241,6 +249,10 @@ impl Views<'_> {
             word_count: row.word_count,
             reading_minutes: ((row.word_count + 219) / 220).max(1),
             comments_open: row.comment_status == "open",
+            correction: (!row.correction.is_empty()).then(|| Correction {
+                text: row.correction.clone(),
+                at: self.time(row.corrected_at.unwrap_or(row.updated_at)),
+            }),
         }
     }
 }

@@ -297,3 +297,36 @@ async fn scheduled_articles_publish_themselves(app: TestApp) {
     }
     panic!("the scheduled article was not published");
 }
+
+on_both_stores!(a_slug_change_keeps_the_old_address_and_corrections_show);
+
+async fn a_slug_change_keeps_the_old_address_and_corrections_show(app: TestApp) {
+    staff(&app, "ed@example.com", "Ed Itor", Role::Editor).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("ed@example.com", PASSWORD).await;
+    let csrf = b.csrf().await;
+    let r = b
+        .post("/admin/articles/new", &article_form(&csrf, "Council votes on the harbour", "published", "0"))
+        .await;
+    let path = r.headers()["location"].to_str().unwrap().split('?').next().unwrap().to_owned();
+    app.refresh().await;
+    let home = app.page("/", 200).await;
+    let old = crate::helpers::hrefs(&home)
+        .into_iter()
+        .find(|h| h.ends_with("/council-votes-on-the-harbour/"))
+        .unwrap();
+
+    let (_, editor) = b.get(&path).await;
+    let version = field(&editor, "version");
+    let mut form = article_form(&csrf, "Council votes on the harbour", "published", &version);
+    form.retain(|(k, _)| *k != "slug");
+    form.push(("slug", "harbour-vote"));
+    form.push(("correction", "An earlier version gave the wrong date for the vote."));
+    assert_eq!(b.post(&path, &form).await.status(), 303);
+    app.refresh().await;
+
+    let new = old.replace("council-votes-on-the-harbour", "harbour-vote");
+    assert_eq!(app.redirect(&old, 301).await, new, "the old address moves permanently");
+    let page = app.page(&new, 200).await;
+    assert!(page.contains("class=\"correction\"") && page.contains("gave the wrong date"));
+}

@@ -104,6 +104,7 @@ struct Draft {
     status: String,
     publish_at: String,
     comments_open: bool,
+    correction: String,
 }
 
 impl Draft {
@@ -126,6 +127,7 @@ impl Draft {
                 "status" => d.status = v,
                 "publish_at" => d.publish_at = v,
                 "comments_open" => d.comments_open = true,
+                "correction" => d.correction = v,
                 _ => {}
             }
         }
@@ -256,6 +258,7 @@ pub async fn edit(State(app): State<AppState>, staff: Staff, Path(id): Path<i64>
             .map(|t| site.local(t).format("%Y-%m-%dT%H:%M").to_string())
             .unwrap_or_default(),
         comments_open: row.comment_status == "open",
+        correction: row.correction,
     };
     editor(&app, &staff, &draft, None, StatusCode::OK).await
 }
@@ -294,7 +297,7 @@ async fn submit(
             return editor(app, staff, &draft, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
-    match content::save_article(&app.db, staff.actor(), id, draft.version, article).await {
+    match content::save_article(&app.db, staff.actor(), id, draft.version, article, &draft.correction).await {
         Ok(id) => Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response()),
         Err(SaveError::Forbidden) => {
             Ok((StatusCode::FORBIDDEN, "You may not make this change.").into_response())

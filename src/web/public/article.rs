@@ -16,7 +16,9 @@ pub async fn show(
     Path((y, m, d, slug)): Path<(String, String, String, String)>,
 ) -> WebResult<Response> {
     super::archive::parse_date(&y, &m, &d).ok_or(WebError::NotFound)?;
-    let article = articles::find_published_by_slug(&app.db, &slug).await.or_404()?;
+    let Some(article) = articles::find_published_by_slug(&app.db, &slug).await? else {
+        return moved(&app, &slug).await;
+    };
     let canonical = app.site.get().article_url(&article.slug, article.published_at);
     let requested = format!("/{y}/{m}/{d}/{slug}/");
     if canonical != requested {
@@ -32,8 +34,17 @@ pub async fn show_by_slug(app: &AppState, slug: &str) -> WebResult<Option<Respon
     }
     match articles::find_published_by_slug(&app.db, slug).await? {
         Some(article) => render(app, article).await.map(Some),
-        None => Ok(None),
+        None => moved(app, slug).await.map(Some).or_else(|e| match e {
+            WebError::NotFound => Ok(None),
+            other => Err(other),
+        }),
     }
+}
+
+/// An article's old slug: a 301 to where it lives now.
+async fn moved(app: &AppState, old_slug: &str) -> WebResult<Response> {
+    let (slug, published_at) = articles::find_moved(&app.db, old_slug).await.or_404()?;
+    Ok(crate::web::moved_permanently(&app.site.get().article_url(&slug, published_at)))
 }
 
 async fn render(app: &AppState, article: ArticleRow) -> WebResult<Response> {

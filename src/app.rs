@@ -60,9 +60,11 @@ impl App {
     }
 }
 
-/// Publishes scheduled articles when their time comes (also after a restart, on any node).
+/// Publishes scheduled articles when their time comes (also after a restart, on any node),
+/// and, once a minute, deletes articles trashed more than 30 days ago.
 async fn publish_scheduled(db: Db) {
     let mut tick = tokio::time::interval(FOLLOW_EVERY);
+    let mut ticks: u64 = 0;
     loop {
         tick.tick().await;
         match crate::content::publish_due(&db).await {
@@ -70,6 +72,14 @@ async fn publish_scheduled(db: Db) {
             Ok(n) => tracing::info!(articles = n, "published scheduled articles"),
             Err(err) => tracing::warn!(error = %format!("{err:#}"), "could not publish scheduled articles"),
         }
+        if ticks % 60 == 0 {
+            match crate::content::purge_trash(&db).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(articles = n, "deleted articles trashed over 30 days ago"),
+                Err(err) => tracing::warn!(error = %format!("{err:#}"), "could not empty the trash"),
+            }
+        }
+        ticks += 1;
     }
 }
 

@@ -195,3 +195,18 @@ pub async fn publish_due(db: &Db) -> anyhow::Result<usize> {
     tx.commit().await?;
     Ok(ids.len())
 }
+
+/// How long trashed articles can be restored before they are deleted.
+pub const TRASH_RETENTION_SECS: i64 = 30 * 86_400;
+
+/// Deletes articles that have been in the trash longer than the retention period.
+pub async fn purge_trash(db: &Db) -> anyhow::Result<usize> {
+    use crate::storage::events::{self, EventKind};
+    let mut tx = db.begin().await?;
+    let ids = articles::purge_trashed(&mut tx, crate::storage::now() - TRASH_RETENTION_SECS).await?;
+    for id in &ids {
+        events::record(&mut tx, EventKind::ArticlePurged, *id).await?;
+    }
+    tx.commit().await?;
+    Ok(ids.len())
+}

@@ -20,7 +20,7 @@ macro_rules! embedded {
 const TEMPLATES: &[(&str, &[u8])] = embedded!("templates":
     "base.html", "macros.html", "home.html", "article.html", "archive.html", "page.html",
     "search.html", "error.html",
-    "admin/base.html", "admin/login.html", "admin/articles.html", "admin/editor.html",
+    "admin/base.html", "admin/login.html", "admin/articles.html", "admin/editor.html", "admin/revisions.html",
 );
 
 const ASSETS: &[(&str, &[u8])] = embedded!("static":

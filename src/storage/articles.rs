@@ -667,3 +667,40 @@ pub async fn admin_list(
     )?;
     Ok((rows, total))
 }
+
+/// Deletes articles trashed before `before`; returns their ids.
+pub async fn purge_trashed(tx: &mut Tx, before: i64) -> anyhow::Result<Vec<i64>> {
+    let rows = tx_fetch!(
+        fetch_all,
+        tx,
+        (i64,),
+        "DELETE FROM articles WHERE status = 'trashed' AND updated_at < $1 RETURNING id",
+        before
+    )?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RevisionRow {
+    pub id: i64,
+    pub article_id: i64,
+    pub user_name: Option<String>,
+    pub slug: String,
+    pub headline: String,
+    pub standfirst: String,
+    pub body_source: String,
+    pub status: String,
+    pub created_at: i64,
+}
+
+/// Revisions of an article, newest first.
+pub async fn revisions(db: &Db, article_id: i64) -> anyhow::Result<Vec<RevisionRow>> {
+    Ok(fetch_all!(
+        db,
+        RevisionRow,
+        "SELECT r.id, r.article_id, u.name AS user_name, r.slug, r.headline, r.standfirst, r.body_source, \
+         r.status, r.created_at FROM article_revisions r LEFT JOIN users u ON u.id = r.user_id \
+         WHERE r.article_id = $1 ORDER BY r.id DESC",
+        article_id
+    )?)
+}

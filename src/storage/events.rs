@@ -10,6 +10,8 @@ pub enum EventKind {
     ArticlePublished,
     ArticleUpdated,
     ArticleUnpublished,
+    /// A trashed article was deleted for good after the retention period.
+    ArticlePurged,
     SectionChanged,
     TagChanged,
     AuthorChanged,
@@ -23,6 +25,7 @@ impl EventKind {
             Self::ArticlePublished => "article.published",
             Self::ArticleUpdated => "article.updated",
             Self::ArticleUnpublished => "article.unpublished",
+            Self::ArticlePurged => "article.purged",
             Self::SectionChanged => "section.changed",
             Self::TagChanged => "tag.changed",
             Self::AuthorChanged => "author.changed",

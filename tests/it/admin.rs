@@ -330,3 +330,27 @@ async fn a_slug_change_keeps_the_old_address_and_corrections_show(app: TestApp) 
     let page = app.page(&new, 200).await;
     assert!(page.contains("class=\"correction\"") && page.contains("gave the wrong date"));
 }
+
+on_both_stores!(revisions_show_a_readable_diff_and_can_be_restored);
+
+async fn revisions_show_a_readable_diff_and_can_be_restored(app: TestApp) {
+    staff(&app, "ed@example.com", "Ed Itor", Role::Editor).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("ed@example.com", PASSWORD).await;
+    let csrf = b.csrf().await;
+    let r =
+        b.post("/admin/articles/new", &article_form(&csrf, "Ferry fares rise on Monday", "draft", "0")).await;
+    let path = r.headers()["location"].to_str().unwrap().split('?').next().unwrap().to_owned();
+    let (_, editor) = b.get(&path).await;
+    let version = field(&editor, "version");
+    let form = article_form(&csrf, "Ferry fares rise on Tuesday", "draft", &version);
+    assert_eq!(b.post(&path, &form).await.status(), 303);
+
+    let (status, history) = b.get(&format!("{path}/revisions")).await;
+    assert_eq!(status, 200);
+    assert!(history.contains("<del>Monday</del>") && history.contains("<ins>Tuesday</ins>"), "{history}");
+    let first = history.split("?revision=").nth(2).unwrap().split('"').next().unwrap().to_owned();
+    let (_, restoring) = b.get(&format!("{path}?revision={first}")).await;
+    assert!(restoring.contains("value=\"Ferry fares rise on Monday\""));
+    assert!(restoring.contains("Save to restore it"));
+}

@@ -77,13 +77,13 @@ pub async fn list(
 }
 
 #[derive(Serialize)]
-struct StaffView {
+pub(super) struct StaffView {
     name: String,
     role: String,
     csrf: String,
 }
 
-fn staff_view(staff: &Staff) -> StaffView {
+pub(super) fn staff_view(staff: &Staff) -> StaffView {
     StaffView { name: staff.name.clone(), role: staff.role.to_string(), csrf: staff.csrf.clone() }
 }
 
@@ -185,6 +185,17 @@ async fn editor(
     error: Option<String>,
     status: StatusCode,
 ) -> WebResult<Response> {
+    editor_with_notice(app, staff, draft, error, None, status).await
+}
+
+async fn editor_with_notice(
+    app: &AppState,
+    staff: &Staff,
+    draft: &Draft,
+    error: Option<String>,
+    notice: Option<String>,
+    status: StatusCode,
+) -> WebResult<Response> {
     let site = app.site.get();
     let authors = people::all(&app.db).await?;
     let allowed: Vec<&str> = ["draft", "pending", "scheduled", "published", "unpublished", "trashed"]
@@ -202,6 +213,7 @@ async fn editor(
             staff => staff_view(staff),
             draft => draft,
             error => error,
+            notice => notice,
             sections => site.sections.iter().map(|s| (s.slug.clone(), s.name.clone())).collect::<Vec<_>>(),
             authors => authors.iter().map(|a| (a.slug.clone(), a.name.clone())).collect::<Vec<_>>(),
             statuses => allowed,
@@ -231,7 +243,18 @@ async fn own_author_slug(app: &AppState, staff: &Staff) -> anyhow::Result<Option
     }
 }
 
-pub async fn edit(State(app): State<AppState>, staff: Staff, Path(id): Path<i64>) -> WebResult<Response> {
+#[derive(Debug, Deserialize)]
+pub struct EditQuery {
+    revision: Option<i64>,
+    saved: Option<String>,
+}
+
+pub async fn edit(
+    State(app): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Query(q): Query<EditQuery>,
+) -> WebResult<Response> {
     let row = articles::find_for_edit(&app.db, id).await.or_404()?;
     if !staff.role.can_edit(row.created_by == Some(staff.user_id)) {
         return Ok((StatusCode::FORBIDDEN, "You may not edit this article.").into_response());
@@ -260,7 +283,21 @@ pub async fn edit(State(app): State<AppState>, staff: Staff, Path(id): Path<i64>
         comments_open: row.comment_status == "open",
         correction: row.correction,
     };
-    editor(&app, &staff, &draft, None, StatusCode::OK).await
+    let mut draft = draft;
+    let mut notice = q.saved.map(|_| "Saved.".to_owned());
+    if let Some(rid) = q.revision {
+        let revisions = articles::revisions(&app.db, id).await?;
+        let r = revisions.iter().find(|r| r.id == rid).ok_or(WebError::NotFound)?;
+        draft.headline.clone_from(&r.headline);
+        draft.standfirst.clone_from(&r.standfirst);
+        draft.body.clone_from(&r.body_source);
+        draft.slug.clone_from(&r.slug);
+        notice = Some(format!(
+            "This is the text of the revision of {}. Save to restore it; the current text stays in the history.",
+            site.local(r.created_at).format("%-d %B %Y, %H:%M")
+        ));
+    }
+    editor_with_notice(&app, &staff, &draft, None, notice, StatusCode::OK).await
 }
 
 pub async fn create(

@@ -2,6 +2,7 @@
 //! `Cache-Control: no-store` on every answer, permissions checked on the server.
 
 pub mod articles;
+pub mod revisions;
 pub mod session;
 
 use axum::Router;
@@ -22,6 +23,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/admin/articles", get(articles::list))
         .route("/admin/articles/new", get(articles::new).post(articles::create))
         .route("/admin/articles/{id}", get(articles::edit).post(articles::save))
+        .route("/admin/articles/{id}/revisions", get(revisions::list))
         .layer(middleware::from_fn(same_origin_posts))
         .layer(middleware::from_fn_with_state(state, no_store))
 }

@@ -72,7 +72,7 @@ async fn publish_scheduled(db: Db) {
             Ok(n) => tracing::info!(articles = n, "published scheduled articles"),
             Err(err) => tracing::warn!(error = %format!("{err:#}"), "could not publish scheduled articles"),
         }
-        if ticks % 60 == 0 {
+        if ticks.is_multiple_of(60) {
             match crate::content::purge_trash(&db).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(articles = n, "deleted articles trashed over 30 days ago"),

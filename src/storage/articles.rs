@@ -92,6 +92,46 @@ pub async fn find_published_by_slug(db: &Db, slug: &str) -> anyhow::Result<Optio
     )?)
 }
 
+/// An article in any state but trashed, by preview token hash.
+pub async fn find_by_preview(db: &Db, token_hash: &str) -> anyhow::Result<Option<ArticleRow>> {
+    Ok(fetch_optional!(
+        db,
+        ArticleRow,
+        "SELECT a.id, a.slug, a.headline, a.standfirst, a.body_html, a.excerpt, a.word_count, a.status, \
+         a.primary_section_id, a.featured_image_url, a.featured_image_alt, a.featured_image_caption, \
+         a.featured_image_credit, a.comment_status, COALESCE(a.published_at, a.updated_at) AS published_at, \
+         a.updated_at, a.correction, a.corrected_at \
+         FROM preview_links p JOIN articles a ON a.id = p.article_id \
+         WHERE p.token_hash = $1 AND a.status <> 'trashed'",
+        token_hash
+    )?)
+}
+
+pub async fn add_preview_link(
+    tx: &mut Tx,
+    article_id: i64,
+    token_hash: &str,
+    user_id: i64,
+) -> anyhow::Result<()> {
+    tx_exec!(
+        tx,
+        "INSERT INTO preview_links (token_hash, article_id, created_by, created_at) VALUES ($1, $2, $3, $4)",
+        token_hash,
+        article_id,
+        user_id,
+        now()
+    )?;
+    Ok(())
+}
+
+pub async fn revoke_preview_links(tx: &mut Tx, article_id: i64) -> anyhow::Result<u64> {
+    Ok(tx_exec!(tx, "DELETE FROM preview_links WHERE article_id = $1", article_id)?)
+}
+
+pub async fn preview_link_count(db: &Db, article_id: i64) -> anyhow::Result<i64> {
+    Ok(fetch_one!(db, (i64,), "SELECT COUNT(*) FROM preview_links WHERE article_id = $1", article_id)?.0)
+}
+
 /// Bylines of several articles in one query, in byline order.
 pub async fn bylines(db: &Db, article_ids: &[i64]) -> anyhow::Result<Vec<BylineRow>> {
     if article_ids.is_empty() {

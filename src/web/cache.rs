@@ -77,7 +77,11 @@ pub async fn serve_cached(State(app): State<AppState>, request: Request, next: N
     let response = next.run(request).await;
     let is_html =
         response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
-    if response.status() != StatusCode::OK || !is_html {
+    let private = response
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .is_some_and(|v| v.to_str().is_ok_and(|v| v.contains("no-store") || v.contains("private")));
+    if response.status() != StatusCode::OK || !is_html || private {
         return response;
     }
     let (parts, body) = response.into_parts();

@@ -91,6 +91,7 @@ fn public_routes() -> Router<AppState> {
         .route("/", get(home::show))
         .route("/search", get(search::show))
         .route("/robots.txt", get(assets::robots))
+        .route("/preview/{token}", get(article::preview))
         .route("/favicon.ico", get(assets::favicon))
         .route("/static/{file}", get(assets::show))
         .route("/section/{slug}/", get(archive::section))

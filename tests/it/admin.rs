@@ -354,3 +354,29 @@ async fn revisions_show_a_readable_diff_and_can_be_restored(app: TestApp) {
     assert!(restoring.contains("value=\"Ferry fares rise on Monday\""));
     assert!(restoring.contains("Save to restore it"));
 }
+
+on_both_stores!(preview_links_show_drafts_until_revoked);
+
+async fn preview_links_show_drafts_until_revoked(app: TestApp) {
+    staff(&app, "ed@example.com", "Ed Itor", Role::Editor).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("ed@example.com", PASSWORD).await;
+    let csrf = b.csrf().await;
+    let r = b.post("/admin/articles/new", &article_form(&csrf, "Embargoed budget story", "draft", "0")).await;
+    let path = r.headers()["location"].to_str().unwrap().split('?').next().unwrap().to_owned();
+    let r = b.post(&format!("{path}/preview"), &[("_csrf", &csrf)]).await;
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let token = location.split("preview=").nth(1).unwrap().to_owned();
+    let (_, editor) = b.get(&location).await;
+    assert!(editor.contains(&format!("/preview/{token}")), "the link is shown once");
+
+    let preview = app.get(&format!("/preview/{token}")).await;
+    assert_eq!(preview.status(), 200);
+    assert_eq!(preview.headers()["cache-control"], "no-store");
+    assert!(preview.text().await.unwrap().contains("Embargoed budget story"));
+    app.page(&format!("/preview/{}", "0".repeat(64)), 404).await;
+    assert!(!app.page("/", 200).await.contains("Embargoed budget story"), "still unpublished");
+
+    assert_eq!(b.post(&format!("{path}/preview/revoke"), &[("_csrf", &csrf)]).await.status(), 303);
+    app.page(&format!("/preview/{token}"), 404).await;
+}

@@ -202,9 +202,11 @@ async fn editor_with_notice(
         .into_iter()
         .filter(|s| s.parse::<ArticleStatus>().is_ok_and(|st| staff.role.can_set_status(st, true)))
         .collect();
-    let revisions = match draft.id {
-        Some(id) => articles::revision_count(&app.db, id).await?,
-        None => 0,
+    let (revisions, previews) = match draft.id {
+        Some(id) => {
+            (articles::revision_count(&app.db, id).await?, articles::preview_link_count(&app.db, id).await?)
+        }
+        None => (0, 0),
     };
     let body = app.theme.render(
         "admin/editor.html",
@@ -218,6 +220,7 @@ async fn editor_with_notice(
             authors => authors.iter().map(|a| (a.slug.clone(), a.name.clone())).collect::<Vec<_>>(),
             statuses => allowed,
             revisions => revisions,
+            previews => previews,
         },
     )?;
     Ok((status, Html(body)).into_response())
@@ -247,6 +250,7 @@ async fn own_author_slug(app: &AppState, staff: &Staff) -> anyhow::Result<Option
 pub struct EditQuery {
     revision: Option<i64>,
     saved: Option<String>,
+    preview: Option<String>,
 }
 
 pub async fn edit(
@@ -285,6 +289,12 @@ pub async fn edit(
     };
     let mut draft = draft;
     let mut notice = q.saved.map(|_| "Saved.".to_owned());
+    if let Some(token) = q.preview.filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit())) {
+        let base = app.base_url.as_deref().unwrap_or("");
+        notice = Some(format!(
+            "Preview link (shown once; anyone with it can read this article until you revoke it): {base}/preview/{token}"
+        ));
+    }
     if let Some(rid) = q.revision {
         let revisions = articles::revisions(&app.db, id).await?;
         let r = revisions.iter().find(|r| r.id == rid).ok_or(WebError::NotFound)?;
@@ -348,4 +358,47 @@ async fn submit(
             editor(app, staff, &draft, Some(e.to_string()), StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
+}
+
+/// Creates a preview link for an article and shows it once, in the editor.
+pub async fn create_preview(
+    State(app): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let (_, csrf) = Draft::from_pairs(pairs);
+    if let Err(refused) = staff.check_csrf(&csrf) {
+        return Ok(refused.into_response());
+    }
+    let row = articles::find_for_edit(&app.db, id).await.or_404()?;
+    if !staff.role.can_edit(row.created_by == Some(staff.user_id)) {
+        return Ok((StatusCode::FORBIDDEN, "You may not share this article.").into_response());
+    }
+    let token = crate::accounts::random_token();
+    let mut tx = app.db.begin().await?;
+    articles::add_preview_link(&mut tx, id, &crate::accounts::token_hash(&token), staff.user_id).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/admin/articles/{id}?preview={token}")).into_response())
+}
+
+/// Revokes every preview link of an article.
+pub async fn revoke_previews(
+    State(app): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let (_, csrf) = Draft::from_pairs(pairs);
+    if let Err(refused) = staff.check_csrf(&csrf) {
+        return Ok(refused.into_response());
+    }
+    let row = articles::find_for_edit(&app.db, id).await.or_404()?;
+    if !staff.role.can_edit(row.created_by == Some(staff.user_id)) {
+        return Ok((StatusCode::FORBIDDEN, "You may not change this article's links.").into_response());
+    }
+    let mut tx = app.db.begin().await?;
+    articles::revoke_preview_links(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/admin/articles/{id}")).into_response())
 }

@@ -24,6 +24,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/admin/articles/new", get(articles::new).post(articles::create))
         .route("/admin/articles/{id}", get(articles::edit).post(articles::save))
         .route("/admin/articles/{id}/revisions", get(revisions::list))
+        .route("/admin/articles/{id}/preview", post(articles::create_preview))
+        .route("/admin/articles/{id}/preview/revoke", post(articles::revoke_previews))
         .layer(middleware::from_fn(same_origin_posts))
         .layer(middleware::from_fn_with_state(state, no_store))
 }

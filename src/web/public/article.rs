@@ -47,6 +47,18 @@ async fn moved(app: &AppState, old_slug: &str) -> WebResult<Response> {
     Ok(crate::web::moved_permanently(&app.site.get().article_url(&slug, published_at)))
 }
 
+/// `/preview/TOKEN`: an unpublished article through an unguessable, revocable link. Never
+/// cached, never indexed.
+pub async fn preview(State(app): State<AppState>, Path(token): Path<String>) -> WebResult<Response> {
+    let hash = crate::accounts::token_hash(&token);
+    let article = articles::find_by_preview(&app.db, &hash).await.or_404()?;
+    let mut response = render(&app, article).await?;
+    let headers = response.headers_mut();
+    headers.insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    headers.insert("x-robots-tag", axum::http::HeaderValue::from_static("noindex"));
+    Ok(response)
+}
+
 async fn render(app: &AppState, article: ArticleRow) -> WebResult<Response> {
     let site = app.site.get();
     let views = app.views(&site);
@@ -59,6 +71,7 @@ async fn render(app: &AppState, article: ArticleRow) -> WebResult<Response> {
         crate::view! {
             site => views.site(),
             meta => views.meta(&article.headline, description, &view.url),
+            preview => article.status != "published",
             article => view,
             related => views.cards(&related, &[]),
         },

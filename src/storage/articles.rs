@@ -671,28 +671,48 @@ pub struct AdminRow {
     pub created_by: Option<i64>,
 }
 
-/// The admin list with optional filters (`""` or 0 for none), most recently changed first.
+/// Filters of the admin list; empty strings and zeros mean "any".
+#[derive(Debug, Default)]
+pub struct AdminFilter<'a> {
+    pub status: &'a str,
+    /// Only articles created by this user.
+    pub owner: i64,
+    /// Only articles with this author in the byline.
+    pub author_id: i64,
+    /// Only articles filed in this section (primary or further).
+    pub section_id: i64,
+    pub text: &'a str,
+    /// "updated" (default), "published" or "headline".
+    pub sort: &'a str,
+}
+
+/// The admin list, filtered and sorted, with the total count.
 pub async fn admin_list(
     db: &Db,
-    status: &str,
-    owner: i64,
-    text: &str,
+    f: &AdminFilter<'_>,
     limit: i64,
     offset: i64,
 ) -> anyhow::Result<(Vec<AdminRow>, i64)> {
     let pattern =
-        format!("%{}%", text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        format!("%{}%", f.text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
     let rows = fetch_all!(
         db,
         AdminRow,
         "SELECT a.id, a.headline, a.status, s.name AS section_name, a.published_at, a.updated_at, a.created_by \
          FROM articles a JOIN sections s ON s.id = a.primary_section_id \
          WHERE ($1 = '' OR a.status = $1) AND ($2 = 0 OR a.created_by = $2) \
-           AND LOWER(a.headline) LIKE $3 ESCAPE '\\' \
-         ORDER BY a.updated_at DESC, a.id DESC LIMIT $4 OFFSET $5",
-        status,
-        owner,
+           AND ($3 = 0 OR a.id IN (SELECT article_id FROM article_authors WHERE author_id = $3)) \
+           AND ($4 = 0 OR a.id IN (SELECT article_id FROM article_sections WHERE section_id = $4)) \
+           AND LOWER(a.headline) LIKE $5 ESCAPE '\\' \
+         ORDER BY CASE WHEN $6 = 'headline' THEN LOWER(a.headline) END ASC, \
+           CASE WHEN $6 = 'published' THEN a.published_at END DESC, a.updated_at DESC, a.id DESC \
+         LIMIT $7 OFFSET $8",
+        f.status,
+        f.owner,
+        f.author_id,
+        f.section_id,
         &pattern,
+        f.sort,
         limit,
         offset
     )?;
@@ -700,9 +720,13 @@ pub async fn admin_list(
         db,
         (i64,),
         "SELECT COUNT(*) FROM articles a WHERE ($1 = '' OR a.status = $1) AND ($2 = 0 OR a.created_by = $2) \
-           AND LOWER(a.headline) LIKE $3 ESCAPE '\\'",
-        status,
-        owner,
+           AND ($3 = 0 OR a.id IN (SELECT article_id FROM article_authors WHERE author_id = $3)) \
+           AND ($4 = 0 OR a.id IN (SELECT article_id FROM article_sections WHERE section_id = $4)) \
+           AND LOWER(a.headline) LIKE $5 ESCAPE '\\'",
+        f.status,
+        f.owner,
+        f.author_id,
+        f.section_id,
         &pattern
     )?;
     Ok((rows, total))

@@ -190,8 +190,16 @@ async fn a_contributor_drafts_and_submits_but_cannot_publish(app: TestApp) {
     let (_, list) = b.get("/admin/articles?status=pending").await;
     assert!(list.contains("A contributor&#39;s draft"));
     // The editor of someone else's article is closed to a contributor.
-    let demo_id =
-        gazette::storage::articles::admin_list(&app.db, "published", 0, "", 1, 0).await.unwrap().0[0].id;
+    let demo_id = gazette::storage::articles::admin_list(
+        &app.db,
+        &gazette::storage::articles::AdminFilter { status: "published", ..Default::default() },
+        1,
+        0,
+    )
+    .await
+    .unwrap()
+    .0[0]
+        .id;
     assert_eq!(b.get(&format!("/admin/articles/{demo_id}")).await.0, 403);
     let r =
         b.post(&format!("/admin/articles/{demo_id}"), &article_form(&csrf, "Hijacked", "draft", "1")).await;
@@ -379,4 +387,22 @@ async fn preview_links_show_drafts_until_revoked(app: TestApp) {
 
     assert_eq!(b.post(&format!("{path}/preview/revoke"), &[("_csrf", &csrf)]).await.status(), 303);
     app.page(&format!("/preview/{token}"), 404).await;
+}
+
+on_both_stores!(the_article_list_filters_and_sorts);
+
+async fn the_article_list_filters_and_sorts(app: TestApp) {
+    staff(&app, "ed@example.com", "Ed Itor", Role::Editor).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("ed@example.com", PASSWORD).await;
+    let (_, sport) = b.get("/admin/articles?section=sport&sort=headline").await;
+    assert!(sport.contains("Rovers stun Lowfield") && !sport.contains("Swing bridge closed"));
+    let a = sport.find("Jonah Reyes").unwrap();
+    let z = sport.find("Rovers stun Lowfield").unwrap();
+    assert!(a < z, "sorted by headline");
+    let (_, by_author) = b.get("/admin/articles?author=ines-ferreira").await;
+    assert!(by_author.contains("Hosepipe ban") && !by_author.contains("Rovers stun"));
+    let (_, text) = b.get("/admin/articles?q=hosepipe").await;
+    assert!(text.contains("1 article<"), "{text}");
+    assert_eq!(b.get("/admin/articles?page=x").await.0, 400);
 }

@@ -24,6 +24,12 @@ pub struct ListQuery {
     status: String,
     #[serde(default)]
     q: String,
+    #[serde(default)]
+    author: String,
+    #[serde(default)]
+    section: String,
+    #[serde(default)]
+    sort: String,
     page: Option<String>,
 }
 
@@ -44,10 +50,18 @@ pub async fn list(
 ) -> WebResult<Response> {
     let page = crate::web::public::PageQuery { page: q.page.clone() }.number()?;
     let status = if q.status.parse::<ArticleStatus>().is_ok() { q.status.as_str() } else { "" };
-    let owner = if staff.role.sees_all_articles() { 0 } else { staff.user_id };
-    let (rows, total) =
-        articles::admin_list(&app.db, status, owner, q.q.trim(), PER_PAGE, (page - 1) * PER_PAGE).await?;
+    let sort = if ["published", "headline"].contains(&q.sort.as_str()) { q.sort.as_str() } else { "updated" };
     let site = app.site.get();
+    let authors = people::all(&app.db).await?;
+    let filter = articles::AdminFilter {
+        status,
+        owner: if staff.role.sees_all_articles() { 0 } else { staff.user_id },
+        author_id: authors.iter().find(|a| a.slug == q.author).map_or(0, |a| a.id),
+        section_id: site.section_by_slug(&q.section).map_or(0, |s| s.id),
+        text: q.q.trim(),
+        sort,
+    };
+    let (rows, total) = articles::admin_list(&app.db, &filter, PER_PAGE, (page - 1) * PER_PAGE).await?;
     let views = app.views(&site);
     let rows: Vec<Row> = rows
         .into_iter()
@@ -60,7 +74,12 @@ pub async fn list(
             section: r.section_name,
         })
         .collect();
-    let extra = format!("status={status}&q={}", q.q.trim().replace(['&', '#', '?'], ""));
+    let extra = format!(
+        "status={status}&author={}&section={}&sort={sort}&q={}",
+        if filter.author_id > 0 { q.author.as_str() } else { "" },
+        if filter.section_id > 0 { q.section.as_str() } else { "" },
+        q.q.trim().replace(['&', '#', '?', '+', '%'], " ")
+    );
     let body = app.theme.render(
         "admin/articles.html",
         crate::view! {
@@ -69,6 +88,11 @@ pub async fn list(
             rows => rows,
             status => status,
             q => q.q.trim(),
+            author => q.author,
+            section => q.section,
+            sort => sort,
+            authors => authors.iter().map(|a| (a.slug.clone(), a.name.clone())).collect::<Vec<_>>(),
+            sections => site.sections.iter().map(|s| (s.slug.clone(), s.name.clone())).collect::<Vec<_>>(),
             statuses => ["draft", "pending", "scheduled", "published", "unpublished", "trashed"],
             pagination => Pagination::new("/admin/articles", &extra, page, PER_PAGE, total),
         },

@@ -36,6 +36,7 @@ impl App {
             site,
             base_url: config.base_url.as_deref().map(Arc::from),
             page_cache: (config.page_cache > 0).then(|| Arc::new(PageCache::new(config.page_cache))),
+            data_dir: Arc::new(config.data_dir.clone()),
         };
         Ok(Self { state, listener })
     }

@@ -210,3 +210,31 @@ pub async fn purge_trash(db: &Db) -> anyhow::Result<usize> {
     tx.commit().await?;
     Ok(ids.len())
 }
+
+/// Sets or clears an article's featured image, with the same permission rules as editing.
+pub async fn set_featured_image(
+    db: &Db,
+    actor: Actor,
+    id: i64,
+    image: Option<crate::domain::article::FeaturedImage>,
+) -> Result<(), SaveError> {
+    use crate::storage::events::{self, EventKind};
+    if let Some(i) = &image
+        && i.alt.trim().is_empty()
+    {
+        return Err(SaveError::Invalid(
+            "Describe the image for readers who cannot see it (alt text).".into(),
+        ));
+    }
+    let mut tx = db.begin().await?;
+    let current = articles::current(&mut tx, id).await?.ok_or(SaveError::NotFound)?;
+    if !actor.role.can_edit(current.created_by == Some(actor.user_id)) {
+        return Err(SaveError::Forbidden);
+    }
+    articles::set_featured_image(&mut tx, id, image.as_ref()).await?;
+    if current.status == "published" {
+        events::record(&mut tx, EventKind::ArticleUpdated, id).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

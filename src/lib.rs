@@ -7,6 +7,7 @@ pub mod content;
 pub mod demo;
 pub mod domain;
 pub mod generate;
+pub mod media;
 pub mod related;
 pub mod site;
 pub mod storage;

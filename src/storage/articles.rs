@@ -768,3 +768,41 @@ pub async fn revisions(db: &Db, article_id: i64) -> anyhow::Result<Vec<RevisionR
         article_id
     )?)
 }
+
+/// Sets or clears the featured image; counts as a new version.
+pub async fn set_featured_image(
+    tx: &mut Tx,
+    id: i64,
+    image: Option<&crate::domain::article::FeaturedImage>,
+) -> anyhow::Result<()> {
+    tx_exec!(
+        tx,
+        "UPDATE articles SET featured_image_url = $1, featured_image_alt = $2, featured_image_caption = $3, \
+         featured_image_credit = $4, updated_at = $5, version = version + 1 WHERE id = $6",
+        image.map(|i| i.url.as_str()),
+        image.map(|i| i.alt.as_str()),
+        image.map(|i| i.caption.as_str()),
+        image.map(|i| i.credit.as_str()),
+        now(),
+        id
+    )?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ImageRow {
+    pub featured_image_url: Option<String>,
+    pub featured_image_alt: Option<String>,
+    pub featured_image_caption: Option<String>,
+    pub featured_image_credit: Option<String>,
+}
+
+pub async fn featured_image(db: &Db, id: i64) -> anyhow::Result<Option<ImageRow>> {
+    Ok(fetch_optional!(
+        db,
+        ImageRow,
+        "SELECT featured_image_url, featured_image_alt, featured_image_caption, featured_image_credit \
+         FROM articles WHERE id = $1",
+        id
+    )?)
+}

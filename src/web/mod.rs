@@ -45,6 +45,8 @@ pub struct AppState {
     pub base_url: Option<Arc<str>>,
     /// Rendered public pages; `None` when disabled (`page_cache = 0`).
     pub page_cache: Option<Arc<cache::PageCache>>,
+    /// Where uploads live (`DATA_DIR/media`).
+    pub data_dir: Arc<std::path::PathBuf>,
 }
 
 impl AppState {
@@ -94,6 +96,7 @@ fn public_routes() -> Router<AppState> {
         .route("/preview/{token}", get(article::preview))
         .route("/favicon.ico", get(assets::favicon))
         .route("/static/{file}", get(assets::show))
+        .route("/media/{file}", get(assets::media))
         .route("/section/{slug}/", get(archive::section))
         .route("/tag/{slug}/", get(archive::tag))
         .route("/author/{slug}/", get(archive::author))

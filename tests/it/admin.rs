@@ -406,3 +406,66 @@ async fn the_article_list_filters_and_sorts(app: TestApp) {
     assert!(text.contains("1 article<"), "{text}");
     assert_eq!(b.get("/admin/articles?page=x").await.0, 400);
 }
+
+on_both_stores!(a_featured_image_is_validated_stored_and_shown);
+
+fn tiny_png() -> Vec<u8> {
+    // A 1x1 PNG.
+    vec![
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00,
+        0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00,
+        0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0x00, 0x05,
+        0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42,
+        0x60, 0x82,
+    ]
+}
+
+async fn upload(b: &Browser<'_>, path: &str, csrf: &str, bytes: Vec<u8>, alt: &str) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", csrf.to_owned())
+        .text("alt", alt.to_owned())
+        .text("caption", "The harbour at dawn.")
+        .text("credit", "Courier staff")
+        .part("image", reqwest::multipart::Part::bytes(bytes).file_name("photo.png"));
+    b.app
+        .client
+        .post(format!("{}{path}/image", b.app.base))
+        .header("cookie", b.cookie_header())
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn a_featured_image_is_validated_stored_and_shown(app: TestApp) {
+    staff(&app, "ed@example.com", "Ed Itor", Role::Editor).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("ed@example.com", PASSWORD).await;
+    let csrf = b.csrf().await;
+    let r =
+        b.post("/admin/articles/new", &article_form(&csrf, "Dawn over the harbour", "published", "0")).await;
+    let path = r.headers()["location"].to_str().unwrap().split('?').next().unwrap().to_owned();
+
+    assert_eq!(upload(&b, &path, &csrf, b"<svg onload=alert(1)></svg>".to_vec(), "x").await.status(), 422);
+    assert_eq!(upload(&b, &path, &csrf, tiny_png(), "").await.status(), 422, "alt text is required");
+    let mut huge = tiny_png();
+    huge.resize(9 * 1024 * 1024, 0);
+    assert_eq!(upload(&b, &path, &csrf, huge, "big").await.status(), 413);
+    assert_eq!(upload(&b, &path, "forged", tiny_png(), "x").await.status(), 403);
+    let (_, editor) = b.get(&path).await;
+    assert!(!editor.contains("class=\"thumb\""), "nothing was stored by the refused uploads");
+
+    assert_eq!(upload(&b, &path, &csrf, tiny_png(), "Boats at the quay").await.status(), 303);
+    app.refresh().await;
+    let home = app.page("/", 200).await;
+    let link =
+        crate::helpers::hrefs(&home).into_iter().find(|h| h.ends_with("/dawn-over-the-harbour/")).unwrap();
+    let page = app.page(&link, 200).await;
+    assert!(page.contains("alt=\"Boats at the quay\"") && page.contains("Courier staff"));
+    let src = page.split("<img src=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let media = app.get(&src).await;
+    assert_eq!(media.status(), 200);
+    assert_eq!(media.headers()["content-type"], "image/png");
+    assert_eq!(media.bytes().await.unwrap().to_vec(), tiny_png());
+    app.page("/media/..%2F..%2Fetc%2Fpasswd", 404).await;
+}

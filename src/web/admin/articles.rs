@@ -226,11 +226,15 @@ async fn editor_with_notice(
         .into_iter()
         .filter(|s| s.parse::<ArticleStatus>().is_ok_and(|st| staff.role.can_set_status(st, true)))
         .collect();
-    let (revisions, previews) = match draft.id {
-        Some(id) => {
-            (articles::revision_count(&app.db, id).await?, articles::preview_link_count(&app.db, id).await?)
-        }
-        None => (0, 0),
+    let (revisions, previews, image) = match draft.id {
+        Some(id) => (
+            articles::revision_count(&app.db, id).await?,
+            articles::preview_link_count(&app.db, id).await?,
+            articles::featured_image(&app.db, id).await?.and_then(|i| {
+                i.featured_image_url.map(|url| (url, i.featured_image_alt.unwrap_or_default()))
+            }),
+        ),
+        None => (0, 0, None),
     };
     let body = app.theme.render(
         "admin/editor.html",
@@ -245,6 +249,7 @@ async fn editor_with_notice(
             statuses => allowed,
             revisions => revisions,
             previews => previews,
+            image => image,
         },
     )?;
     Ok((status, Html(body)).into_response())
@@ -425,4 +430,75 @@ pub async fn revoke_previews(
     articles::revoke_preview_links(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/admin/articles/{id}")).into_response())
+}
+
+/// Uploads (or removes, with `remove`) the featured image of an article.
+pub async fn upload_image(
+    State(app): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    mut multipart: axum::extract::Multipart,
+) -> WebResult<Response> {
+    let (mut csrf, mut alt, mut caption, mut credit) =
+        (String::new(), String::new(), String::new(), String::new());
+    let (mut bytes, mut remove) = (Vec::new(), false);
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => {
+                return Ok(
+                    (e.status(), format!("The upload could not be read: {}", e.body_text())).into_response()
+                );
+            }
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        let data = match field.bytes().await {
+            Ok(data) => data,
+            Err(e) => {
+                return Ok(
+                    (e.status(), format!("The upload could not be read: {}", e.body_text())).into_response()
+                );
+            }
+        };
+        let text = || String::from_utf8_lossy(&data).trim().to_owned();
+        match name.as_str() {
+            "_csrf" => csrf = text(),
+            "alt" => alt = text(),
+            "caption" => caption = text(),
+            "credit" => credit = text(),
+            "remove" => remove = true,
+            "image" => bytes = data.to_vec(),
+            _ => {}
+        }
+    }
+    if let Err(refused) = staff.check_csrf(&csrf) {
+        return Ok(refused.into_response());
+    }
+    let image = if remove {
+        None
+    } else {
+        let name = match crate::media::validate(&bytes) {
+            Ok(name) => name,
+            Err(e) => {
+                let status = if matches!(e, crate::media::MediaError::TooLarge(_)) {
+                    StatusCode::PAYLOAD_TOO_LARGE
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                };
+                return Ok((status, e.to_string()).into_response());
+            }
+        };
+        crate::media::store(&app.data_dir, &name, &bytes).await?;
+        Some(crate::domain::article::FeaturedImage { url: format!("/media/{name}"), alt, caption, credit })
+    };
+    match content::set_featured_image(&app.db, staff.actor(), id, image).await {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response()),
+        Err(SaveError::Forbidden) => {
+            Ok((StatusCode::FORBIDDEN, "You may not make this change.").into_response())
+        }
+        Err(SaveError::NotFound) => Err(WebError::NotFound),
+        Err(SaveError::Internal(e)) => Err(WebError::Internal(e)),
+        Err(e) => Ok((StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response()),
+    }
 }

@@ -6,6 +6,7 @@ pub mod revisions;
 pub mod session;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -25,6 +26,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/admin/articles/{id}", get(articles::edit).post(articles::save))
         .route("/admin/articles/{id}/revisions", get(revisions::list))
         .route("/admin/articles/{id}/preview", post(articles::create_preview))
+        .route(
+            "/admin/articles/{id}/image",
+            post(articles::upload_image).layer(DefaultBodyLimit::max(crate::media::MAX_BYTES + 64 * 1024)),
+        )
         .route("/admin/articles/{id}/preview/revoke", post(articles::revoke_previews))
         .layer(middleware::from_fn(same_origin_posts))
         .layer(middleware::from_fn_with_state(state, no_store))

@@ -38,3 +38,25 @@ fn serve(asset: &Asset, cache: &'static str) -> Response {
     )
         .into_response()
 }
+
+/// `/media/HASH.EXT`: an uploaded file. The name is its content hash, so it never changes.
+pub async fn media(State(app): State<AppState>, Path(file): Path<String>) -> Response {
+    if !crate::media::is_stored_name(&file) {
+        return WebError::NotFound.into_response();
+    }
+    let path = crate::media::dir(&app.data_dir).join(&file);
+    match tokio::fs::read(&path).await {
+        Ok(bytes) => {
+            let content_type = crate::media::sniff(&bytes).map_or("application/octet-stream", |(_, t)| t);
+            (
+                [
+                    (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+                    (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable")),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        Err(_) => WebError::NotFound.into_response(),
+    }
+}

@@ -238,3 +238,15 @@ pub async fn set_featured_image(
     tx.commit().await?;
     Ok(())
 }
+
+/// Keeps the actor's unsaved text of an article without touching the article itself.
+pub async fn autosave(db: &Db, actor: Actor, id: i64, article: &NewArticle) -> Result<(), SaveError> {
+    let mut tx = db.begin().await?;
+    let current = articles::current(&mut tx, id).await?.ok_or(SaveError::NotFound)?;
+    if !actor.role.can_edit(current.created_by == Some(actor.user_id)) {
+        return Err(SaveError::Forbidden);
+    }
+    articles::put_autosave(&mut tx, id, actor.user_id, article).await?;
+    tx.commit().await?;
+    Ok(())
+}

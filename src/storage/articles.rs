@@ -643,7 +643,13 @@ pub async fn add_revision(
 }
 
 pub async fn revision_count(db: &Db, id: i64) -> anyhow::Result<i64> {
-    Ok(fetch_one!(db, (i64,), "SELECT COUNT(*) FROM article_revisions WHERE article_id = $1", id)?.0)
+    Ok(fetch_one!(
+        db,
+        (i64,),
+        "SELECT COUNT(*) FROM article_revisions WHERE article_id = $1 AND status <> 'autosave'",
+        id
+    )?
+    .0)
 }
 
 /// Scheduled articles whose time has come become published; returns their ids.
@@ -804,5 +810,40 @@ pub async fn featured_image(db: &Db, id: i64) -> anyhow::Result<Option<ImageRow>
         "SELECT featured_image_url, featured_image_alt, featured_image_caption, featured_image_credit \
          FROM articles WHERE id = $1",
         id
+    )?)
+}
+
+/// Keeps one autosave per user and article: an `autosave` revision replacing the previous one.
+pub async fn put_autosave(tx: &mut Tx, id: i64, user_id: i64, article: &NewArticle) -> anyhow::Result<()> {
+    tx_exec!(
+        tx,
+        "DELETE FROM article_revisions WHERE article_id = $1 AND user_id = $2 AND status = 'autosave'",
+        id,
+        user_id
+    )?;
+    tx_exec!(
+        tx,
+        "INSERT INTO article_revisions (article_id, user_id, slug, headline, standfirst, body_source, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'autosave', $7)",
+        id,
+        user_id,
+        article.slug.as_str(),
+        &article.headline,
+        &article.standfirst,
+        &article.body_source,
+        now()
+    )?;
+    Ok(())
+}
+
+/// The user's autosave of an article if it is newer than the article's last save.
+pub async fn pending_autosave(db: &Db, id: i64, user_id: i64) -> anyhow::Result<Option<(i64, i64)>> {
+    Ok(fetch_optional!(
+        db,
+        (i64, i64),
+        "SELECT r.id, r.created_at FROM article_revisions r JOIN articles a ON a.id = r.article_id \
+         WHERE r.article_id = $1 AND r.user_id = $2 AND r.status = 'autosave' AND r.created_at >= a.updated_at",
+        id,
+        user_id
     )?)
 }

@@ -271,6 +271,7 @@ async fn a_stale_save_is_told_of_the_conflict(app: TestApp) {
     assert_eq!(second.status(), 409);
     let html = second.text().await.unwrap();
     assert!(html.contains("Someone else saved this article") && html.contains("Shared story, second edit"));
+    assert!(html.contains("Saved version compared with yours"), "both versions are shown");
     let (_, editor) = b.get(&path).await;
     assert!(editor.contains("Shared story, first edit"), "the first save was kept");
     assert!(editor.contains("2 revisions"));
@@ -468,4 +469,58 @@ async fn a_featured_image_is_validated_stored_and_shown(app: TestApp) {
     assert_eq!(media.headers()["content-type"], "image/png");
     assert_eq!(media.bytes().await.unwrap().to_vec(), tiny_png());
     app.page("/media/..%2F..%2Fetc%2Fpasswd", 404).await;
+}
+
+on_both_stores!(autosave_keeps_text_without_touching_the_article);
+
+async fn autosave_keeps_text_without_touching_the_article(app: TestApp) {
+    staff(&app, "ed@example.com", "Ed Itor", Role::Editor).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("ed@example.com", PASSWORD).await;
+    let csrf = b.csrf().await;
+    // A new article's first autosave creates it as a draft, even if "published" is chosen.
+    let r = b
+        .post("/admin/articles/autosave", &article_form(&csrf, "Typed but never saved", "published", "0"))
+        .await;
+    assert_eq!(r.status(), 200);
+    let json: serde_json::Value = r.json().await.unwrap();
+    let path = json["action"].as_str().unwrap().to_owned();
+    let (_, editor) = b.get(&path).await;
+    assert!(editor.contains("status-draft"));
+    app.refresh().await;
+    assert!(!app.page("/", 200).await.contains("Typed but never saved"));
+
+    // Later autosaves are kept aside; the article itself does not change until saved.
+    let r = b
+        .post(&format!("{path}/autosave"), &article_form(&csrf, "Typed, then the tab closed", "draft", "1"))
+        .await;
+    assert_eq!(r.status(), 200);
+    let (_, editor) = b.get(&path).await;
+    assert!(editor.contains("value=\"Typed but never saved\""));
+    assert!(editor.contains("You have unsaved changes"), "the editor offers the autosave back");
+    let restore = editor.split("?revision=").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let (_, restored) = b.get(&format!("{path}?revision={restore}")).await;
+    assert!(restored.contains("value=\"Typed, then the tab closed\""));
+
+    // The live preview renders with the site's code, and needs the token.
+    let preview = app
+        .client
+        .post(format!("{}/admin/preview", app.base))
+        .header("cookie", b.cookie_header())
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({ "body": "> [!PULLQUOTE]\n> Quote\n\n<script>x</script>" }))
+        .send()
+        .await
+        .unwrap();
+    let html = preview.json::<serde_json::Value>().await.unwrap()["html"].as_str().unwrap().to_owned();
+    assert!(html.contains("pullquote") && !html.contains("<script"));
+    let forged = app
+        .client
+        .post(format!("{}/admin/preview", app.base))
+        .header("cookie", b.cookie_header())
+        .json(&serde_json::json!({ "body": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
 }

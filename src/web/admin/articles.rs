@@ -209,7 +209,15 @@ async fn editor(
     error: Option<String>,
     status: StatusCode,
 ) -> WebResult<Response> {
-    editor_with_notice(app, staff, draft, error, None, status).await
+    editor_with_notice(app, staff, draft, error, Extras::default(), status).await
+}
+
+/// Optional parts of the editor page.
+#[derive(Default)]
+struct Extras {
+    notice: Option<String>,
+    /// The stored body against the submitted one, after a conflict.
+    conflict: Option<Vec<super::revisions::Segment>>,
 }
 
 async fn editor_with_notice(
@@ -217,9 +225,15 @@ async fn editor_with_notice(
     staff: &Staff,
     draft: &Draft,
     error: Option<String>,
-    notice: Option<String>,
+    extras: Extras,
     status: StatusCode,
 ) -> WebResult<Response> {
+    let autosave = match draft.id {
+        Some(id) if extras.notice.is_none() => articles::pending_autosave(&app.db, id, staff.user_id)
+            .await?
+            .map(|(rid, at)| (rid, app.site.get().local(at).format("%-d %B, %H:%M").to_string())),
+        _ => None,
+    };
     let site = app.site.get();
     let authors = people::all(&app.db).await?;
     let allowed: Vec<&str> = ["draft", "pending", "scheduled", "published", "unpublished", "trashed"]
@@ -243,7 +257,9 @@ async fn editor_with_notice(
             staff => staff_view(staff),
             draft => draft,
             error => error,
-            notice => notice,
+            notice => extras.notice,
+            conflict => extras.conflict,
+            autosave => autosave,
             sections => site.sections.iter().map(|s| (s.slug.clone(), s.name.clone())).collect::<Vec<_>>(),
             authors => authors.iter().map(|a| (a.slug.clone(), a.name.clone())).collect::<Vec<_>>(),
             statuses => allowed,
@@ -336,7 +352,7 @@ pub async fn edit(
             site.local(r.created_at).format("%-d %B %Y, %H:%M")
         ));
     }
-    editor_with_notice(&app, &staff, &draft, None, notice, StatusCode::OK).await
+    editor_with_notice(&app, &staff, &draft, None, Extras { notice, conflict: None }, StatusCode::OK).await
 }
 
 pub async fn create(
@@ -381,7 +397,15 @@ async fn submit(
         Err(SaveError::NotFound) => Err(WebError::NotFound),
         Err(SaveError::Internal(e)) => Err(WebError::Internal(e)),
         Err(e @ SaveError::Conflict) => {
-            editor(app, staff, &draft, Some(e.to_string()), StatusCode::CONFLICT).await
+            let stored = match id {
+                Some(id) => {
+                    articles::find_for_edit(&app.db, id).await?.map(|r| r.body_source).unwrap_or_default()
+                }
+                None => String::new(),
+            };
+            let extras =
+                Extras { notice: None, conflict: Some(super::revisions::diff(&stored, &draft.body)) };
+            editor_with_notice(app, staff, &draft, Some(e.to_string()), extras, StatusCode::CONFLICT).await
         }
         Err(e @ SaveError::Invalid(_)) => {
             editor(app, staff, &draft, Some(e.to_string()), StatusCode::UNPROCESSABLE_ENTITY).await
@@ -500,5 +524,79 @@ pub async fn upload_image(
         Err(SaveError::NotFound) => Err(WebError::NotFound),
         Err(SaveError::Internal(e)) => Err(WebError::Internal(e)),
         Err(e) => Ok((StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response()),
+    }
+}
+
+/// `POST /admin/preview`: the body rendered by the same code as the site, for the live preview.
+pub async fn preview_markdown(
+    staff: Staff,
+    headers: axum::http::HeaderMap,
+    axum::Json(input): axum::Json<PreviewInput>,
+) -> Response {
+    let token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if let Err(refused) = staff.check_csrf(token) {
+        return refused.into_response();
+    }
+    match crate::domain::markdown::render(&input.body) {
+        Ok(r) => axum::Json(serde_json::json!({ "html": r.html, "words": r.word_count })).into_response(),
+        Err(e) => (StatusCode::PAYLOAD_TOO_LARGE, e.to_string()).into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PreviewInput {
+    body: String,
+}
+
+/// `POST /admin/articles/{id}/autosave`: keeps the form's text as this user's autosave.
+/// `POST /admin/articles/autosave` (no id): creates the article as a draft first.
+pub async fn autosave(
+    State(app): State<AppState>,
+    staff: Staff,
+    id: Option<Path<i64>>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (mut draft, csrf) = Draft::from_pairs(pairs);
+    if let Err(refused) = staff.check_csrf(&csrf) {
+        return refused.into_response();
+    }
+    if draft.headline.trim().is_empty() {
+        return (StatusCode::UNPROCESSABLE_ENTITY, "Nothing to save yet: the headline is empty.")
+            .into_response();
+    }
+    let result = match id {
+        Some(Path(id)) => match draft.to_article(&app.site.get()) {
+            Ok(article) => {
+                content::autosave(&app.db, staff.actor(), id, &article).await.map(|()| (id, draft.version))
+            }
+            Err(message) => Err(SaveError::Invalid(message)),
+        },
+        None => {
+            draft.status = "draft".into();
+            draft.publish_at.clear();
+            match draft.to_article(&app.site.get()) {
+                Ok(article) => {
+                    content::save_article(&app.db, staff.actor(), None, 0, article, &draft.correction)
+                        .await
+                        .map(|id| (id, 1))
+                }
+                Err(message) => Err(SaveError::Invalid(message)),
+            }
+        }
+    };
+    match result {
+        Ok((id, version)) => axum::Json(serde_json::json!({
+            "id": id,
+            "version": version,
+            "action": format!("/admin/articles/{id}"),
+            "saved_at": app.site.get().local(crate::storage::now()).format("%H:%M:%S").to_string(),
+        }))
+        .into_response(),
+        Err(SaveError::Forbidden) => {
+            (StatusCode::FORBIDDEN, "You may not edit this article.").into_response()
+        }
+        Err(SaveError::NotFound) => (StatusCode::NOT_FOUND, "The article is gone.").into_response(),
+        Err(SaveError::Internal(e)) => WebError::Internal(e).into_response(),
+        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
     }
 }

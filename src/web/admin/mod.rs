@@ -25,6 +25,9 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/admin/articles/new", get(articles::new).post(articles::create))
         .route("/admin/articles/{id}", get(articles::edit).post(articles::save))
         .route("/admin/articles/{id}/revisions", get(revisions::list))
+        .route("/admin/articles/autosave", post(articles::autosave))
+        .route("/admin/articles/{id}/autosave", post(articles::autosave))
+        .route("/admin/preview", post(articles::preview_markdown))
         .route("/admin/articles/{id}/preview", post(articles::create_preview))
         .route(
             "/admin/articles/{id}/image",

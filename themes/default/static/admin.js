@@ -1,0 +1,79 @@
+// The editor's helpers: live preview (rendered by the server, same code as the site), autosave
+// every few seconds, and the slug suggested from the headline. Without JavaScript the editor
+// still works: the form posts and the server does all of this on save.
+(() => {
+  const form = document.querySelector('form.editor');
+  if (!form) return;
+  const csrf = form.querySelector('input[name=_csrf]').value;
+  const body = form.querySelector('#body');
+  const headline = form.querySelector('#headline');
+  const slug = form.querySelector('#slug');
+
+  const status = document.createElement('p');
+  status.className = 'autosave-status';
+  status.setAttribute('role', 'status');
+  form.querySelector('.side-col fieldset').appendChild(status);
+
+  // Live preview.
+  const heading = document.createElement('h2');
+  heading.className = 'preview-heading';
+  heading.textContent = 'Preview';
+  const pane = document.createElement('div');
+  pane.className = 'preview-pane';
+  form.querySelector('.main-col').append(heading, pane);
+  let timer;
+  const render = async () => {
+    try {
+      const r = await fetch('/admin/preview', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+        body: JSON.stringify({ body: body.value }),
+      });
+      if (r.ok) pane.innerHTML = (await r.json()).html; // sanitized by the server
+    } catch { /* offline: keep the last preview */ }
+  };
+  body.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(render, 300); });
+  render();
+
+  // Slug suggestion, as the server derives it when the field is left empty.
+  const slugify = (s) => s.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase()
+    .replace(/['\u2019]/g, '').replace(/&/g, ' and ').replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '').slice(0, 80).replace(/-[^-]*$/, (m) => (m.length > 1 ? m : ''));
+  const suggest = () => { slug.placeholder = slugify(headline.value) || 'from the headline'; };
+  headline.addEventListener('input', suggest);
+  suggest();
+
+  // Autosave: at most a few seconds of typing can be lost.
+  let dirty = false;
+  let saving = false;
+  form.addEventListener('input', (e) => { if (e.target.type !== 'file') dirty = true; });
+  form.addEventListener('submit', () => { dirty = false; });
+  setInterval(async () => {
+    if (!dirty || saving || !headline.value.trim()) return;
+    saving = true;
+    dirty = false;
+    const id = form.dataset.id;
+    const url = id ? `/admin/articles/${id}/autosave` : '/admin/articles/autosave';
+    try {
+      const r = await fetch(url, { method: 'POST', body: new URLSearchParams(new FormData(form)) });
+      if (r.ok) {
+        const j = await r.json();
+        if (!id) {
+          form.dataset.id = j.id;
+          form.action = j.action;
+          form.querySelector('input[name=version]').value = j.version;
+          history.replaceState(null, '', j.action);
+        }
+        status.textContent = `Draft kept at ${j.saved_at}`;
+      } else {
+        dirty = true;
+        status.textContent = await r.text();
+      }
+    } catch {
+      dirty = true;
+      status.textContent = 'Offline: your latest text is not kept yet.';
+    }
+    saving = false;
+  }, 4000);
+  window.addEventListener('beforeunload', (e) => { if (dirty) e.preventDefault(); });
+})();

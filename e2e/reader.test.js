@@ -2,37 +2,16 @@
 // missing page. Starts the release binary with the demo edition on a fresh data directory.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startGazette, launch, shots } from './server.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const shots = join(root, 'target', 'screenshots');
-const binary = process.env.GAZETTE_BIN || join(root, 'target', 'release', 'gazette');
-const port = 3400 + Math.floor(Math.random() * 500);
-const base = `http://127.0.0.1:${port}`;
-let server, browser;
-
-async function waitForServer() {
-  for (let i = 0; i < 100; i++) {
-    try { if ((await fetch(base + '/robots.txt')).ok) return; } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('gazette did not start');
-}
+let server, browser, base;
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
-  const dataDir = mkdtempSync(join(tmpdir(), 'gazette-e2e-'));
-  server = spawn(binary, ['--data-dir', dataDir, 'serve', '--demo', '--listen', `127.0.0.1:${port}`], { stdio: 'inherit' });
-  await waitForServer();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-  });
+  ({ server, base } = await startGazette());
+  browser = await launch();
 });
 
 after(async () => {

@@ -50,6 +50,14 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// After a change made through this node: take it in now rather than at the follower's
+    /// next tick (other nodes see it within a second).
+    pub async fn content_changed(&self) {
+        if let Err(err) = self.site.refresh(&self.db).await {
+            tracing::warn!(error = %format!("{err:#}"), "could not refresh the site after a change");
+        }
+    }
+
     pub fn views<'a>(&'a self, site: &'a Site) -> Views<'a> {
         Views { site, base_url: self.base_url.as_deref() }
     }

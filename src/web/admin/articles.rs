@@ -390,7 +390,10 @@ async fn submit(
         }
     };
     match content::save_article(&app.db, staff.actor(), id, draft.version, article, &draft.correction).await {
-        Ok(id) => Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response()),
+        Ok(id) => {
+            app.content_changed().await;
+            Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response())
+        }
         Err(SaveError::Forbidden) => {
             Ok((StatusCode::FORBIDDEN, "You may not make this change.").into_response())
         }
@@ -517,7 +520,10 @@ pub async fn upload_image(
         Some(crate::domain::article::FeaturedImage { url: format!("/media/{name}"), alt, caption, credit })
     };
     match content::set_featured_image(&app.db, staff.actor(), id, image).await {
-        Ok(()) => Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response()),
+        Ok(()) => {
+            app.content_changed().await;
+            Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response())
+        }
         Err(SaveError::Forbidden) => {
             Ok((StatusCode::FORBIDDEN, "You may not make this change.").into_response())
         }

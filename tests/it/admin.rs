@@ -524,3 +524,62 @@ async fn autosave_keeps_text_without_touching_the_article(app: TestApp) {
         .unwrap();
     assert_eq!(forged.status(), 403);
 }
+
+on_both_stores!(editors_manage_sections_and_tags_and_others_cannot);
+
+async fn editors_manage_sections_and_tags_and_others_cannot(app: TestApp) {
+    staff(&app, "ed@example.com", "Ed Itor", Role::Editor).await;
+    accounts::create_user(&app.db, "au@example.com", "Au Thor", Role::Author, PASSWORD).await.unwrap();
+    let mut author = Browser::new(&app);
+    author.sign_in("au@example.com", PASSWORD).await;
+    let author_csrf = author.csrf().await;
+    let opinion_id = app.site.get().section_by_slug("opinion").unwrap().id;
+    let tags = gazette::storage::taxonomy::tags_with_counts(&app.db).await.unwrap();
+    let column = tags.iter().find(|t| t.slug == "column").unwrap();
+    let editorial = tags.iter().find(|t| t.slug == "editorial").unwrap();
+    // An author gets 403 everywhere here, and nothing changes.
+    assert_eq!(author.get("/admin/sections").await.0, 403);
+    assert_eq!(author.get("/admin/tags").await.0, 403);
+    let del = format!("/admin/sections/{opinion_id}/delete");
+    assert_eq!(author.post(&del, &[("_csrf", &author_csrf), ("move_to", "news")]).await.status(), 403);
+    let tag = format!("/admin/tags/{}", column.id);
+    assert_eq!(author.post(&tag, &[("_csrf", &author_csrf), ("delete", "1")]).await.status(), 403);
+    assert_eq!(
+        author.post("/admin/sections", &[("_csrf", &author_csrf), ("name", "Weather")]).await.status(),
+        403
+    );
+    app.page("/section/opinion/", 200).await;
+    app.page("/tag/column/", 200).await;
+    app.page("/section/weather/", 404).await;
+
+    let mut ed = Browser::new(&app);
+    ed.sign_in("ed@example.com", PASSWORD).await;
+    let csrf = ed.csrf().await;
+    assert_eq!(
+        ed.post("/admin/sections", &[("_csrf", &csrf), ("name", "Weather"), ("position", "9")])
+            .await
+            .status(),
+        303
+    );
+    assert!(app.page("/", 200).await.contains("href=\"/section/weather/\""), "in the menu at once");
+    let (_, page) = ed.get(&format!("/admin/sections/{opinion_id}")).await;
+    assert!(page.contains("will move to the section you choose"), "the page says what happens");
+    assert_eq!(ed.post(&del, &[("_csrf", &csrf), ("move_to", "")]).await.status(), 422);
+    assert_eq!(ed.post(&del, &[("_csrf", &csrf), ("move_to", "news")]).await.status(), 303);
+    app.page("/section/opinion/", 404).await;
+    let mut news = String::new();
+    for page in 1..=2 {
+        news.push_str(&app.page(&format!("/section/news/?page={page}"), 200).await);
+    }
+    assert!(news.contains("Whoever wins, the next mayor"), "opinion pieces moved to News");
+
+    let merge = format!("/admin/tags/{}", column.id);
+    assert_eq!(ed.post(&merge, &[("_csrf", &csrf), ("merge_into", "editorial")]).await.status(), 303);
+    app.page("/tag/column/", 404).await;
+    assert!(app.page("/tag/editorial/", 200).await.contains("Fishermen and turbines can share the sea"));
+    let rename = format!("/admin/tags/{}", editorial.id);
+    assert_eq!(ed.post(&rename, &[("_csrf", &csrf), ("name", "Our view")]).await.status(), 303);
+    app.page("/tag/our-view/", 200).await;
+    assert_eq!(ed.post(&rename, &[("_csrf", &csrf), ("delete", "1")]).await.status(), 303);
+    app.page("/tag/our-view/", 404).await;
+}

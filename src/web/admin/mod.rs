@@ -4,6 +4,7 @@
 pub mod articles;
 pub mod revisions;
 pub mod session;
+pub mod taxonomy;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -28,6 +29,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/admin/articles/autosave", post(articles::autosave))
         .route("/admin/articles/{id}/autosave", post(articles::autosave))
         .route("/admin/preview", post(articles::preview_markdown))
+        .route("/admin/sections", get(taxonomy::sections).post(taxonomy::save_section))
+        .route("/admin/sections/{id}", get(taxonomy::edit_section).post(taxonomy::save_section))
+        .route("/admin/sections/{id}/delete", post(taxonomy::delete_section))
+        .route("/admin/tags", get(taxonomy::tags))
+        .route("/admin/tags/{id}", post(taxonomy::change_tag))
         .route("/admin/articles/{id}/preview", post(articles::create_preview))
         .route(
             "/admin/articles/{id}/image",

@@ -114,7 +114,7 @@ pub async fn save_section(
 ) -> WebResult<Response> {
     let form = match admit(&staff, Role::Editor, pairs) {
         Ok(form) => form,
-        Err(refused) => return Ok(refused),
+        Err(refused) => return Ok(refused.into_response()),
     };
     let name = get(&form, "name");
     if name.is_empty() {
@@ -173,7 +173,7 @@ pub async fn delete_section(
 ) -> WebResult<Response> {
     let form = match admit(&staff, Role::Editor, pairs) {
         Ok(form) => form,
-        Err(refused) => return Ok(refused),
+        Err(refused) => return Ok(refused.into_response()),
     };
     let site = app.site.get().clone();
     site.section_by_id(id).ok_or(WebError::NotFound)?;
@@ -231,7 +231,7 @@ pub async fn change_tag(
 ) -> WebResult<Response> {
     let form = match admit(&staff, Role::Editor, pairs) {
         Ok(form) => form,
-        Err(refused) => return Ok(refused),
+        Err(refused) => return Ok(refused.into_response()),
     };
     let tags = taxonomy::tags_with_counts(&app.db).await?;
     tags.iter().find(|t| t.id == id).ok_or(WebError::NotFound)?;

@@ -18,17 +18,33 @@ use crate::web::error::{WebError, WebResult};
 
 type Fields = Form<Vec<(String, String)>>;
 
+/// Why a form was refused before anything changed.
+#[derive(Debug)]
+pub enum Refused {
+    Role,
+    ExpiredForm,
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::Role => (StatusCode::FORBIDDEN, "Your role may not make this change.").into_response(),
+            Refused::ExpiredForm => super::session::ExpiredForm.into_response(),
+        }
+    }
+}
+
 /// Checks the role and the CSRF token; returns the form as a map.
-fn admit(
+pub fn admit(
     staff: &Staff,
     min: Role,
     pairs: Vec<(String, String)>,
-) -> Result<HashMap<String, String>, Response> {
+) -> Result<HashMap<String, String>, Refused> {
     if staff.role < min {
-        return Err((StatusCode::FORBIDDEN, "Your role may not make this change.").into_response());
+        return Err(Refused::Role);
     }
     let map: HashMap<String, String> = pairs.into_iter().collect();
-    staff.check_csrf(map.get("_csrf").map_or("", String::as_str)).map_err(IntoResponse::into_response)?;
+    staff.check_csrf(map.get("_csrf").map_or("", String::as_str)).map_err(|_| Refused::ExpiredForm)?;
     Ok(map)
 }
 

@@ -49,17 +49,28 @@ pub struct Site {
     /// The newest content event this snapshot reflects.
     pub event_id: i64,
     pub permalink: PermalinkStyle,
+    /// The config file's permalink style, used when the settings do not choose one.
+    pub default_permalink: PermalinkStyle,
 }
 
 impl Site {
     pub async fn load(db: &Db, permalink: PermalinkStyle) -> anyhow::Result<Self> {
+        let permalink_default = permalink;
         let event_id = events::latest_id(db).await?;
+        let map = settings::all(db).await?;
+        // The admin's choice wins over the config file's default.
+        let permalink = match map.get("site.permalink").map(String::as_str) {
+            Some("slug") => PermalinkStyle::Slug,
+            Some("date") => PermalinkStyle::Date,
+            _ => permalink,
+        };
         Ok(Self {
-            settings: Settings::from_map(&settings::all(db).await?),
+            settings: Settings::from_map(&map),
             sections: taxonomy::sections(db).await?,
             pages: pages::list_published(db).await?,
             event_id,
             permalink,
+            default_permalink: permalink_default,
         })
     }
 
@@ -125,7 +136,7 @@ impl SiteHandle {
         if events::latest_id(db).await? <= current.event_id {
             return Ok(false);
         }
-        let fresh = Site::load(db, current.permalink).await?;
+        let fresh = Site::load(db, current.default_permalink).await?;
         self.0.store(Arc::new(fresh));
         Ok(true)
     }

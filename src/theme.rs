@@ -21,7 +21,7 @@ const TEMPLATES: &[(&str, &[u8])] = embedded!("templates":
     "base.html", "macros.html", "home.html", "article.html", "archive.html", "page.html",
     "search.html", "error.html",
     "admin/base.html", "admin/login.html", "admin/articles.html", "admin/editor.html", "admin/revisions.html",
-    "admin/sections.html", "admin/tags.html",
+    "admin/sections.html", "admin/tags.html", "admin/pages.html", "admin/users.html", "admin/settings.html",
 );
 
 const ASSETS: &[(&str, &[u8])] = embedded!("static":

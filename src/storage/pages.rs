@@ -56,3 +56,79 @@ pub async fn ensure(tx: &mut Tx, page: &NewPage) -> anyhow::Result<i64> {
     events::record(tx, EventKind::PageChanged, id).await?;
     Ok(id)
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PageEditRow {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub body_source: String,
+    pub status: String,
+    pub updated_at: i64,
+}
+
+pub async fn all(db: &Db) -> anyhow::Result<Vec<PageEditRow>> {
+    Ok(fetch_all!(
+        db,
+        PageEditRow,
+        "SELECT id, slug, title, body_source, status, updated_at FROM pages ORDER BY title"
+    )?)
+}
+
+/// Creates (`id = None`) or updates a page; the caller checks that the slug is free.
+pub async fn save(tx: &mut Tx, id: Option<i64>, page: &NewPage, published: bool) -> anyhow::Result<i64> {
+    let rendered = markdown::render(&page.body_source)?;
+    let status = if published { "published" } else { "draft" };
+    let id = match id {
+        Some(id) => {
+            crate::tx_exec!(
+                tx,
+                "UPDATE pages SET slug = $1, title = $2, body_source = $3, body_html = $4, status = $5, updated_at = $6 \
+                 WHERE id = $7",
+                page.slug.as_str(),
+                &page.title,
+                &page.body_source,
+                &rendered.html,
+                status,
+                now(),
+                id
+            )?;
+            id
+        }
+        None => {
+            tx_fetch!(
+                fetch_one,
+                tx,
+                (i64,),
+                "INSERT INTO pages (slug, title, body_source, body_html, status, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                page.slug.as_str(),
+                &page.title,
+                &page.body_source,
+                &rendered.html,
+                status,
+                now()
+            )?
+            .0
+        }
+    };
+    events::record(tx, EventKind::PageChanged, id).await?;
+    Ok(id)
+}
+
+pub async fn slug_taken(tx: &mut Tx, slug: &str, except: i64) -> anyhow::Result<bool> {
+    Ok(tx_fetch!(
+        fetch_optional,
+        tx,
+        (i64,),
+        "SELECT id FROM pages WHERE slug = $1 AND id <> $2",
+        slug,
+        except
+    )?
+    .is_some())
+}
+
+pub async fn delete(tx: &mut Tx, id: i64) -> anyhow::Result<()> {
+    crate::tx_exec!(tx, "DELETE FROM pages WHERE id = $1", id)?;
+    events::record(tx, EventKind::PageChanged, id).await
+}

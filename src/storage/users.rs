@@ -171,3 +171,17 @@ pub async fn clear_failures(db: &Db, key: &str) -> anyhow::Result<()> {
     tx_exec!(&mut tx, "DELETE FROM login_failures WHERE key = $1", key)?;
     tx.commit().await
 }
+
+pub async fn set_role(tx: &mut Tx, user_id: i64, role: Role) -> anyhow::Result<()> {
+    tx_exec!(tx, "UPDATE users SET role = $1 WHERE id = $2", role.as_str(), user_id)?;
+    Ok(())
+}
+
+/// Removes a user; their sessions end with them. Articles and the byline stay.
+pub async fn delete(tx: &mut Tx, user_id: i64) -> anyhow::Result<()> {
+    tx_exec!(tx, "DELETE FROM sessions WHERE user_id = $1", user_id)?;
+    tx_exec!(tx, "UPDATE articles SET created_by = NULL WHERE created_by = $1", user_id)?;
+    tx_exec!(tx, "UPDATE article_revisions SET user_id = NULL WHERE user_id = $1", user_id)?;
+    tx_exec!(tx, "DELETE FROM users WHERE id = $1", user_id)?;
+    Ok(())
+}

@@ -583,3 +583,80 @@ async fn editors_manage_sections_and_tags_and_others_cannot(app: TestApp) {
     assert_eq!(ed.post(&rename, &[("_csrf", &csrf), ("delete", "1")]).await.status(), 303);
     app.page("/tag/our-view/", 404).await;
 }
+
+on_both_stores!(administrators_manage_users_settings_and_pages);
+
+async fn administrators_manage_users_settings_and_pages(app: TestApp) {
+    staff(&app, "boss@example.com", "Boss", Role::Administrator).await;
+    accounts::create_user(&app.db, "ed@example.com", "Ed Itor", Role::Editor, PASSWORD).await.unwrap();
+    let mut ed = Browser::new(&app);
+    ed.sign_in("ed@example.com", PASSWORD).await;
+    let ed_csrf = ed.csrf().await;
+    // Editors: no users, no settings; pages yes.
+    assert_eq!(ed.get("/admin/users").await.0, 403);
+    assert_eq!(ed.get("/admin/settings").await.0, 403);
+    let grab = [
+        ("_csrf", ed_csrf.as_str()),
+        ("email", "x@example.com"),
+        ("name", "X"),
+        ("role", "administrator"),
+        ("password", PASSWORD),
+    ];
+    assert_eq!(ed.post("/admin/users", &grab).await.status(), 403);
+    assert_eq!(ed.post("/admin/settings", &[("_csrf", &ed_csrf), ("name", "Hacked")]).await.status(), 403);
+    assert!(!app.page("/", 200).await.contains("Hacked"));
+    assert!(accounts::sign_in(&app.db, "x@example.com", PASSWORD, "test").await.is_err(), "no user was made");
+    let page = [
+        ("_csrf", ed_csrf.as_str()),
+        ("title", "Corrections policy"),
+        ("body", "We correct errors openly."),
+        ("published", "on"),
+    ];
+    assert_eq!(ed.post("/admin/pages", &page).await.status(), 303);
+    assert!(app.page("/corrections-policy/", 200).await.contains("We correct errors openly."));
+    let year = [("_csrf", ed_csrf.as_str()), ("title", "2026"), ("body", "x")];
+    assert_eq!(ed.post("/admin/pages", &year).await.status(), 422, "a page cannot shadow a year archive");
+
+    let mut boss = Browser::new(&app);
+    boss.sign_in("boss@example.com", PASSWORD).await;
+    let csrf = boss.csrf().await;
+    let settings = [
+        ("_csrf", csrf.as_str()),
+        ("name", "The Calder Evening Post"),
+        ("tagline", "Evenings since 1902"),
+        ("description", ""),
+        ("language", "en-GB"),
+        ("timezone", "Not/AZone"),
+        ("per_page", "10"),
+        ("permalink", "slug"),
+    ];
+    assert_eq!(boss.post("/admin/settings", &settings).await.status(), 422);
+    let mut good = settings.to_vec();
+    good[5] = ("timezone", "Europe/Oslo");
+    assert_eq!(boss.post("/admin/settings", &good).await.status(), 200);
+    let home = app.page("/", 200).await;
+    assert!(home.contains("The Calder Evening Post") && home.contains("lang=\"en-GB\""));
+    let link = crate::helpers::hrefs(&home)
+        .into_iter()
+        .find(|h| h.ends_with("/amadi-wins-mayoralty-by-412-votes/"))
+        .unwrap();
+    assert_eq!(link, "/amadi-wins-mayoralty-by-412-votes/", "slug addresses now");
+
+    // Demote the editor: their next click already carries the new role.
+    let users = gazette::storage::users::list(&app.db).await.unwrap();
+    let ed_id = users.iter().find(|u| u.email == "ed@example.com").unwrap().id;
+    let me = users.iter().find(|u| u.email == "boss@example.com").unwrap().id;
+    let change = format!("/admin/users/{ed_id}");
+    assert_eq!(boss.post(&change, &[("_csrf", &csrf), ("role", "contributor")]).await.status(), 303);
+    assert_eq!(ed.get("/admin/pages").await.0, 403);
+    // The last administrator cannot be demoted or removed (the demo has another one: remove it).
+    let demo_admin = users.iter().find(|u| u.email == "admin@harbourcourier.example").unwrap().id;
+    let demo_path = format!("/admin/users/{demo_admin}");
+    assert_eq!(boss.post(&demo_path, &[("_csrf", &csrf), ("delete", "1")]).await.status(), 303);
+    let me_path = format!("/admin/users/{me}");
+    assert_eq!(boss.post(&me_path, &[("_csrf", &csrf), ("role", "editor")]).await.status(), 422);
+    assert_eq!(boss.post(&me_path, &[("_csrf", &csrf), ("delete", "1")]).await.status(), 422);
+    // Removing a user ends their session at once.
+    assert_eq!(boss.post(&change, &[("_csrf", &csrf), ("delete", "1")]).await.status(), 303);
+    assert_eq!(ed.get("/admin/articles").await.0, 303);
+}

@@ -4,6 +4,7 @@
 pub mod articles;
 pub mod revisions;
 pub mod session;
+pub mod site;
 pub mod taxonomy;
 
 use axum::Router;
@@ -34,6 +35,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/admin/sections/{id}/delete", post(taxonomy::delete_section))
         .route("/admin/tags", get(taxonomy::tags))
         .route("/admin/tags/{id}", post(taxonomy::change_tag))
+        .route("/admin/pages", get(site::pages_list).post(site::page_save))
+        .route("/admin/pages/{id}", get(site::page_edit).post(site::page_save))
+        .route("/admin/users", get(site::users_list).post(site::user_create))
+        .route("/admin/users/{id}", post(site::user_change))
+        .route("/admin/settings", get(site::settings_show).post(site::settings_save))
         .route("/admin/articles/{id}/preview", post(articles::create_preview))
         .route(
             "/admin/articles/{id}/image",

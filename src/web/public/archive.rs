@@ -206,7 +206,7 @@ fn static_page(app: &AppState, page: &pages::PageRow) -> WebResult<Response> {
 }
 
 /// A four-digit year from 1970 on.
-fn parse_year(s: &str) -> Option<i32> {
+pub fn parse_year(s: &str) -> Option<i32> {
     (s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit()))
         .then(|| s.parse().ok())
         .flatten()

@@ -28,11 +28,12 @@ pub async fn show(
 }
 
 /// An article found by slug alone (slug permalinks).
+/// With date permalinks, `/slug/` redirects to the dated address (e.g. after the scheme changed).
 pub async fn show_by_slug(app: &AppState, slug: &str) -> WebResult<Option<Response>> {
-    if app.site.get().permalink != PermalinkStyle::Slug {
-        return Ok(None);
-    }
     match articles::find_published_by_slug(&app.db, slug).await? {
+        Some(article) if app.site.get().permalink == PermalinkStyle::Date => Ok(Some(
+            crate::web::moved_permanently(&app.site.get().article_url(&article.slug, article.published_at)),
+        )),
         Some(article) => render(app, article).await.map(Some),
         None => moved(app, slug).await.map(Some).or_else(|e| match e {
             WebError::NotFound => Ok(None),

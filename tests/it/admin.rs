@@ -660,3 +660,118 @@ async fn administrators_manage_users_settings_and_pages(app: TestApp) {
     assert_eq!(boss.post(&change, &[("_csrf", &csrf), ("delete", "1")]).await.status(), 303);
     assert_eq!(ed.get("/admin/articles").await.0, 303);
 }
+
+on_both_stores!(every_admin_action_refuses_the_roles_that_may_not_do_it);
+
+/// For every admin action: each role below the one it needs gets 403, and nothing changes
+/// (no content event, no new user, no new session-visible state).
+async fn every_admin_action_refuses_the_roles_that_may_not_do_it(app: TestApp) {
+    staff(&app, "owner@example.com", "Owner Editor", Role::Editor).await;
+    let mut owner = Browser::new(&app);
+    owner.sign_in("owner@example.com", PASSWORD).await;
+    let csrf = owner.csrf().await;
+    let r = owner
+        .post("/admin/articles/new", &article_form(&csrf, "The editor's own story", "published", "0"))
+        .await;
+    let article = r.headers()["location"].to_str().unwrap().split('?').next().unwrap().to_owned();
+    let section = app.site.get().section_by_slug("news").unwrap().id;
+    let tag = gazette::storage::taxonomy::tags_with_counts(&app.db).await.unwrap()[0].id;
+    let page = gazette::storage::pages::all(&app.db).await.unwrap()[0].id;
+    let user = gazette::storage::users::list(&app.db).await.unwrap()[0].id;
+
+    // (path, form fields besides _csrf, the lowest role allowed)
+    let form = |f: &[(&'static str, &'static str)]| f.to_vec();
+    type Action = (String, Vec<(&'static str, &'static str)>, Role);
+    let actions: Vec<Action> = vec![
+        (
+            article.clone(),
+            form(&[
+                ("headline", "Changed"),
+                ("status", "draft"),
+                ("primary_section", "news"),
+                ("version", "1"),
+            ]),
+            Role::Editor,
+        ),
+        (
+            format!("{article}/autosave"),
+            form(&[("headline", "Changed"), ("status", "draft"), ("primary_section", "news")]),
+            Role::Editor,
+        ),
+        (format!("{article}/preview"), form(&[]), Role::Editor),
+        (format!("{article}/preview/revoke"), form(&[]), Role::Editor),
+        ("/admin/sections".into(), form(&[("name", "Weather")]), Role::Editor),
+        (format!("/admin/sections/{section}"), form(&[("name", "Renamed")]), Role::Editor),
+        (format!("/admin/sections/{section}/delete"), form(&[("move_to", "politics")]), Role::Editor),
+        (format!("/admin/tags/{tag}"), form(&[("delete", "1")]), Role::Editor),
+        ("/admin/pages".into(), form(&[("title", "New page")]), Role::Editor),
+        (format!("/admin/pages/{page}"), form(&[("title", "Renamed"), ("delete", "1")]), Role::Editor),
+        (
+            "/admin/users".into(),
+            form(&[
+                ("email", "n@example.com"),
+                ("name", "N"),
+                ("role", "administrator"),
+                ("password", PASSWORD),
+            ]),
+            Role::Administrator,
+        ),
+        (format!("/admin/users/{user}"), form(&[("delete", "1")]), Role::Administrator),
+        (
+            "/admin/settings".into(),
+            form(&[
+                ("name", "Taken over"),
+                ("timezone", "UTC"),
+                ("per_page", "5"),
+                ("permalink", "slug"),
+                ("language", "en"),
+            ]),
+            Role::Administrator,
+        ),
+    ];
+    let pages_to_view: Vec<(String, Role)> = vec![
+        (article.clone(), Role::Editor),
+        (format!("{article}/revisions"), Role::Editor),
+        ("/admin/sections".into(), Role::Editor),
+        ("/admin/tags".into(), Role::Editor),
+        ("/admin/pages".into(), Role::Editor),
+        ("/admin/users".into(), Role::Administrator),
+        ("/admin/settings".into(), Role::Administrator),
+    ];
+    for (i, role) in [Role::Contributor, Role::Author, Role::Editor].into_iter().enumerate() {
+        let email = format!("r{i}@example.com");
+        accounts::create_user(&app.db, &email, &format!("Role {i}"), role, PASSWORD).await.unwrap();
+        let mut b = Browser::new(&app);
+        b.sign_in(&email, PASSWORD).await;
+        let token = b.csrf().await;
+        for (path, need) in &pages_to_view {
+            if role < *need {
+                assert_eq!(b.get(path).await.0, 403, "{role} GET {path}");
+            }
+        }
+        for (path, fields, need) in &actions {
+            if role >= *need {
+                continue;
+            }
+            let before = gazette::storage::events::latest_id(&app.db).await.unwrap();
+            let users_before = gazette::storage::users::count(&app.db).await.unwrap();
+            let mut body: Vec<(&str, &str)> = vec![("_csrf", token.as_str())];
+            body.extend(fields.iter().copied());
+            let status = b.post(path, &body).await.status();
+            assert_eq!(status, 403, "{role} POST {path}");
+            assert_eq!(
+                gazette::storage::events::latest_id(&app.db).await.unwrap(),
+                before,
+                "{role} POST {path} changed content"
+            );
+            assert_eq!(
+                gazette::storage::users::count(&app.db).await.unwrap(),
+                users_before,
+                "{role} POST {path}"
+            );
+        }
+    }
+    let (_, editor) = owner.get(&article).await;
+    assert!(editor.contains("value=\"The editor&#39;s own story\""), "the article is untouched");
+    assert!(editor.contains("0 links active"), "no preview link was made");
+}

@@ -19,6 +19,8 @@ pub struct Settings {
     pub tagline: String,
     pub description: String,
     pub language: String,
+    /// URL of the logo image, empty for none.
+    pub logo: String,
     pub timezone: Tz,
     pub per_page: i64,
 }
@@ -31,6 +33,7 @@ impl Settings {
             tagline: get("site.tagline", ""),
             description: get("site.description", ""),
             language: get("site.language", "en"),
+            logo: get("site.logo", ""),
             timezone: map.get("site.timezone").and_then(|t| t.parse().ok()).unwrap_or(Tz::UTC),
             per_page: map
                 .get("site.per_page")

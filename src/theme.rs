@@ -22,6 +22,7 @@ const TEMPLATES: &[(&str, &[u8])] = embedded!("templates":
     "search.html", "error.html",
     "admin/base.html", "admin/login.html", "admin/articles.html", "admin/editor.html", "admin/revisions.html",
     "admin/sections.html", "admin/tags.html", "admin/pages.html", "admin/users.html", "admin/settings.html",
+    "admin/authors.html",
 );
 
 const ASSETS: &[(&str, &[u8])] = embedded!("static":

@@ -19,6 +19,8 @@ pub struct SiteView {
     pub name: String,
     pub tagline: String,
     pub language: String,
+    /// URL of the logo image; empty when the site has none (the name is set in type).
+    pub logo: String,
     /// Top-level sections, in menu order.
     pub nav: Vec<Link>,
     /// Static pages (About, Contact, ...).
@@ -156,6 +158,7 @@ impl Views<'_> {
             name: self.site.settings.name.clone(),
             tagline: self.site.settings.tagline.clone(),
             language: self.site.settings.language.clone(),
+            logo: self.site.settings.logo.clone(),
             nav: self
                 .site
                 .main_sections()

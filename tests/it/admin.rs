@@ -678,6 +678,7 @@ async fn every_admin_action_refuses_the_roles_that_may_not_do_it(app: TestApp) {
     let tag = gazette::storage::taxonomy::tags_with_counts(&app.db).await.unwrap()[0].id;
     let page = gazette::storage::pages::all(&app.db).await.unwrap()[0].id;
     let user = gazette::storage::users::list(&app.db).await.unwrap()[0].id;
+    let byline = gazette::storage::people::find_by_slug(&app.db, "maeve-okonjo").await.unwrap().unwrap().id;
 
     // (path, form fields besides _csrf, the lowest role allowed)
     let form = |f: &[(&'static str, &'static str)]| f.to_vec();
@@ -705,6 +706,12 @@ async fn every_admin_action_refuses_the_roles_that_may_not_do_it(app: TestApp) {
         (format!("/admin/sections/{section}/delete"), form(&[("move_to", "politics")]), Role::Editor),
         (format!("/admin/tags/{tag}"), form(&[("delete", "1")]), Role::Editor),
         ("/admin/pages".into(), form(&[("title", "New page")]), Role::Editor),
+        ("/admin/authors".into(), form(&[("name", "New Freelancer")]), Role::Editor),
+        (
+            format!("/admin/authors/{byline}"),
+            form(&[("delete", "1"), ("replacement", "ines-ferreira")]),
+            Role::Editor,
+        ),
         (format!("/admin/pages/{page}"), form(&[("title", "Renamed"), ("delete", "1")]), Role::Editor),
         (
             "/admin/users".into(),
@@ -735,6 +742,8 @@ async fn every_admin_action_refuses_the_roles_that_may_not_do_it(app: TestApp) {
         ("/admin/sections".into(), Role::Editor),
         ("/admin/tags".into(), Role::Editor),
         ("/admin/pages".into(), Role::Editor),
+        ("/admin/authors".into(), Role::Editor),
+        (format!("/admin/authors/{byline}"), Role::Editor),
         ("/admin/users".into(), Role::Administrator),
         ("/admin/settings".into(), Role::Administrator),
     ];
@@ -774,4 +783,78 @@ async fn every_admin_action_refuses_the_roles_that_may_not_do_it(app: TestApp) {
     let (_, editor) = owner.get(&article).await;
     assert!(editor.contains("value=\"The editor&#39;s own story\""), "the article is untouched");
     assert!(editor.contains("0 links active"), "no preview link was made");
+}
+
+on_both_stores!(editors_manage_authors_and_administrators_set_the_logo);
+
+async fn editors_manage_authors_and_administrators_set_the_logo(app: TestApp) {
+    staff(&app, "boss@example.com", "Boss", Role::Administrator).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("boss@example.com", PASSWORD).await;
+    let csrf = b.csrf().await;
+    let new = [
+        ("_csrf", csrf.as_str()),
+        ("name", "Freya Lindgren"),
+        ("bio", "Freelance photographer on the Calder coast."),
+    ];
+    assert_eq!(b.post("/admin/authors", &new).await.status(), 303);
+    assert!(app.page("/author/freya-lindgren/", 200).await.contains("Freelance photographer"));
+    let freya = gazette::storage::people::find_by_slug(&app.db, "freya-lindgren").await.unwrap().unwrap().id;
+    let photo = reqwest::multipart::Form::new()
+        .text("_csrf", csrf.clone())
+        .part("file", reqwest::multipart::Part::bytes(tiny_png()).file_name("freya.png"));
+    let r = app
+        .client
+        .post(format!("{}/admin/authors/{freya}/photo", app.base))
+        .header("cookie", b.cookie_header())
+        .multipart(photo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(app.page("/author/freya-lindgren/", 200).await.contains("class=\"author-photo\""));
+
+    // Deleting an author with articles needs someone to take over the byline.
+    let maeve = gazette::storage::people::find_by_slug(&app.db, "maeve-okonjo").await.unwrap().unwrap().id;
+    let path = format!("/admin/authors/{maeve}");
+    let (_, page) = b.get(&path).await;
+    assert!(page.contains("passes to the author you choose"), "the page says what happens");
+    assert_eq!(b.post(&path, &[("_csrf", &csrf), ("delete", "1")]).await.status(), 422);
+    assert_eq!(
+        b.post(&path, &[("_csrf", &csrf), ("delete", "1"), ("replacement", "freya-lindgren")]).await.status(),
+        303
+    );
+    app.page("/author/maeve-okonjo/", 404).await;
+    assert!(app.page("/author/freya-lindgren/", 200).await.contains("Swing bridge closed"));
+
+    let logo = reqwest::multipart::Form::new()
+        .text("_csrf", csrf.clone())
+        .part("file", reqwest::multipart::Part::bytes(tiny_png()).file_name("logo.png"));
+    let r = app
+        .client
+        .post(format!("{}/admin/settings/logo", app.base))
+        .header("cookie", b.cookie_header())
+        .multipart(logo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(app.page("/", 200).await.contains("<img class=\"logo\" src=\"/media/"));
+
+    // An author may not set the logo.
+    accounts::create_user(&app.db, "au@example.com", "Au Thor", Role::Author, PASSWORD).await.unwrap();
+    let mut au = Browser::new(&app);
+    au.sign_in("au@example.com", PASSWORD).await;
+    let au_csrf = au.csrf().await;
+    let logo = reqwest::multipart::Form::new().text("_csrf", au_csrf).text("remove", "1");
+    let r = app
+        .client
+        .post(format!("{}/admin/settings/logo", app.base))
+        .header("cookie", au.cookie_header())
+        .multipart(logo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(app.page("/", 200).await.contains("<img class=\"logo\""), "unchanged");
 }

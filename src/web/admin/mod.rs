@@ -40,6 +40,16 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/admin/users", get(site::users_list).post(site::user_create))
         .route("/admin/users/{id}", post(site::user_change))
         .route("/admin/settings", get(site::settings_show).post(site::settings_save))
+        .route("/admin/authors", get(site::authors_list).post(site::author_save))
+        .route("/admin/authors/{id}", get(site::author_edit).post(site::author_save))
+        .route(
+            "/admin/authors/{id}/photo",
+            post(site::author_photo).layer(DefaultBodyLimit::max(crate::media::MAX_BYTES + 64 * 1024)),
+        )
+        .route(
+            "/admin/settings/logo",
+            post(site::settings_logo).layer(DefaultBodyLimit::max(crate::media::MAX_BYTES + 64 * 1024)),
+        )
         .route("/admin/articles/{id}/preview", post(articles::create_preview))
         .route(
             "/admin/articles/{id}/image",

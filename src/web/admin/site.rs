@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Serialize;
@@ -12,8 +12,8 @@ use super::articles::staff_view;
 use super::session::Staff;
 use super::taxonomy::admit;
 use crate::accounts;
-use crate::domain::{NewPage, Role, Slug};
-use crate::storage::{pages, settings, users};
+use crate::domain::{NewAuthor, NewPage, Role, Slug};
+use crate::storage::{pages, people, settings, users};
 use crate::web::AppState;
 use crate::web::error::{WebError, WebResult};
 
@@ -272,6 +272,7 @@ async fn settings_page(
         timezone => site.settings.timezone.name(),
         per_page => site.settings.per_page,
         permalink => if site.permalink == crate::config::PermalinkStyle::Slug { "slug" } else { "date" },
+        logo => site.settings.logo,
     };
     let ctx = crate::view! {
         site_name => site.settings.name,
@@ -326,4 +327,243 @@ pub async fn settings_save(
     tx.commit().await?;
     app.content_changed().await;
     settings_page(&app, &staff, None, true).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authors (bylines)
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Serialize)]
+struct AuthorView {
+    id: i64,
+    slug: String,
+    name: String,
+    bio: String,
+    photo_url: Option<String>,
+    articles: i64,
+}
+
+async fn authors_page(
+    app: &AppState,
+    staff: &Staff,
+    editing: Option<i64>,
+    error: Option<String>,
+) -> WebResult<Response> {
+    let all: Vec<AuthorView> = people::with_counts(&app.db)
+        .await?
+        .into_iter()
+        .map(|a| AuthorView {
+            id: a.id,
+            slug: a.slug,
+            name: a.name,
+            bio: a.bio,
+            photo_url: a.photo_url,
+            articles: a.articles,
+        })
+        .collect();
+    if editing.is_some_and(|id| !all.iter().any(|a| a.id == id)) {
+        return Err(WebError::NotFound);
+    }
+    let ctx = crate::view! {
+        site_name => app.site.get().settings.name,
+        staff => staff_view(staff),
+        authors => all,
+        editing => editing,
+        error => error,
+    };
+    render(app, "admin/authors.html", ctx, error).await
+}
+
+pub async fn authors_list(State(app): State<AppState>, staff: Staff) -> WebResult<Response> {
+    if staff.role < Role::Editor {
+        return Ok(forbidden());
+    }
+    authors_page(&app, &staff, None, None).await
+}
+
+pub async fn author_edit(
+    State(app): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+) -> WebResult<Response> {
+    if staff.role < Role::Editor {
+        return Ok(forbidden());
+    }
+    authors_page(&app, &staff, Some(id), None).await
+}
+
+/// Creates (no id), updates, or deletes (`delete`, with `replacement`) an author.
+pub async fn author_save(
+    State(app): State<AppState>,
+    staff: Staff,
+    id: Option<Path<i64>>,
+    Form(pairs): Fields,
+) -> WebResult<Response> {
+    let form = match admit(&staff, Role::Editor, pairs) {
+        Ok(form) => form,
+        Err(refused) => return Ok(refused.into_response()),
+    };
+    let id = id.map(|p| p.0);
+    let all = people::with_counts(&app.db).await?;
+    let current = match id {
+        Some(id) => Some(all.iter().find(|a| a.id == id).ok_or(WebError::NotFound)?),
+        None => None,
+    };
+    let mut tx = app.db.begin().await?;
+    if let (Some(author), true) = (current, form.contains_key("delete")) {
+        let replacement = all.iter().find(|a| a.slug == get(&form, "replacement") && a.id != author.id);
+        if author.articles > 0 && replacement.is_none() {
+            let message = format!(
+                "{} has {} articles: choose who takes over the byline.",
+                author.name, author.articles
+            );
+            return authors_page(&app, &staff, Some(author.id), Some(message)).await;
+        }
+        people::delete(&mut tx, author.id, replacement.map(|r| r.id)).await?;
+    } else {
+        let name = get(&form, "name");
+        if name.is_empty() {
+            return authors_page(&app, &staff, id, Some("An author needs a name.".into())).await;
+        }
+        let slug = match get(&form, "slug") {
+            "" => Slug::from_title(name),
+            s => match Slug::parse(s) {
+                Ok(slug) => slug,
+                Err(e) => return authors_page(&app, &staff, id, Some(e.to_string())).await,
+            },
+        };
+        if people::slug_taken(&mut tx, slug.as_str(), id.unwrap_or(0)).await? {
+            return authors_page(
+                &app,
+                &staff,
+                id,
+                Some(format!("The address /author/{slug}/ is already used.")),
+            )
+            .await;
+        }
+        let author = NewAuthor {
+            slug,
+            name: name.to_owned(),
+            bio: get(&form, "bio").to_owned(),
+            photo_url: current.and_then(|a| a.photo_url.clone()),
+        };
+        match id {
+            Some(id) => people::update(&mut tx, id, &author).await?,
+            None => {
+                people::ensure(&mut tx, &author).await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    app.content_changed().await;
+    Ok(Redirect::to("/admin/authors").into_response())
+}
+
+/// Reads a multipart form with one file field `file`: the text fields and the file's bytes.
+async fn read_upload(mut multipart: Multipart) -> Result<(HashMap<String, String>, Vec<u8>), Response> {
+    let mut fields = HashMap::new();
+    let mut bytes = Vec::new();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => return Ok((fields, bytes)),
+            Err(e) => {
+                return Err(
+                    (e.status(), format!("The upload could not be read: {}", e.body_text())).into_response()
+                );
+            }
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        let data = match field.bytes().await {
+            Ok(data) => data,
+            Err(e) => {
+                return Err(
+                    (e.status(), format!("The upload could not be read: {}", e.body_text())).into_response()
+                );
+            }
+        };
+        if name == "file" {
+            bytes = data.to_vec();
+        } else {
+            fields.insert(name, String::from_utf8_lossy(&data).trim().to_owned());
+        }
+    }
+}
+
+/// Validates and stores an uploaded image; its public URL, or the answer to give.
+async fn store_image(app: &AppState, bytes: &[u8]) -> Result<String, Response> {
+    let name = crate::media::validate(bytes).map_err(|e| {
+        let status = if matches!(e, crate::media::MediaError::TooLarge(_)) {
+            StatusCode::PAYLOAD_TOO_LARGE
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        (status, e.to_string()).into_response()
+    })?;
+    crate::media::store(&app.data_dir, &name, bytes)
+        .await
+        .map_err(|e| WebError::Internal(e).into_response())?;
+    Ok(format!("/media/{name}"))
+}
+
+/// `POST /admin/authors/{id}/photo`: the author's photo (multipart, field `file`).
+pub async fn author_photo(
+    State(app): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    multipart: Multipart,
+) -> WebResult<Response> {
+    let (fields, bytes) = match read_upload(multipart).await {
+        Ok(upload) => upload,
+        Err(refused) => return Ok(refused),
+    };
+    if let Err(refused) = admit(&staff, Role::Editor, fields.into_iter().collect()) {
+        return Ok(refused.into_response());
+    }
+    let all = people::with_counts(&app.db).await?;
+    let a = all.iter().find(|a| a.id == id).ok_or(WebError::NotFound)?;
+    let url = match store_image(&app, &bytes).await {
+        Ok(url) => url,
+        Err(answer) => return Ok(answer),
+    };
+    let author = NewAuthor {
+        slug: Slug::parse(&a.slug).map_err(anyhow::Error::from)?,
+        name: a.name.clone(),
+        bio: a.bio.clone(),
+        photo_url: Some(url),
+    };
+    let mut tx = app.db.begin().await?;
+    people::update(&mut tx, id, &author).await?;
+    tx.commit().await?;
+    app.content_changed().await;
+    Ok(Redirect::to(&format!("/admin/authors/{id}")).into_response())
+}
+
+/// `POST /admin/settings/logo`: the site's logo (multipart, field `file`; `remove` clears it).
+pub async fn settings_logo(
+    State(app): State<AppState>,
+    staff: Staff,
+    multipart: Multipart,
+) -> WebResult<Response> {
+    let (fields, bytes) = match read_upload(multipart).await {
+        Ok(upload) => upload,
+        Err(refused) => return Ok(refused),
+    };
+    let remove = fields.contains_key("remove");
+    if let Err(refused) = admit(&staff, Role::Administrator, fields.into_iter().collect()) {
+        return Ok(refused.into_response());
+    }
+    let url = if remove {
+        String::new()
+    } else {
+        match store_image(&app, &bytes).await {
+            Ok(url) => url,
+            Err(answer) => return Ok(answer),
+        }
+    };
+    let mut tx = app.db.begin().await?;
+    settings::set(&mut tx, "site.logo", &url).await?;
+    tx.commit().await?;
+    app.content_changed().await;
+    Ok(Redirect::to("/admin/settings").into_response())
 }

@@ -858,3 +858,49 @@ async fn editors_manage_authors_and_administrators_set_the_logo(app: TestApp) {
     assert_eq!(r.status(), 403);
     assert!(app.page("/", 200).await.contains("<img class=\"logo\""), "unchanged");
 }
+
+on_both_stores!(every_workflow_transition_works_and_shows_on_the_site);
+
+async fn every_workflow_transition_works_and_shows_on_the_site(app: TestApp) {
+    staff(&app, "ed@example.com", "Ed Itor", Role::Editor).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("ed@example.com", PASSWORD).await;
+    let csrf = b.csrf().await;
+    let headline = "Lifeboat crew rescues three";
+    let r = b.post("/admin/articles/new", &article_form(&csrf, headline, "draft", "0")).await;
+    let path = r.headers()["location"].to_str().unwrap().split('?').next().unwrap().to_owned();
+    let mut version = 1;
+    for (status, visible) in [
+        ("pending", false),
+        ("published", true),
+        ("unpublished", false),
+        ("published", true),
+        ("trashed", false),
+        ("draft", false),
+    ] {
+        let v = version.to_string();
+        let r = b.post(&path, &article_form(&csrf, headline, status, &v)).await;
+        assert_eq!(r.status(), 303, "to {status}");
+        version += 1;
+        app.refresh().await;
+        let found = app.page("/search?q=lifeboat", 200).await.contains(&format!(">{headline}</a>"));
+        assert_eq!(found, visible, "{status}: visible on the site");
+        let (_, editor) = b.get(&path).await;
+        assert!(editor.contains(&format!("status-{status}")), "{status} shown in the editor");
+    }
+    // Trash is kept 30 days, then purged with a content event.
+    assert_eq!(
+        b.post(&path, &article_form(&csrf, headline, "trashed", &version.to_string())).await.status(),
+        303
+    );
+    assert_eq!(gazette::content::purge_trash(&app.db).await.unwrap(), 0, "not before 30 days");
+    let mut tx = app.db.begin().await.unwrap();
+    gazette::tx_exec!(
+        &mut tx,
+        "UPDATE articles SET updated_at = updated_at - 31 * 86400 WHERE status = 'trashed'"
+    )
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(gazette::content::purge_trash(&app.db).await.unwrap(), 1);
+    assert_eq!(b.get(&path).await.0, 404);
+}

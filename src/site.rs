@@ -23,6 +23,12 @@ pub struct Settings {
     pub logo: String,
     pub timezone: Tz,
     pub per_page: i64,
+    /// Entries per feed.
+    pub feed_items: i64,
+    /// Whole articles in feeds (else excerpts).
+    pub feed_full_text: bool,
+    /// A WebSub hub to announce feeds to; empty for none.
+    pub websub_hub: String,
 }
 
 impl Settings {
@@ -40,6 +46,13 @@ impl Settings {
                 .and_then(|n| n.parse().ok())
                 .filter(|n| (1..=100).contains(n))
                 .unwrap_or(20),
+            feed_items: map
+                .get("site.feed_items")
+                .and_then(|n| n.parse().ok())
+                .filter(|n| (1..=100).contains(n))
+                .unwrap_or(20),
+            feed_full_text: map.get("site.feed_full_text").is_none_or(|v| v != "false"),
+            websub_hub: get("site.websub_hub", ""),
         }
     }
 }

@@ -178,6 +178,11 @@ fn hashed_url(name: &str, bytes: &[u8]) -> String {
     }
 }
 
+/// 64-bit FNV-1a, for ETags.
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
 /// 32-bit FNV-1a: enough to bust caches, no dependency.
 fn fnv1a(bytes: &[u8]) -> u32 {
     bytes.iter().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(*b)).wrapping_mul(0x0100_0193))

@@ -847,3 +847,101 @@ pub async fn pending_autosave(db: &Db, id: i64, user_id: i64) -> anyhow::Result<
         user_id
     )?)
 }
+
+/// What a feed entry needs of an article.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FeedRow {
+    pub id: i64,
+    pub slug: String,
+    pub headline: String,
+    pub standfirst: String,
+    pub excerpt: String,
+    pub body_html: String,
+    pub published_at: i64,
+    pub updated_at: i64,
+    pub created_at: i64,
+    pub featured_image_url: Option<String>,
+    pub featured_image_alt: Option<String>,
+    pub correction: String,
+}
+
+/// Which articles a feed lists.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope {
+    All,
+    Section(i64),
+    Tag(i64),
+    Author(i64),
+}
+
+/// The newest published articles of a scope, for feeds.
+pub async fn feed_items(db: &Db, scope: Scope, limit: i64) -> anyhow::Result<Vec<FeedRow>> {
+    let (kind, id) = match scope {
+        Scope::All => ("all", 0),
+        Scope::Section(id) => ("section", id),
+        Scope::Tag(id) => ("tag", id),
+        Scope::Author(id) => ("author", id),
+    };
+    Ok(fetch_all!(
+        db,
+        FeedRow,
+        "SELECT a.id, a.slug, a.headline, a.standfirst, a.excerpt, a.body_html, a.published_at, a.updated_at, \
+         a.created_at, a.featured_image_url, a.featured_image_alt, a.correction FROM articles a \
+         WHERE a.status = 'published' AND a.published_at IS NOT NULL AND ( \
+           $1 = 'all' \
+           OR ($1 = 'section' AND a.id IN (SELECT article_id FROM article_sections WHERE section_id = $2)) \
+           OR ($1 = 'tag' AND a.id IN (SELECT article_id FROM article_tags WHERE tag_id = $2)) \
+           OR ($1 = 'author' AND a.id IN (SELECT article_id FROM article_authors WHERE author_id = $2))) \
+         ORDER BY a.published_at DESC, a.id DESC LIMIT $3",
+        kind,
+        id,
+        limit
+    )?)
+}
+
+/// Section names of several articles (primary first), in one query.
+pub async fn sections_of(db: &Db, article_ids: &[i64]) -> anyhow::Result<Vec<BylineRow>> {
+    if article_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT x.article_id, s.slug, s.name FROM article_sections x JOIN sections s ON s.id = x.section_id \
+         WHERE x.article_id IN ({}) ORDER BY x.article_id, x.position",
+        placeholders(0, article_ids.len())
+    );
+    fetch_all_with_ids(db, sql, article_ids).await
+}
+
+/// Published articles for a sitemap page: slug, publication and last change.
+pub async fn sitemap_page(db: &Db, limit: i64, offset: i64) -> anyhow::Result<Vec<(String, i64, i64)>> {
+    Ok(fetch_all!(
+        db,
+        (String, i64, i64),
+        "SELECT slug, published_at, updated_at FROM articles WHERE status = 'published' AND published_at IS NOT NULL \
+         ORDER BY published_at DESC, id DESC LIMIT $1 OFFSET $2",
+        limit,
+        offset
+    )?)
+}
+
+/// Articles published since `since`, newest first, for the news sitemap.
+pub async fn published_since(db: &Db, since: i64, limit: i64) -> anyhow::Result<Vec<(String, String, i64)>> {
+    Ok(fetch_all!(
+        db,
+        (String, String, i64),
+        "SELECT slug, headline, published_at FROM articles WHERE status = 'published' AND published_at >= $1 \
+         ORDER BY published_at DESC, id DESC LIMIT $2",
+        since,
+        limit
+    )?)
+}
+
+/// When anything published last changed (0 for none).
+pub async fn last_change(db: &Db) -> anyhow::Result<i64> {
+    Ok(fetch_one!(
+        db,
+        (i64,),
+        "SELECT COALESCE(MAX(updated_at), 0) FROM articles WHERE status = 'published'"
+    )?
+    .0)
+}

@@ -10,6 +10,7 @@ mod admin;
 mod archives;
 mod article;
 mod changes;
+mod feeds;
 mod front_page;
 mod startup;
 mod static_files;

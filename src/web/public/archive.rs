@@ -48,6 +48,7 @@ async fn render(
             description => archive.description,
             cards => views.cards(&rows, &bylines),
             pagination => pagination,
+            feed_base => if matches!(archive.kind, "section" | "tag" | "author") { Some(archive.path.clone()) } else { None },
             ..archive.extra
         },
     )?;

@@ -96,12 +96,15 @@ pub fn router(state: AppState) -> Router {
 /// What a reader can reach. Single-segment paths are years, static pages or (with slug
 /// permalinks) articles; see `public::archive::one_segment`.
 fn public_routes() -> Router<AppState> {
-    use public::{archive, article, assets, feeds, home, search};
+    use public::{archive, article, assets, feeds, home, search, sitemaps};
     Router::new()
         .route("/", get(home::show))
         .route("/search", get(search::show))
         .route("/robots.txt", get(assets::robots))
         .route("/preview/{token}", get(article::preview))
+        .route("/sitemap.xml", get(sitemaps::index))
+        .route("/sitemap-news.xml", get(sitemaps::news))
+        .route("/sitemaps/{file}", get(sitemaps::part))
         .route("/feed.xml", get(feeds::site_rss))
         .route("/atom.xml", get(feeds::site_atom))
         .route("/feed.json", get(feeds::site_json))

@@ -103,3 +103,57 @@ print(json.dumps(problems))
     let problems = String::from_utf8_lossy(&out.stdout);
     assert_eq!(problems.trim(), "[]", "feedparser on {path}: {problems}");
 }
+
+on_both_stores!(sitemaps_list_every_article_and_the_news_of_two_days);
+
+async fn sitemaps_list_every_article_and_the_news_of_two_days(app: TestApp) {
+    app.load_demo().await;
+    let index = app.page("/sitemap.xml", 200).await;
+    assert!(index.contains("<sitemapindex") && index.contains("/sitemaps/articles-1.xml</loc><lastmod>20"));
+    assert!(index.contains("/sitemaps/site.xml"));
+    let articles = app.page("/sitemaps/articles-1.xml", 200).await;
+    assert_eq!(articles.matches("<url>").count(), 35);
+    assert!(articles.contains("<loc>http://127.0.0.1:") && articles.contains("<lastmod>"));
+    let site = app.page("/sitemaps/site.xml", 200).await;
+    assert!(
+        site.contains("/section/politics/</loc>")
+            && site.contains("/about/</loc>")
+            && site.contains("/author/maeve-okonjo/</loc>")
+    );
+    app.page("/sitemaps/articles-2.xml", 404).await;
+    app.page("/sitemaps/articles-x.xml", 404).await;
+    let news = app.page("/sitemap-news.xml", 200).await;
+    assert!(
+        news.contains("<news:name>The Harbour Courier</news:name>")
+            && news.contains("<news:language>en</news:language>")
+    );
+    assert!(
+        news.contains("Rain at last") && !news.contains("Lyric Theatre to reopen"),
+        "only the last two days"
+    );
+    let robots = app.page("/robots.txt", 200).await;
+    assert!(robots.contains("Sitemap: http://127.0.0.1:") && robots.contains("/sitemap-news.xml"));
+    for doc in [&index, &articles, &site, &news] {
+        well_formed(doc);
+    }
+}
+
+fn well_formed(xml: &str) {
+    use std::io::Write;
+    let Ok(mut child) = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, xml.dom.minidom; xml.dom.minidom.parseString(sys.stdin.buffer.read()); print('ok')",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    else {
+        eprintln!("skipped: no python3 to check XML");
+        return;
+    };
+    child.stdin.take().unwrap().write_all(xml.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok", "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -23,8 +23,12 @@ pub async fn favicon(State(app): State<AppState>) -> Response {
     }
 }
 
-pub async fn robots() -> Response {
-    let body = "User-agent: *\nAllow: /\nDisallow: /search\n".to_owned();
+pub async fn robots(State(app): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let origin = super::feeds::origin(&app, &headers);
+    let body = format!(
+        "User-agent: *\nAllow: /\nDisallow: /search\nDisallow: /admin\nDisallow: /preview/\n\n\
+         Sitemap: {origin}/sitemap.xml\nSitemap: {origin}/sitemap-news.xml\n"
+    );
     super::text(body, "text/plain; charset=utf-8", 3600)
 }
 

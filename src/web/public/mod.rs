@@ -6,6 +6,7 @@ pub mod assets;
 pub mod feeds;
 pub mod home;
 pub mod search;
+pub mod sitemaps;
 
 use axum::extract::Request;
 use axum::http::{StatusCode, header};

@@ -39,6 +39,30 @@ pub struct PageMeta {
     pub canonical: String,
     /// The path of the request, to mark the current section in the menu.
     pub path: String,
+    /// OpenGraph type: "website", "article", "profile".
+    pub og_type: String,
+    /// Image for link previews (absolute when `base_url` is set).
+    pub image: Option<String>,
+    /// schema.org JSON-LD, already serialized and safe inside `<script>`.
+    pub jsonld: Option<String>,
+}
+
+impl PageMeta {
+    pub fn with_type(mut self, og_type: &str) -> Self {
+        self.og_type = og_type.to_owned();
+        self
+    }
+
+    pub fn with_image(mut self, image: Option<String>) -> Self {
+        self.image = image;
+        self
+    }
+
+    pub fn with_jsonld(mut self, value: &serde_json::Value) -> Self {
+        // `</script>` (or any `<`) inside strings must not end the element.
+        self.jsonld = Some(value.to_string().replace('<', "\\u003c"));
+        self
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -179,12 +203,61 @@ impl Views<'_> {
         PageMeta {
             title: title.to_owned(),
             description: description.to_owned(),
-            canonical: match self.base_url {
-                Some(base) => format!("{base}{path}"),
-                None => path.to_owned(),
-            },
+            canonical: self.absolute(path),
             path: path.to_owned(),
+            og_type: "website".to_owned(),
+            image: None,
+            jsonld: None,
         }
+    }
+
+    /// An absolute URL when the public address is configured, else the path.
+    pub fn absolute(&self, path: &str) -> String {
+        match self.base_url {
+            Some(base) if path.starts_with('/') => format!("{base}{path}"),
+            _ => path.to_owned(),
+        }
+    }
+
+    /// schema.org `NewsArticle` and `BreadcrumbList` for an article page.
+    pub fn article_jsonld(&self, a: &ArticleView) -> serde_json::Value {
+        let url = self.absolute(&a.url);
+        let site = &self.site.settings;
+        let mut publisher = serde_json::json!({ "@type": "NewsMediaOrganization", "name": site.name, "url": self.absolute("/") });
+        if !site.logo.is_empty() {
+            publisher["logo"] =
+                serde_json::json!({ "@type": "ImageObject", "url": self.absolute(&site.logo) });
+        }
+        let mut article = serde_json::json!({
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "headline": a.headline,
+            "description": if a.standfirst.is_empty() { &a.excerpt } else { &a.standfirst },
+            "datePublished": a.published.iso,
+            "dateModified": a.updated.as_ref().unwrap_or(&a.published).iso,
+            "author": a.authors.iter().map(|p| serde_json::json!({ "@type": "Person", "name": p.name, "url": self.absolute(&p.url) })).collect::<Vec<_>>(),
+            "publisher": publisher,
+            "mainEntityOfPage": { "@type": "WebPage", "@id": url },
+            "url": url,
+            "articleSection": a.sections.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+            "keywords": a.tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+            "wordCount": a.word_count,
+            "inLanguage": site.language,
+        });
+        if let Some(image) = &a.image {
+            article["image"] = serde_json::json!([self.absolute(&image.url)]);
+        }
+        if let Some(c) = &a.correction {
+            article["correction"] = serde_json::json!({ "@type": "CorrectionComment", "text": c.text, "datePublished": c.at.iso });
+        }
+        let mut crumbs = vec![
+            serde_json::json!({ "@type": "ListItem", "position": 1, "name": site.name, "item": self.absolute("/") }),
+        ];
+        if let Some(section) = a.sections.first() {
+            crumbs.push(serde_json::json!({ "@type": "ListItem", "position": 2, "name": section.name, "item": self.absolute(&section.url) }));
+        }
+        crumbs.push(serde_json::json!({ "@type": "ListItem", "position": crumbs.len() + 1, "name": a.headline, "item": url }));
+        serde_json::json!([article, { "@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": crumbs }])
     }
 
     pub fn time(&self, unix: i64) -> TimeView {

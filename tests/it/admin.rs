@@ -338,6 +338,7 @@ async fn a_slug_change_keeps_the_old_address_and_corrections_show(app: TestApp) 
     assert_eq!(app.redirect(&old, 301).await, new, "the old address moves permanently");
     let page = app.page(&new, 200).await;
     assert!(page.contains("class=\"correction\"") && page.contains("gave the wrong date"));
+    assert!(page.contains("\"@type\":\"CorrectionComment\""), "and in the structured data");
 }
 
 on_both_stores!(revisions_show_a_readable_diff_and_can_be_restored);

@@ -129,3 +129,76 @@ async fn slug_permalinks_serve_articles_at_the_root() {
     assert!(html.contains("href=\"/by-slug-only/\""));
     assert!(app.page("/by-slug-only/", 200).await.contains("Headline of by-slug-only"));
 }
+
+on_both_stores!(pages_carry_search_engine_metadata);
+
+fn jsonld(html: &str) -> serde_json::Value {
+    let raw = html
+        .split("<script type=\"application/ld+json\">")
+        .nth(1)
+        .unwrap()
+        .split("</script>")
+        .next()
+        .unwrap();
+    serde_json::from_str(raw).unwrap()
+}
+
+async fn pages_carry_search_engine_metadata(app: TestApp) {
+    app.load_demo().await;
+    let url = first_article_url(&app).await;
+    let html = app.page(&url, 200).await;
+    for tag in [
+        "og:site_name",
+        "og:title",
+        "og:description",
+        "og:url",
+        "twitter:card",
+        "article:published_time",
+        "article:section",
+    ] {
+        assert!(html.contains(&format!("\"{tag}\"")), "{tag} on the article page");
+    }
+    assert!(html.contains("<meta property=\"og:type\" content=\"article\">"));
+    let ld = jsonld(&html);
+    let article = &ld[0];
+    assert_eq!(article["@type"], "NewsArticle");
+    for field in [
+        "headline",
+        "datePublished",
+        "dateModified",
+        "author",
+        "publisher",
+        "mainEntityOfPage",
+        "articleSection",
+        "keywords",
+    ] {
+        assert!(!article[field].is_null(), "NewsArticle.{field}");
+    }
+    assert_eq!(article["author"][0]["@type"], "Person");
+    assert!(
+        article["datePublished"].as_str().unwrap().ends_with("+00:00")
+            || article["datePublished"].as_str().unwrap().contains('+'),
+        "with a time zone"
+    );
+    assert_eq!(ld[1]["@type"], "BreadcrumbList");
+    assert_eq!(ld[1]["itemListElement"].as_array().unwrap().len(), 3);
+
+    let author = app.page("/author/maeve-okonjo/", 200).await;
+    assert_eq!(jsonld(&author)["@type"], "ProfilePage");
+    let section = app.page("/section/politics/", 200).await;
+    assert_eq!(jsonld(&section)["@type"], "CollectionPage");
+}
+
+#[tokio::test]
+async fn hostile_text_cannot_break_out_of_structured_data() {
+    let app = TestApp::sqlite().await;
+    app.newsroom().await;
+    let mut a = article("breakout", "news", &["ada-reporter"], 1);
+    a.headline = "</script><script>alert(1)</script>".into();
+    app.publish(a).await;
+    app.refresh().await;
+    let url = first_article_url(&app).await;
+    let html = app.page(&url, 200).await;
+    assert!(!html.contains("<script>alert(1)"));
+    assert_eq!(jsonld(&html)[0]["headline"], "</script><script>alert(1)</script>");
+}

@@ -38,11 +38,32 @@ async fn render(
     let bylines = articles::bylines(&app.db, &rows.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
     let title = if page > 1 { format!("{}, page {page}", archive.heading) } else { archive.heading.clone() };
     let path = if page > 1 { format!("{}?page={page}", archive.path) } else { archive.path.clone() };
+    let url = views.absolute(&archive.path);
+    let jsonld = match archive.kind {
+        "author" => serde_json::json!({
+            "@context": "https://schema.org",
+            "@type": "ProfilePage",
+            "url": url,
+            "mainEntity": { "@type": "Person", "name": archive.heading, "description": archive.description, "url": url },
+        }),
+        _ => serde_json::json!({
+            "@context": "https://schema.org",
+            "@type": "CollectionPage",
+            "name": archive.heading,
+            "description": archive.description,
+            "url": url,
+            "isPartOf": { "@type": "WebSite", "name": site.settings.name, "url": views.absolute("/") },
+        }),
+    };
+    let meta = views
+        .meta(&title, &archive.description, &path)
+        .with_type(if archive.kind == "author" { "profile" } else { "website" })
+        .with_jsonld(&jsonld);
     let body = app.theme.render(
         "archive.html",
         crate::view! {
             site => views.site(),
-            meta => views.meta(&title, &archive.description, &path),
+            meta => meta,
             kind => archive.kind,
             heading => archive.heading,
             description => archive.description,

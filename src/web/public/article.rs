@@ -71,7 +71,11 @@ async fn render(app: &AppState, article: ArticleRow) -> WebResult<Response> {
         "article.html",
         crate::view! {
             site => views.site(),
-            meta => views.meta(&article.headline, description, &view.url),
+            meta => views
+                .meta(&article.headline, description, &view.url)
+                .with_type("article")
+                .with_image(view.image.as_ref().map(|i| views.absolute(&i.url)))
+                .with_jsonld(&views.article_jsonld(&view)),
             preview => article.status != "published",
             article => view,
             related => views.cards(&related, &[]),

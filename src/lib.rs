@@ -12,4 +12,5 @@ pub mod related;
 pub mod site;
 pub mod storage;
 pub mod theme;
+pub mod transfer;
 pub mod web;

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use gazette::accounts;
 use gazette::app::{self, App};
@@ -56,6 +57,16 @@ enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Write the site to a file (see docs/EXPORT.md).
+    Export {
+        #[command(subcommand)]
+        format: ExportCommand,
+    },
+    /// Load a site from a file into an empty store.
+    Import {
+        #[command(subcommand)]
+        format: ImportCommand,
+    },
     /// Fill the store with a synthetic archive, for benchmarks.
     Generate {
         /// How many articles to add.
@@ -83,6 +94,25 @@ enum UserCommand {
     ResetPassword { email: String },
     /// List users and their roles.
     List,
+}
+
+#[derive(Debug, Subcommand)]
+enum ExportCommand {
+    /// Everything (settings, people, sections, tags, articles with revisions, pages, accounts)
+    /// as JSON Lines: a backup, and the way from SQLite to PostgreSQL.
+    Json {
+        /// The file to write (replaced atomically).
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// A file written by `gazette export json`, into an empty store, in one transaction.
+    Json {
+        /// The file to read.
+        file: PathBuf,
+    },
 }
 
 /// Reads a password from the terminal (twice, without echo) or one line of standard input.
@@ -180,6 +210,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User { action } => user(&config, action).await,
+        Command::Export { format: ExportCommand::Json { out } } => {
+            let db = app::open_store(&config).await?;
+            let tmp = out.with_extension("part");
+            let file =
+                std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+            let mut writer = std::io::BufWriter::new(file);
+            let written = gazette::transfer::export(&db, &mut writer).await;
+            db.close().await;
+            let n = written?;
+            drop(writer);
+            std::fs::rename(&tmp, &out).with_context(|| format!("cannot write {}", out.display()))?;
+            println!("exported {n} records to {}", out.display());
+            Ok(())
+        }
+        Command::Import { format: ImportCommand::Json { file } } => {
+            let input =
+                std::fs::File::open(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let db = app::open_store(&config).await?;
+            let report = gazette::transfer::import(&db, std::io::BufReader::new(input)).await;
+            db.close().await;
+            println!("{}", report.with_context(|| format!("importing {}", file.display()))?);
+            Ok(())
+        }
         Command::Generate { articles, seed } => {
             let db = app::open_store(&config).await?;
             gazette::generate::generate(&db, articles, seed).await?;

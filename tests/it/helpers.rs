@@ -23,9 +23,9 @@ pub struct TestApp {
 }
 
 /// A throw-away PostgreSQL database, dropped with the test.
-struct PgDatabase {
-    admin_url: String,
-    name: String,
+pub struct PgDatabase {
+    pub admin_url: String,
+    pub name: String,
 }
 
 impl Drop for PgDatabase {

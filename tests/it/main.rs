@@ -14,6 +14,7 @@ mod feeds;
 mod front_page;
 mod startup;
 mod static_files;
+mod transfer;
 
 /// Declares `name::sqlite` and `name::postgres` tests that call `async fn name(app: TestApp)`.
 #[macro_export]

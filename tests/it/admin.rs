@@ -356,6 +356,7 @@ async fn revisions_show_a_readable_diff_and_can_be_restored(app: TestApp) {
     let form = article_form(&csrf, "Ferry fares rise on Tuesday", "draft", &version);
     assert_eq!(b.post(&path, &form).await.status(), 303);
 
+    assert!(editor.contains("<title>Edit: Ferry fares rise on Monday · "), "a plain-text title");
     let (status, history) = b.get(&format!("{path}/revisions")).await;
     assert_eq!(status, 200);
     assert!(history.contains("<del>Monday</del>") && history.contains("<ins>Tuesday</ins>"), "{history}");

@@ -416,6 +416,25 @@ async fn submit(
     }
 }
 
+/// Checks the form's token and that the staff member may edit article `id`; `Some(answer)`
+/// when the request must stop here.
+async fn may_edit(
+    app: &AppState,
+    staff: &Staff,
+    id: i64,
+    pairs: Vec<(String, String)>,
+) -> WebResult<Option<Response>> {
+    let (_, csrf) = Draft::from_pairs(pairs);
+    if let Err(refused) = staff.check_csrf(&csrf) {
+        return Ok(Some(refused.into_response()));
+    }
+    let row = articles::find_for_edit(&app.db, id).await.or_404()?;
+    if !staff.role.can_edit(row.created_by == Some(staff.user_id)) {
+        return Ok(Some((StatusCode::FORBIDDEN, "You may not change this article.").into_response()));
+    }
+    Ok(None)
+}
+
 /// Creates a preview link for an article and shows it once, in the editor.
 pub async fn create_preview(
     State(app): State<AppState>,
@@ -423,13 +442,8 @@ pub async fn create_preview(
     Path(id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> WebResult<Response> {
-    let (_, csrf) = Draft::from_pairs(pairs);
-    if let Err(refused) = staff.check_csrf(&csrf) {
-        return Ok(refused.into_response());
-    }
-    let row = articles::find_for_edit(&app.db, id).await.or_404()?;
-    if !staff.role.can_edit(row.created_by == Some(staff.user_id)) {
-        return Ok((StatusCode::FORBIDDEN, "You may not share this article.").into_response());
+    if let Some(stop) = may_edit(&app, &staff, id, pairs).await? {
+        return Ok(stop);
     }
     let token = crate::accounts::random_token();
     let mut tx = app.db.begin().await?;
@@ -445,13 +459,8 @@ pub async fn revoke_previews(
     Path(id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> WebResult<Response> {
-    let (_, csrf) = Draft::from_pairs(pairs);
-    if let Err(refused) = staff.check_csrf(&csrf) {
-        return Ok(refused.into_response());
-    }
-    let row = articles::find_for_edit(&app.db, id).await.or_404()?;
-    if !staff.role.can_edit(row.created_by == Some(staff.user_id)) {
-        return Ok((StatusCode::FORBIDDEN, "You may not change this article's links.").into_response());
+    if let Some(stop) = may_edit(&app, &staff, id, pairs).await? {
+        return Ok(stop);
     }
     let mut tx = app.db.begin().await?;
     articles::revoke_preview_links(&mut tx, id).await?;

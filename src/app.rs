@@ -24,6 +24,7 @@ pub struct App {
 
 impl App {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        crate::websub::install_tls();
         let db = open_store(config).await?;
         let theme = Theme::load(config.theme_dir.as_deref()).context("loading the theme")?;
         let site = SiteHandle::new(Site::load(&db, config.permalink).await?);
@@ -49,6 +50,11 @@ impl App {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let follower = tokio::spawn(self.state.site.clone().follow(self.state.db.clone(), FOLLOW_EVERY));
         let scheduler = tokio::spawn(publish_scheduled(self.state.db.clone()));
+        let websub = tokio::spawn(crate::websub::announce(
+            self.state.db.clone(),
+            self.state.site.clone(),
+            self.state.base_url.as_deref().map(str::to_owned),
+        ));
         let router = web::router(self.state.clone());
         let served =
             axum::serve(self.listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -56,6 +62,7 @@ impl App {
                 .await;
         follower.abort();
         scheduler.abort();
+        websub.abort();
         self.state.db.close().await;
         served.context("serving HTTP")
     }

@@ -14,3 +14,4 @@ pub mod storage;
 pub mod theme;
 pub mod transfer;
 pub mod web;
+pub mod websub;

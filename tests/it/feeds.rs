@@ -157,3 +157,59 @@ fn well_formed(xml: &str) {
     let out = child.wait_with_output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok", "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_websub_hub_hears_of_publications() {
+    use std::sync::{Arc, Mutex};
+    let received: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = received.clone();
+    let hub = axum::Router::new().route(
+        "/hub",
+        axum::routing::post(move |body: String| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(body);
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hub_url = format!("http://{}/hub", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, hub).await.unwrap() });
+
+    let app = TestApp::sqlite_with(|c| c.base_url = Some("https://news.example".into())).await;
+    app.load_demo().await;
+    let feed = app.page("/feed.xml", 200).await;
+    assert!(!feed.contains("rel=\"hub\""), "no hub link until one is set");
+    gazette::content::set_setting(&app.db, "site.websub_hub", &hub_url).await.unwrap();
+    app.refresh().await;
+    assert!(
+        app.page("/feed.xml", 200).await.contains(&format!("<atom:link href=\"{hub_url}\" rel=\"hub\"/>"))
+    );
+    // The demo edition was published after the app started: it is announced first.
+    for _ in 0..50 {
+        if received.lock().unwrap().len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(received.lock().unwrap().len(), 3, "the demo's publication was announced");
+    received.lock().unwrap().clear();
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert!(received.lock().unwrap().is_empty(), "nothing new, no ping");
+
+    app.newsroom().await;
+    app.publish(crate::helpers::article("hub-news", "news", &["ada-reporter"], 0)).await;
+    for _ in 0..50 {
+        if received.lock().unwrap().len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let got = received.lock().unwrap().clone();
+    assert!(
+        got.contains(&"hub.mode=publish&hub.url=https%3A%2F%2Fnews.example%2Ffeed.xml".to_owned()),
+        "{got:?}"
+    );
+    assert_eq!(got.len(), 3, "one ping per feed format: {got:?}");
+}

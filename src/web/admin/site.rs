@@ -247,7 +247,7 @@ pub async fn user_change(
 // Settings
 // ---------------------------------------------------------------------------------------------
 
-const SETTINGS: [(&str, &str); 7] = [
+const SETTINGS: [(&str, &str); 8] = [
     ("site.name", "name"),
     ("site.tagline", "tagline"),
     ("site.description", "description"),
@@ -255,6 +255,7 @@ const SETTINGS: [(&str, &str); 7] = [
     ("site.timezone", "timezone"),
     ("site.per_page", "per_page"),
     ("site.permalink", "permalink"),
+    ("site.websub_hub", "websub_hub"),
 ];
 
 async fn settings_page(
@@ -273,6 +274,7 @@ async fn settings_page(
         per_page => site.settings.per_page,
         permalink => if site.permalink == crate::config::PermalinkStyle::Slug { "slug" } else { "date" },
         logo => site.settings.logo,
+        websub_hub => site.settings.websub_hub,
     };
     let ctx = crate::view! {
         site_name => site.settings.name,
@@ -308,6 +310,10 @@ pub async fn settings_save(
         Some("Articles per page must be a number from 1 to 100.".to_owned())
     } else if !["date", "slug"].contains(&get(&form, "permalink")) {
         Some("Choose an address scheme.".to_owned())
+    } else if !matches!(get(&form, "websub_hub"), "")
+        && !["https://", "http://"].iter().any(|scheme| get(&form, "websub_hub").starts_with(scheme))
+    {
+        Some("The WebSub hub must be an http:// or https:// address, or empty.".to_owned())
     } else if get(&form, "language").is_empty() || get(&form, "language").len() > 35 {
         Some("Give a language code such as en or en-GB.".to_owned())
     } else {

@@ -2,6 +2,7 @@
 //! `Cache-Control: no-store` on every answer, permissions checked on the server.
 
 pub mod articles;
+pub mod forms;
 pub mod revisions;
 pub mod session;
 pub mod site;

@@ -9,23 +9,13 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Serialize;
 
 use super::articles::staff_view;
+use super::forms::{Fields, admit, get, list_page, require};
 use super::session::Staff;
-use super::taxonomy::admit;
 use crate::accounts;
 use crate::domain::{NewAuthor, NewPage, Role, Slug};
 use crate::storage::{pages, people, settings, users};
 use crate::web::AppState;
 use crate::web::error::{WebError, WebResult};
-
-type Fields = Form<Vec<(String, String)>>;
-
-fn get<'a>(map: &'a HashMap<String, String>, key: &str) -> &'a str {
-    map.get(key).map_or("", |v| v.trim())
-}
-
-fn forbidden() -> Response {
-    (StatusCode::FORBIDDEN, "Your role may not see this page.").into_response()
-}
 
 async fn render(
     app: &AppState,
@@ -68,22 +58,12 @@ async fn pages_page(
             published: p.status == "published",
         })
         .collect();
-    if editing.is_some_and(|id| !all.iter().any(|p| p.id == id)) {
-        return Err(WebError::NotFound);
-    }
-    let ctx = crate::view! {
-        site_name => app.site.get().settings.name,
-        staff => staff_view(staff),
-        pages => all,
-        editing => editing,
-        error => error,
-    };
-    render(app, "admin/pages.html", ctx, error).await
+    list_page(app, staff, "admin/pages.html", all, |p| p.id, editing, error).await
 }
 
 pub async fn pages_list(State(app): State<AppState>, staff: Staff) -> WebResult<Response> {
-    if staff.role < Role::Editor {
-        return Ok(forbidden());
+    if let Some(refused) = require(&staff, Role::Editor) {
+        return Ok(refused);
     }
     pages_page(&app, &staff, None, None).await
 }
@@ -93,8 +73,8 @@ pub async fn page_edit(
     staff: Staff,
     Path(id): Path<i64>,
 ) -> WebResult<Response> {
-    if staff.role < Role::Editor {
-        return Ok(forbidden());
+    if let Some(refused) = require(&staff, Role::Editor) {
+        return Ok(refused);
     }
     pages_page(&app, &staff, Some(id), None).await
 }
@@ -171,8 +151,8 @@ async fn users_page(app: &AppState, staff: &Staff, error: Option<String>) -> Web
 }
 
 pub async fn users_list(State(app): State<AppState>, staff: Staff) -> WebResult<Response> {
-    if staff.role < Role::Administrator {
-        return Ok(forbidden());
+    if let Some(refused) = require(&staff, Role::Administrator) {
+        return Ok(refused);
     }
     users_page(&app, &staff, None).await
 }
@@ -287,8 +267,8 @@ async fn settings_page(
 }
 
 pub async fn settings_show(State(app): State<AppState>, staff: Staff) -> WebResult<Response> {
-    if staff.role < Role::Administrator {
-        return Ok(forbidden());
+    if let Some(refused) = require(&staff, Role::Administrator) {
+        return Ok(refused);
     }
     settings_page(&app, &staff, None, false).await
 }
@@ -367,22 +347,12 @@ async fn authors_page(
             articles: a.articles,
         })
         .collect();
-    if editing.is_some_and(|id| !all.iter().any(|a| a.id == id)) {
-        return Err(WebError::NotFound);
-    }
-    let ctx = crate::view! {
-        site_name => app.site.get().settings.name,
-        staff => staff_view(staff),
-        authors => all,
-        editing => editing,
-        error => error,
-    };
-    render(app, "admin/authors.html", ctx, error).await
+    list_page(app, staff, "admin/authors.html", all, |a| a.id, editing, error).await
 }
 
 pub async fn authors_list(State(app): State<AppState>, staff: Staff) -> WebResult<Response> {
-    if staff.role < Role::Editor {
-        return Ok(forbidden());
+    if let Some(refused) = require(&staff, Role::Editor) {
+        return Ok(refused);
     }
     authors_page(&app, &staff, None, None).await
 }
@@ -392,8 +362,8 @@ pub async fn author_edit(
     staff: Staff,
     Path(id): Path<i64>,
 ) -> WebResult<Response> {
-    if staff.role < Role::Editor {
-        return Ok(forbidden());
+    if let Some(refused) = require(&staff, Role::Editor) {
+        return Ok(refused);
     }
     authors_page(&app, &staff, Some(id), None).await
 }

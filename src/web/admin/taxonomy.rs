@@ -1,60 +1,17 @@
 //! Sections and tags in the admin (editors and administrators): create, edit, merge (tags),
 //! and delete with a clear statement of what happens to their articles.
 
-use std::collections::HashMap;
-
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Serialize;
 
-use super::articles::staff_view;
+use super::forms::{Fields, admit, get, list_page, require};
 use super::session::Staff;
 use crate::domain::{NewSection, Role, Slug};
 use crate::storage::taxonomy;
 use crate::web::AppState;
 use crate::web::error::{WebError, WebResult};
-
-type Fields = Form<Vec<(String, String)>>;
-
-/// Why a form was refused before anything changed.
-#[derive(Debug)]
-pub enum Refused {
-    Role,
-    ExpiredForm,
-}
-
-impl IntoResponse for Refused {
-    fn into_response(self) -> Response {
-        match self {
-            Refused::Role => (StatusCode::FORBIDDEN, "Your role may not make this change.").into_response(),
-            Refused::ExpiredForm => super::session::ExpiredForm.into_response(),
-        }
-    }
-}
-
-/// Checks the role and the CSRF token; returns the form as a map.
-pub fn admit(
-    staff: &Staff,
-    min: Role,
-    pairs: Vec<(String, String)>,
-) -> Result<HashMap<String, String>, Refused> {
-    if staff.role < min {
-        return Err(Refused::Role);
-    }
-    let map: HashMap<String, String> = pairs.into_iter().collect();
-    staff.check_csrf(map.get("_csrf").map_or("", String::as_str)).map_err(|_| Refused::ExpiredForm)?;
-    Ok(map)
-}
-
-fn forbidden() -> Response {
-    (StatusCode::FORBIDDEN, "Your role may not see this page.").into_response()
-}
-
-fn get<'a>(map: &'a HashMap<String, String>, key: &str) -> &'a str {
-    map.get(key).map_or("", |v| v.trim())
-}
 
 #[derive(Serialize)]
 struct SectionView {
@@ -86,26 +43,12 @@ async fn sections_page(
             articles: s.articles,
         })
         .collect();
-    if editing.is_some_and(|id| !sections.iter().any(|s| s.id == id)) {
-        return Err(WebError::NotFound);
-    }
-    let body = app.theme.render(
-        "admin/sections.html",
-        crate::view! {
-            site_name => app.site.get().settings.name,
-            staff => staff_view(staff),
-            sections => sections,
-            editing => editing,
-            error => error,
-        },
-    )?;
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok((status, Html(body)).into_response())
+    list_page(app, staff, "admin/sections.html", sections, |s| s.id, editing, error).await
 }
 
 pub async fn sections(State(app): State<AppState>, staff: Staff) -> WebResult<Response> {
-    if staff.role < Role::Editor {
-        return Ok(forbidden());
+    if let Some(refused) = require(&staff, Role::Editor) {
+        return Ok(refused);
     }
     sections_page(&app, &staff, None, None).await
 }
@@ -115,8 +58,8 @@ pub async fn edit_section(
     staff: Staff,
     Path(id): Path<i64>,
 ) -> WebResult<Response> {
-    if staff.role < Role::Editor {
-        return Ok(forbidden());
+    if let Some(refused) = require(&staff, Role::Editor) {
+        return Ok(refused);
     }
     sections_page(&app, &staff, None, Some(id)).await
 }
@@ -213,8 +156,8 @@ struct TagView {
 }
 
 pub async fn tags(State(app): State<AppState>, staff: Staff) -> WebResult<Response> {
-    if staff.role < Role::Editor {
-        return Ok(forbidden());
+    if let Some(refused) = require(&staff, Role::Editor) {
+        return Ok(refused);
     }
     tags_page(&app, &staff, None).await
 }
@@ -225,17 +168,7 @@ async fn tags_page(app: &AppState, staff: &Staff, error: Option<String>) -> WebR
         .into_iter()
         .map(|t| TagView { id: t.id, slug: t.slug, name: t.name, articles: t.articles })
         .collect();
-    let body = app.theme.render(
-        "admin/tags.html",
-        crate::view! {
-            site_name => app.site.get().settings.name,
-            staff => staff_view(staff),
-            tags => tags,
-            error => error,
-        },
-    )?;
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok((status, Html(body)).into_response())
+    list_page(app, staff, "admin/tags.html", tags, |t| t.id, None, error).await
 }
 
 /// Renames a tag, merges it into another (`merge_into`), or deletes it (`delete`).

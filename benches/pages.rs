@@ -48,38 +48,30 @@ async fn get(router: &axum::Router, path: &str) {
     let _ = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
 }
 
-fn pages(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let (router, urls) = rt.block_on(prepare(0));
-    let mut group = c.benchmark_group("uncached_page_10k_articles");
-    group.measurement_time(Duration::from_secs(8)).sample_size(200);
+/// One group: the article page (rotating over 500 articles), the front page, a section page.
+fn group(c: &mut Criterion, rt: &tokio::runtime::Runtime, name: &str, page_cache: usize, seconds: u64) {
+    let (router, urls) = rt.block_on(prepare(page_cache));
+    let mut group = c.benchmark_group(name);
+    group.measurement_time(Duration::from_secs(seconds)).sample_size(100);
     let mut i = 0;
     group.bench_function("article", |b| {
-        b.to_async(&rt).iter(|| {
+        b.to_async(rt).iter(|| {
             i = (i + 1) % urls.len();
             let path = urls[i].clone();
             let router = &router;
             async move { get(router, &path).await }
         });
     });
-    group.bench_function("front_page", |b| b.to_async(&rt).iter(|| get(&router, "/")));
-    group.bench_function("section_page", |b| b.to_async(&rt).iter(|| get(&router, "/section/politics/")));
+    group.bench_function("front_page", |b| b.to_async(rt).iter(|| get(&router, "/")));
+    group.bench_function("section_page", |b| b.to_async(rt).iter(|| get(&router, "/section/politics/")));
     group.finish();
+}
 
+fn pages(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    group(c, &rt, "uncached_page_10k_articles", 0, 8);
     // The same pages from the page cache (what a reader usually gets).
-    let (router, urls) = rt.block_on(prepare(20_000));
-    let mut group = c.benchmark_group("cached_page_10k_articles");
-    group.measurement_time(Duration::from_secs(5)).sample_size(100);
-    group.bench_function("article", |b| {
-        b.to_async(&rt).iter(|| {
-            i = (i + 1) % urls.len();
-            let path = urls[i].clone();
-            let router = &router;
-            async move { get(router, &path).await }
-        });
-    });
-    group.bench_function("front_page", |b| b.to_async(&rt).iter(|| get(&router, "/")));
-    group.finish();
+    group(c, &rt, "cached_page_10k_articles", 20_000, 5);
 }
 
 criterion_group!(benches, pages);

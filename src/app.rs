@@ -48,10 +48,11 @@ impl App {
 
     /// Serves until `shutdown` resolves, following content events in the background.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let follower = tokio::spawn(self.state.site.clone().follow(self.state.db.clone(), FOLLOW_EVERY));
-        let scheduler = tokio::spawn(publish_scheduled(self.state.db.clone()));
+        let background = self.state.db.background();
+        let follower = tokio::spawn(self.state.site.clone().follow(background.clone(), FOLLOW_EVERY));
+        let scheduler = tokio::spawn(publish_scheduled(background.clone()));
         let websub = tokio::spawn(crate::websub::announce(
-            self.state.db.clone(),
+            background,
             self.state.site.clone(),
             self.state.base_url.as_deref().map(str::to_owned),
         ));

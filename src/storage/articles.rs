@@ -433,7 +433,7 @@ pub async fn insert(
         article.published_at.unwrap_or(created).min(created)
     )?;
 
-    set_links(tx, id, article).await?;
+    set_links(tx, id, primary_id, article).await?;
     if article.status == ArticleStatus::Published {
         events::record(tx, EventKind::ArticlePublished, id).await?;
     }
@@ -441,13 +441,9 @@ pub async fn insert(
 }
 
 /// Replaces the authors, sections (first is primary) and tags of an article.
-async fn set_links(tx: &mut Tx, id: i64, article: &NewArticle) -> anyhow::Result<()> {
-    let (primary, further) = article
-        .section_slugs
-        .split_first()
-        .ok_or_else(|| anyhow::anyhow!("an article needs a primary section"))?;
-    let primary_id = taxonomy::section_id(tx, primary).await?;
-    tx_exec!(tx, "UPDATE articles SET primary_section_id = $1 WHERE id = $2", primary_id, id)?;
+/// `primary_id` is the id of the first of `article.section_slugs`, already stored on the row.
+async fn set_links(tx: &mut Tx, id: i64, primary_id: i64, article: &NewArticle) -> anyhow::Result<()> {
+    let further = article.section_slugs.get(1..).unwrap_or_default();
     tx_exec!(tx, "DELETE FROM article_sections WHERE article_id = $1", id)?;
     tx_exec!(tx, "DELETE FROM article_authors WHERE article_id = $1", id)?;
     tx_exec!(tx, "DELETE FROM article_tags WHERE article_id = $1", id)?;
@@ -593,11 +589,14 @@ pub async fn update(
     rendered: &Rendered,
     excerpt: &str,
 ) -> anyhow::Result<()> {
+    let primary =
+        article.section_slugs.first().ok_or_else(|| anyhow::anyhow!("an article needs a primary section"))?;
+    let primary_id = taxonomy::section_id(tx, primary).await?;
     tx_exec!(
         tx,
         "UPDATE articles SET slug = $1, headline = $2, standfirst = $3, body_source = $4, body_html = $5, \
             body_text = $6, excerpt = $7, word_count = $8, status = $9, comment_status = $10, \
-            published_at = $11, updated_at = $12, version = version + 1 WHERE id = $13",
+            published_at = $11, updated_at = $12, version = version + 1, primary_section_id = $14 WHERE id = $13",
         article.slug.as_str(),
         &article.headline,
         &article.standfirst,
@@ -610,9 +609,10 @@ pub async fn update(
         article.comment_status.as_str(),
         article.published_at,
         now(),
-        id
+        id,
+        primary_id
     )?;
-    set_links(tx, id, article).await
+    set_links(tx, id, primary_id, article).await
 }
 
 pub async fn set_created_by(tx: &mut Tx, id: i64, user_id: i64) -> anyhow::Result<()> {

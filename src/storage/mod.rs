@@ -122,6 +122,12 @@ impl Db {
         matches!(self.pools, Pools::Postgres(_))
     }
 
+    /// The same pools with a counter of its own, for background tasks, so that
+    /// [`Db::query_count`] counts what requests do.
+    pub fn background(&self) -> Self {
+        Self { pools: self.pools.clone(), queries: Arc::new(AtomicU64::new(0)) }
+    }
+
     /// Number of statements run so far (tests use it to bound queries per page).
     pub fn query_count(&self) -> u64 {
         self.queries.load(Ordering::Relaxed)

@@ -50,10 +50,6 @@ pub async fn all(db: &Db) -> anyhow::Result<Vec<AuthorRow>> {
     Ok(crate::fetch_all!(db, AuthorRow, "SELECT id, slug, name, bio, photo_url FROM authors ORDER BY name")?)
 }
 
-pub async fn slug_of(db: &Db, id: i64) -> anyhow::Result<Option<String>> {
-    Ok(fetch_optional!(db, (String,), "SELECT slug FROM authors WHERE id = $1", id)?.map(|(s,)| s))
-}
-
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuthorCount {
     pub id: i64,

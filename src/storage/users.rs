@@ -185,3 +185,14 @@ pub async fn delete(tx: &mut Tx, user_id: i64) -> anyhow::Result<()> {
     tx_exec!(tx, "DELETE FROM users WHERE id = $1", user_id)?;
     Ok(())
 }
+
+/// The slug of the author profile a user writes under, if any.
+pub async fn author_slug(db: &Db, user_id: i64) -> anyhow::Result<Option<String>> {
+    Ok(fetch_optional!(
+        db,
+        (String,),
+        "SELECT a.slug FROM users u JOIN authors a ON a.id = u.author_id WHERE u.id = $1",
+        user_id
+    )?
+    .map(|(slug,)| slug))
+}

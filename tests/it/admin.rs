@@ -429,7 +429,7 @@ async fn upload(b: &Browser<'_>, path: &str, csrf: &str, bytes: Vec<u8>, alt: &s
         .text("alt", alt.to_owned())
         .text("caption", "The harbour at dawn.")
         .text("credit", "Courier staff")
-        .part("image", reqwest::multipart::Part::bytes(bytes).file_name("photo.png"));
+        .part("file", reqwest::multipart::Part::bytes(bytes).file_name("photo.png"));
     b.app
         .client
         .post(format!("{}{path}/image", b.app.base))

@@ -272,7 +272,7 @@ async fn editor_with_notice(
 }
 
 pub async fn new(State(app): State<AppState>, staff: Staff) -> WebResult<Response> {
-    let me = own_author_slug(&app, &staff).await?;
+    let me = users::author_slug(&app.db, staff.user_id).await?;
     let draft = Draft {
         status: "draft".into(),
         comments_open: true,
@@ -281,14 +281,6 @@ pub async fn new(State(app): State<AppState>, staff: Staff) -> WebResult<Respons
         ..Draft::default()
     };
     editor(&app, &staff, &draft, None, StatusCode::OK).await
-}
-
-async fn own_author_slug(app: &AppState, staff: &Staff) -> anyhow::Result<Option<String>> {
-    let users = users::list(&app.db).await?;
-    match users.iter().find(|u| u.id == staff.user_id).and_then(|u| u.author_id) {
-        Some(id) => people::slug_of(&app.db, id).await,
-        None => Ok(None),
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -424,8 +416,8 @@ async fn may_edit(
     id: i64,
     pairs: Vec<(String, String)>,
 ) -> WebResult<Option<Response>> {
-    let (_, csrf) = Draft::from_pairs(pairs);
-    if let Err(refused) = staff.check_csrf(&csrf) {
+    let csrf = pairs.iter().find(|(k, _)| k == "_csrf").map_or("", |(_, v)| v.as_str());
+    if let Err(refused) = staff.check_csrf(csrf) {
         return Ok(Some(refused.into_response()));
     }
     let row = articles::find_for_edit(&app.db, id).await.or_404()?;
@@ -473,60 +465,29 @@ pub async fn upload_image(
     State(app): State<AppState>,
     staff: Staff,
     Path(id): Path<i64>,
-    mut multipart: axum::extract::Multipart,
+    multipart: axum::extract::Multipart,
 ) -> WebResult<Response> {
-    let (mut csrf, mut alt, mut caption, mut credit) =
-        (String::new(), String::new(), String::new(), String::new());
-    let (mut bytes, mut remove) = (Vec::new(), false);
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(e) => {
-                return Ok(
-                    (e.status(), format!("The upload could not be read: {}", e.body_text())).into_response()
-                );
-            }
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        let data = match field.bytes().await {
-            Ok(data) => data,
-            Err(e) => {
-                return Ok(
-                    (e.status(), format!("The upload could not be read: {}", e.body_text())).into_response()
-                );
-            }
-        };
-        let text = || String::from_utf8_lossy(&data).trim().to_owned();
-        match name.as_str() {
-            "_csrf" => csrf = text(),
-            "alt" => alt = text(),
-            "caption" => caption = text(),
-            "credit" => credit = text(),
-            "remove" => remove = true,
-            "image" => bytes = data.to_vec(),
-            _ => {}
-        }
-    }
-    if let Err(refused) = staff.check_csrf(&csrf) {
+    use super::forms::{get, read_upload, store_image};
+    let (fields, bytes) = match read_upload(multipart).await {
+        Ok(upload) => upload,
+        Err(refused) => return Ok(refused),
+    };
+    if let Err(refused) = staff.check_csrf(get(&fields, "_csrf")) {
         return Ok(refused.into_response());
     }
-    let image = if remove {
+    let image = if fields.contains_key("remove") {
         None
     } else {
-        let name = match crate::media::validate(&bytes) {
-            Ok(name) => name,
-            Err(e) => {
-                let status = if matches!(e, crate::media::MediaError::TooLarge(_)) {
-                    StatusCode::PAYLOAD_TOO_LARGE
-                } else {
-                    StatusCode::UNPROCESSABLE_ENTITY
-                };
-                return Ok((status, e.to_string()).into_response());
-            }
+        let url = match store_image(&app, &bytes).await {
+            Ok(url) => url,
+            Err(answer) => return Ok(answer),
         };
-        crate::media::store(&app.data_dir, &name, &bytes).await?;
-        Some(crate::domain::article::FeaturedImage { url: format!("/media/{name}"), alt, caption, credit })
+        Some(crate::domain::article::FeaturedImage {
+            url,
+            alt: get(&fields, "alt").to_owned(),
+            caption: get(&fields, "caption").to_owned(),
+            credit: get(&fields, "credit").to_owned(),
+        })
     };
     match content::set_featured_image(&app.db, staff.actor(), id, image).await {
         Ok(()) => {

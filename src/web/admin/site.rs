@@ -1,7 +1,5 @@
 //! Site-wide administration: static pages (editors), users and settings (administrators).
 
-use std::collections::HashMap;
-
 use axum::Form;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
@@ -9,7 +7,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Serialize;
 
 use super::articles::staff_view;
-use super::forms::{Fields, admit, get, list_page, require};
+use super::forms::{Fields, admit, get, list_page, read_upload, require, store_image};
 use super::session::Staff;
 use crate::accounts;
 use crate::domain::{NewAuthor, NewPage, Role, Slug};
@@ -433,53 +431,6 @@ pub async fn author_save(
     tx.commit().await?;
     app.content_changed().await;
     Ok(Redirect::to("/admin/authors").into_response())
-}
-
-/// Reads a multipart form with one file field `file`: the text fields and the file's bytes.
-async fn read_upload(mut multipart: Multipart) -> Result<(HashMap<String, String>, Vec<u8>), Response> {
-    let mut fields = HashMap::new();
-    let mut bytes = Vec::new();
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => return Ok((fields, bytes)),
-            Err(e) => {
-                return Err(
-                    (e.status(), format!("The upload could not be read: {}", e.body_text())).into_response()
-                );
-            }
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        let data = match field.bytes().await {
-            Ok(data) => data,
-            Err(e) => {
-                return Err(
-                    (e.status(), format!("The upload could not be read: {}", e.body_text())).into_response()
-                );
-            }
-        };
-        if name == "file" {
-            bytes = data.to_vec();
-        } else {
-            fields.insert(name, String::from_utf8_lossy(&data).trim().to_owned());
-        }
-    }
-}
-
-/// Validates and stores an uploaded image; its public URL, or the answer to give.
-async fn store_image(app: &AppState, bytes: &[u8]) -> Result<String, Response> {
-    let name = crate::media::validate(bytes).map_err(|e| {
-        let status = if matches!(e, crate::media::MediaError::TooLarge(_)) {
-            StatusCode::PAYLOAD_TOO_LARGE
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        };
-        (status, e.to_string()).into_response()
-    })?;
-    crate::media::store(&app.data_dir, &name, bytes)
-        .await
-        .map_err(|e| WebError::Internal(e).into_response())?;
-    Ok(format!("/media/{name}"))
 }
 
 /// `POST /admin/authors/{id}/photo`: the author's photo (multipart, field `file`).

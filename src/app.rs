@@ -27,7 +27,9 @@ impl App {
         crate::websub::install_tls();
         let db = open_store(config).await?;
         let theme = Theme::load(config.theme_dir.as_deref()).context("loading the theme")?;
+        crate::storage::settings::ensure_secret(&db, crate::site::SECRET_KEY).await?;
         let site = SiteHandle::new(Site::load(&db, config.permalink).await?);
+        let spam = Arc::new(crate::comments::load_filter(&db).await.context("loading the spam filter")?);
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -38,6 +40,8 @@ impl App {
             base_url: config.base_url.as_deref().map(Arc::from),
             page_cache: (config.page_cache > 0).then(|| Arc::new(PageCache::new(config.page_cache))),
             data_dir: Arc::new(config.data_dir.clone()),
+            spam,
+            trusted_proxies: Arc::from(config.trusted_proxies.clone()),
         };
         Ok(Self { state, listener })
     }
@@ -51,6 +55,11 @@ impl App {
         let background = self.state.db.background();
         let follower = tokio::spawn(self.state.site.clone().follow(background.clone(), FOLLOW_EVERY));
         let scheduler = tokio::spawn(publish_scheduled(background.clone()));
+        let upkeep = tokio::spawn(comment_upkeep(
+            background.clone(),
+            self.state.site.clone(),
+            self.state.spam.clone(),
+        ));
         let websub = tokio::spawn(crate::websub::announce(
             background,
             self.state.site.clone(),
@@ -63,6 +72,7 @@ impl App {
                 .await;
         follower.abort();
         scheduler.abort();
+        upkeep.abort();
         websub.abort();
         self.state.db.close().await;
         served.context("serving HTTP")
@@ -89,6 +99,25 @@ async fn publish_scheduled(db: Db) {
             }
         }
         ticks += 1;
+    }
+}
+
+/// Every few minutes: deletes spam and trash past the retention period, and takes in the
+/// spam filter's lessons learned on other nodes.
+async fn comment_upkeep(db: Db, site: SiteHandle, filter: Arc<crate::spam::SpamFilter>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(300));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let policy = site.get().settings.comments.clone();
+        match crate::comments::purge(&db, &policy).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(comments = n, days = policy.keep_days, "deleted old spam and trash"),
+            Err(err) => tracing::warn!(error = %format!("{err:#}"), "could not purge comments"),
+        }
+        if let Err(err) = crate::comments::reload_filter(&db, &filter).await {
+            tracing::warn!(error = %format!("{err:#}"), "could not reload the spam filter");
+        }
     }
 }
 

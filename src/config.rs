@@ -35,6 +35,10 @@ pub struct FileConfig {
     pub permalink: Option<PermalinkStyle>,
     /// How many rendered pages to keep in memory; 0 turns the page cache off.
     pub page_cache: Option<usize>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (e.g. `["127.0.0.1"]` behind
+    /// nginx on the same host). Without it, the peer address is the client.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl FileConfig {
@@ -55,6 +59,7 @@ pub struct Config {
     pub base_url: Option<String>,
     pub permalink: PermalinkStyle,
     pub page_cache: usize,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 pub const DEFAULT_PAGE_CACHE: usize = 5_000;
@@ -97,6 +102,7 @@ impl Config {
             base_url: file.base_url.map(|u| u.trim_end_matches('/').to_owned()),
             permalink: file.permalink.unwrap_or_default(),
             page_cache: file.page_cache.unwrap_or(DEFAULT_PAGE_CACHE),
+            trusted_proxies: file.trusted_proxies,
         })
     }
 

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod comments;
 pub mod config;
 pub mod content;
 pub mod demo;
@@ -10,6 +11,7 @@ pub mod generate;
 pub mod media;
 pub mod related;
 pub mod site;
+pub mod spam;
 pub mod storage;
 pub mod theme;
 pub mod transfer;

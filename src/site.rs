@@ -29,6 +29,8 @@ pub struct Settings {
     pub feed_full_text: bool,
     /// A WebSub hub to announce feeds to; empty for none.
     pub websub_hub: String,
+    /// The discussion policy (comments).
+    pub comments: crate::comments::Policy,
 }
 
 impl Settings {
@@ -53,9 +55,13 @@ impl Settings {
                 .unwrap_or(20),
             feed_full_text: map.get("site.feed_full_text").is_none_or(|v| v != "false"),
             websub_hub: get("site.websub_hub", ""),
+            comments: crate::comments::Policy::from_map(map),
         }
     }
 }
+
+/// The settings row holding the site's signing key.
+pub const SECRET_KEY: &str = "secret.forms";
 
 #[derive(Debug, Clone)]
 pub struct Site {
@@ -67,6 +73,8 @@ pub struct Site {
     pub permalink: PermalinkStyle,
     /// The config file's permalink style, used when the settings do not choose one.
     pub default_permalink: PermalinkStyle,
+    /// The key that signs comment form tokens (shared by every node through the store).
+    pub secret: Arc<[u8]>,
 }
 
 impl Site {
@@ -87,6 +95,7 @@ impl Site {
             event_id,
             permalink,
             default_permalink: permalink_default,
+            secret: map.get(SECRET_KEY).map_or_else(|| Arc::from(&b""[..]), |s| Arc::from(s.as_bytes())),
         })
     }
 

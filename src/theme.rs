@@ -19,10 +19,10 @@ macro_rules! embedded {
 
 const TEMPLATES: &[(&str, &[u8])] = embedded!("templates":
     "base.html", "macros.html", "home.html", "article.html", "archive.html", "page.html",
-    "search.html", "error.html",
+    "search.html", "error.html", "comment_problem.html",
     "admin/base.html", "admin/login.html", "admin/articles.html", "admin/editor.html", "admin/revisions.html",
     "admin/sections.html", "admin/tags.html", "admin/pages.html", "admin/users.html", "admin/settings.html",
-    "admin/authors.html",
+    "admin/authors.html", "admin/comments.html", "admin/comment.html", "admin/discussion.html",
 );
 
 const ASSETS: &[(&str, &[u8])] = embedded!("static":
@@ -102,7 +102,15 @@ impl Theme {
                 .with_context(|| format!("theme template {name} has an error"))?;
         }
         // Render-check every page template once so a broken override fails at start.
-        for name in ["home.html", "article.html", "archive.html", "page.html", "search.html", "error.html"] {
+        for name in [
+            "home.html",
+            "article.html",
+            "archive.html",
+            "page.html",
+            "search.html",
+            "error.html",
+            "comment_problem.html",
+        ] {
             env.get_template(name).with_context(|| format!("theme is missing {name}"))?;
         }
         Ok(Self { env, assets, named })

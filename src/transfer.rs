@@ -141,7 +141,11 @@ pub async fn export(db: &Db, out: &mut impl Write) -> anyhow::Result<usize> {
         Ok(())
     };
     emit(out, Record::Header { format: FORMAT.into(), version: VERSION })?;
-    for (key, value) in fetch_all!(db, (String, String), "SELECT key, value FROM settings ORDER BY key")? {
+    for (key, value) in fetch_all!(
+        db,
+        (String, String),
+        "SELECT key, value FROM settings WHERE key NOT LIKE 'secret.%' ORDER BY key"
+    )? {
         emit(out, Record::Setting { key, value })?;
     }
     for (slug, name, bio, photo_url, created_at) in fetch_all!(

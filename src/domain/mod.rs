@@ -3,6 +3,7 @@
 //! the web layer renders views of them.
 
 pub mod article;
+pub mod comment;
 pub mod markdown;
 pub mod slug;
 pub mod user;

@@ -29,6 +29,8 @@ pub struct ArticleRow {
     pub updated_at: i64,
     pub correction: String,
     pub corrected_at: Option<i64>,
+    /// Approved comments.
+    pub comment_count: i64,
 }
 
 /// What a list of stories shows of each: a card.
@@ -44,6 +46,7 @@ pub struct CardRow {
     pub featured_image_alt: Option<String>,
     pub section_slug: String,
     pub section_name: String,
+    pub comment_count: i64,
 }
 
 /// A byline entry of one article.
@@ -69,7 +72,7 @@ macro_rules! cards {
             "SELECT a.id, a.slug, a.headline, a.standfirst, a.excerpt, \
              COALESCE(a.published_at, a.created_at) AS published_at, \
              a.featured_image_url, a.featured_image_alt, \
-             s.slug AS section_slug, s.name AS section_name \
+             s.slug AS section_slug, s.name AS section_name, a.comment_count \
              FROM articles a JOIN sections s ON s.id = a.primary_section_id ",
             $rest
         )
@@ -86,7 +89,7 @@ pub async fn find_published_by_slug(db: &Db, slug: &str) -> anyhow::Result<Optio
         ArticleRow,
         "SELECT id, slug, headline, standfirst, body_html, excerpt, word_count, status, \
          primary_section_id, featured_image_url, featured_image_alt, featured_image_caption, \
-         featured_image_credit, comment_status, published_at, updated_at, correction, corrected_at \
+         featured_image_credit, comment_status, published_at, updated_at, correction, corrected_at, comment_count \
          FROM articles WHERE slug = $1 AND status = 'published' AND published_at IS NOT NULL",
         slug
     )?)
@@ -100,7 +103,7 @@ pub async fn find_by_preview(db: &Db, token_hash: &str) -> anyhow::Result<Option
         "SELECT a.id, a.slug, a.headline, a.standfirst, a.body_html, a.excerpt, a.word_count, a.status, \
          a.primary_section_id, a.featured_image_url, a.featured_image_alt, a.featured_image_caption, \
          a.featured_image_credit, a.comment_status, COALESCE(a.published_at, a.updated_at) AS published_at, \
-         a.updated_at, a.correction, a.corrected_at \
+         a.updated_at, a.correction, a.corrected_at, a.comment_count \
          FROM preview_links p JOIN articles a ON a.id = p.article_id \
          WHERE p.token_hash = $1 AND a.status <> 'trashed'",
         token_hash
@@ -189,7 +192,8 @@ pub async fn latest_in_sections(db: &Db, wanted: &[(i64, i64)]) -> anyhow::Resul
     let branch = |i: usize| {
         format!(
             "SELECT * FROM (SELECT a.id, a.slug, a.headline, a.standfirst, a.excerpt, a.published_at, \
-               a.featured_image_url, a.featured_image_alt, s.slug AS section_slug, s.name AS section_name \
+               a.featured_image_url, a.featured_image_alt, s.slug AS section_slug, s.name AS section_name, \
+               a.comment_count \
              FROM articles a JOIN sections s ON s.id = a.primary_section_id \
              WHERE a.primary_section_id = ${} AND a.status = 'published' \
              ORDER BY a.published_at DESC, a.id DESC LIMIT ${}) b{i}",

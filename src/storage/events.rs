@@ -17,6 +17,12 @@ pub enum EventKind {
     AuthorChanged,
     PageChanged,
     SettingsChanged,
+    /// A comment became visible to readers (subject: the article).
+    CommentApproved,
+    /// A visible comment was unapproved, marked spam or trashed (subject: the article).
+    CommentUnapproved,
+    /// A visible comment's text was edited by a moderator (subject: the article).
+    CommentEdited,
 }
 
 impl EventKind {
@@ -31,6 +37,9 @@ impl EventKind {
             Self::AuthorChanged => "author.changed",
             Self::PageChanged => "page.changed",
             Self::SettingsChanged => "settings.changed",
+            Self::CommentApproved => "comment.approved",
+            Self::CommentUnapproved => "comment.unapproved",
+            Self::CommentEdited => "comment.edited",
         }
     }
 }

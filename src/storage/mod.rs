@@ -9,6 +9,7 @@
 //! transaction (see [`events`]).
 
 pub mod articles;
+pub mod comments;
 pub mod events;
 pub mod pages;
 pub mod people;

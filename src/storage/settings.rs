@@ -22,3 +22,16 @@ pub async fn set(tx: &mut Tx, key: &str, value: &str) -> anyhow::Result<()> {
     )?;
     events::record(tx, EventKind::SettingsChanged, 0).await
 }
+
+/// Creates a random signing key under `key` unless one exists (no event: it is not content,
+/// and every node reads the same row). Exports leave `secret.*` keys out.
+pub async fn ensure_secret(db: &Db, key: &str) -> anyhow::Result<()> {
+    let mut tx = db.begin().await?;
+    tx_exec!(
+        &mut tx,
+        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        key,
+        crate::accounts::random_token()
+    )?;
+    tx.commit().await
+}

@@ -47,6 +47,9 @@ pub struct AppState {
     pub page_cache: Option<Arc<cache::PageCache>>,
     /// Where uploads live (`DATA_DIR/media`).
     pub data_dir: Arc<std::path::PathBuf>,
+    pub spam: Arc<crate::spam::SpamFilter>,
+    /// Proxies trusted to name the client in `X-Forwarded-For`.
+    pub trusted_proxies: Arc<[std::net::IpAddr]>,
 }
 
 impl AppState {
@@ -58,6 +61,28 @@ impl AppState {
         }
     }
 
+    /// The client's address: the peer, or, when the peer is a trusted proxy, the nearest
+    /// untrusted address in `X-Forwarded-For`.
+    pub fn client_addr(&self, peer: std::net::SocketAddr, headers: &axum::http::HeaderMap) -> String {
+        let mut client = peer.ip();
+        if self.trusted_proxies.contains(&client) {
+            let hops = headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+                .collect::<Vec<_>>();
+            for hop in hops.into_iter().rev() {
+                client = hop;
+                if !self.trusted_proxies.contains(&hop) {
+                    break;
+                }
+            }
+        }
+        client.to_string()
+    }
+
     pub fn views<'a>(&'a self, site: &'a Site) -> Views<'a> {
         Views { site, base_url: self.base_url.as_deref() }
     }
@@ -67,6 +92,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     public_routes()
         .layer(middleware::from_fn_with_state(state.clone(), cache::serve_cached))
+        .merge(reader_forms())
         .merge(admin::routes(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), render_error_pages))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -120,6 +146,16 @@ fn public_routes() -> Router<AppState> {
         .route("/{a}/{b}/{c}/", get(archive::day))
         .route("/{y}/{m}/{d}/{slug}/", get(article::show))
         .fallback(public::not_found)
+}
+
+/// Forms readers post. Not cached; bodies are small.
+fn reader_forms() -> Router<AppState> {
+    use axum::extract::DefaultBodyLimit;
+    use axum::routing::post;
+    Router::new().route(
+        "/comments",
+        post(public::comments::post).layer(DefaultBodyLimit::max(public::comments::MAX_FORM_BYTES)),
+    )
 }
 
 /// An HTML page that caches and proxies may keep briefly.

@@ -45,6 +45,8 @@ pub struct PageMeta {
     pub image: Option<String>,
     /// schema.org JSON-LD, already serialized and safe inside `<script>`.
     pub jsonld: Option<String>,
+    /// `<meta name="robots">`, e.g. "noindex" on pages search engines should not keep.
+    pub robots: Option<String>,
 }
 
 impl PageMeta {
@@ -55,6 +57,11 @@ impl PageMeta {
 
     pub fn with_image(mut self, image: Option<String>) -> Self {
         self.image = image;
+        self
+    }
+
+    pub fn noindex(mut self) -> Self {
+        self.robots = Some("noindex".to_owned());
         self
     }
 
@@ -93,6 +100,8 @@ pub struct CardView {
     pub published: TimeView,
     pub authors: Vec<Link>,
     pub image: Option<ImageView>,
+    /// Approved comments.
+    pub comment_count: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -114,6 +123,7 @@ pub struct ArticleView {
     pub word_count: i64,
     pub reading_minutes: i64,
     pub comments_open: bool,
+    pub comment_count: i64,
     /// A correction or update note, with when it was made.
     pub correction: Option<Correction>,
 }
@@ -208,6 +218,7 @@ impl Views<'_> {
             og_type: "website".to_owned(),
             image: None,
             jsonld: None,
+            robots: None,
         }
     }
 
@@ -293,6 +304,7 @@ impl Views<'_> {
                     caption: String::new(),
                     credit: String::new(),
                 }),
+                comment_count: r.comment_count,
             })
             .collect()
     }
@@ -325,6 +337,7 @@ impl Views<'_> {
             word_count: row.word_count,
             reading_minutes: ((row.word_count + 219) / 220).max(1),
             comments_open: row.comment_status == "open",
+            comment_count: row.comment_count,
             correction: (!row.correction.is_empty()).then(|| Correction {
                 text: row.correction.clone(),
                 at: self.time(row.corrected_at.unwrap_or(row.updated_at)),

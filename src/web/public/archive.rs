@@ -150,6 +150,7 @@ pub async fn one_segment(
     State(app): State<AppState>,
     Path(segment): Path<String>,
     Query(q): Query<PageQuery>,
+    Query(article_query): Query<super::comments::ArticleQuery>,
 ) -> WebResult<Response> {
     if let Some(year) = parse_year(&segment) {
         let from = NaiveDate::from_ymd_opt(year, 1, 1).ok_or(WebError::NotFound)?;
@@ -159,7 +160,7 @@ pub async fn one_segment(
     if let Some(page) = pages::find_published(&app.db, &segment).await? {
         return static_page(&app, &page);
     }
-    super::article::show_by_slug(&app, &segment).await?.ok_or(WebError::NotFound)
+    super::article::show_by_slug(&app, &segment, &article_query).await?.ok_or(WebError::NotFound)
 }
 
 pub async fn month(

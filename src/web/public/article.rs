@@ -1,8 +1,9 @@
 //! The article page at its permalink.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 
+use super::comments::ArticleQuery;
 use crate::config::PermalinkStyle;
 use crate::related;
 use crate::storage::articles::{self, ArticleRow};
@@ -14,6 +15,7 @@ use crate::web::{AppState, html_page};
 pub async fn show(
     State(app): State<AppState>,
     Path((y, m, d, slug)): Path<(String, String, String, String)>,
+    Query(query): Query<ArticleQuery>,
 ) -> WebResult<Response> {
     super::archive::parse_date(&y, &m, &d).ok_or(WebError::NotFound)?;
     let Some(article) = articles::find_published_by_slug(&app.db, &slug).await? else {
@@ -24,17 +26,17 @@ pub async fn show(
     if canonical != requested {
         return Ok(crate::web::moved_permanently(&canonical));
     }
-    render(&app, article).await
+    render(&app, article, &query).await
 }
 
 /// An article found by slug alone (slug permalinks).
 /// With date permalinks, `/slug/` redirects to the dated address (e.g. after the scheme changed).
-pub async fn show_by_slug(app: &AppState, slug: &str) -> WebResult<Option<Response>> {
+pub async fn show_by_slug(app: &AppState, slug: &str, query: &ArticleQuery) -> WebResult<Option<Response>> {
     match articles::find_published_by_slug(&app.db, slug).await? {
         Some(article) if app.site.get().permalink == PermalinkStyle::Date => Ok(Some(
             crate::web::moved_permanently(&app.site.get().article_url(&article.slug, article.published_at)),
         )),
-        Some(article) => render(app, article).await.map(Some),
+        Some(article) => render(app, article, query).await.map(Some),
         None => moved(app, slug).await.map(Some).or_else(|e| match e {
             WebError::NotFound => Ok(None),
             other => Err(other),
@@ -53,19 +55,21 @@ async fn moved(app: &AppState, old_slug: &str) -> WebResult<Response> {
 pub async fn preview(State(app): State<AppState>, Path(token): Path<String>) -> WebResult<Response> {
     let hash = crate::accounts::token_hash(&token);
     let article = articles::find_by_preview(&app.db, &hash).await.or_404()?;
-    let mut response = render(&app, article).await?;
+    let mut response = render(&app, article, &ArticleQuery::default()).await?;
     let headers = response.headers_mut();
     headers.insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
     headers.insert("x-robots-tag", axum::http::HeaderValue::from_static("noindex"));
     Ok(response)
 }
 
-async fn render(app: &AppState, article: ArticleRow) -> WebResult<Response> {
+async fn render(app: &AppState, article: ArticleRow, query: &ArticleQuery) -> WebResult<Response> {
     let site = app.site.get();
     let views = app.views(&site);
     let related = related::related_posts(&app.db, &article).await?;
     let terms = articles::terms(&app.db, article.id).await?;
     let view = views.article(&article, &terms);
+    let comments = super::comments::region(app, &views, &article, &view.url, query).await?;
+    let has_form = comments.open;
     let description = if article.standfirst.is_empty() { &article.excerpt } else { &article.standfirst };
     let body = app.theme.render(
         "article.html",
@@ -79,7 +83,12 @@ async fn render(app: &AppState, article: ArticleRow) -> WebResult<Response> {
             preview => article.status != "published",
             article => view,
             related => views.cards(&related, &[]),
+            comments => comments,
         },
     )?;
-    Ok(html_page(body))
+    let mut response = html_page(body);
+    if has_form {
+        response.extensions_mut().insert(crate::web::cache::HasCommentForm);
+    }
+    Ok(response)
 }

@@ -3,6 +3,7 @@
 pub mod archive;
 pub mod article;
 pub mod assets;
+pub mod comments;
 pub mod feeds;
 pub mod home;
 pub mod search;

@@ -1,0 +1,345 @@
+//! The article page's comment region (threads, pages, the form) and `POST /comments`.
+//!
+//! Without JavaScript: the form posts, and the answer is a 303 back to the new comment's
+//! anchor, or to a notice that it is held. A refused form comes back filled in, with a fresh
+//! token and the reason, so nothing typed is lost.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::comments::{self, Outcome, Policy, Refusal, Submission};
+use crate::storage::articles::ArticleRow;
+use crate::storage::comments::{self as store, PublicComment};
+use crate::web::AppState;
+use crate::web::error::WebResult;
+use crate::web::views::{TimeView, Views};
+
+/// The article page's query: which page of threads, which comment is being answered, and the
+/// notice after posting.
+#[derive(Debug, Deserialize, Default)]
+pub struct ArticleQuery {
+    pub cpage: Option<String>,
+    pub replyto: Option<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CommentView {
+    pub id: i64,
+    pub author: String,
+    /// The commenter's website, when given (links get `rel="nofollow ugc"`).
+    pub author_url: String,
+    pub staff: bool,
+    pub time: TimeView,
+    pub body_html: String,
+    pub reply_url: String,
+    pub replies: Vec<CommentView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CommentsView {
+    pub article_id: i64,
+    pub open: bool,
+    pub count: i64,
+    pub threads: Vec<CommentView>,
+    pub page: usize,
+    pub pages: usize,
+    pub prev_url: Option<String>,
+    pub next_url: Option<String>,
+    /// The comment being answered (`?replyto=ID`), with its author.
+    pub reply_to: Option<(i64, String)>,
+    pub cancel_reply_url: String,
+    /// `?comment=held`: the reader's comment waits for a moderator.
+    pub held: bool,
+    /// Placeholder replaced by a fresh signed token in every response.
+    pub token: String,
+}
+
+/// The comment region of an article page.
+pub async fn region(
+    app: &AppState,
+    views: &Views<'_>,
+    article: &ArticleRow,
+    url: &str,
+    query: &ArticleQuery,
+) -> WebResult<CommentsView> {
+    let policy = &views.site.settings.comments;
+    let rows = if article.comment_count > 0 {
+        store::approved_for_article(&app.db, article.id).await?
+    } else {
+        Vec::new()
+    };
+    let page = match query.cpage.as_deref() {
+        None | Some("") => 1,
+        Some(s) => s.parse::<usize>().ok().filter(|n| (1..=10_000).contains(n)).unwrap_or(1),
+    };
+    let reply_to = query
+        .replyto
+        .as_deref()
+        .and_then(|s| s.parse::<i64>().ok())
+        .and_then(|id| rows.iter().find(|c| c.id == id))
+        .map(|c| (c.id, c.author_name.clone()));
+    let page_url = |p: usize| if p <= 1 { url.to_owned() } else { format!("{url}?cpage={p}") };
+    let reply_url = |id: i64| {
+        let base = page_url(page);
+        let sep = if base.contains('?') { '&' } else { '?' };
+        format!("{base}{sep}replyto={id}#respond")
+    };
+    let threads = threads(&rows, |c| CommentView {
+        id: c.id,
+        author: c.author_name.clone(),
+        author_url: c.author_url.clone(),
+        staff: c.staff_user_id.is_some(),
+        time: views.time(c.created_at),
+        body_html: c.body_html.clone(),
+        reply_url: reply_url(c.id),
+        replies: Vec::new(),
+    });
+    let per_page = policy.threads_per_page;
+    let pages = threads.len().div_ceil(per_page).max(1);
+    let page = page.min(pages);
+    let shown = threads.into_iter().skip((page - 1) * per_page).take(per_page).collect();
+    Ok(CommentsView {
+        article_id: article.id,
+        open: article.status == "published"
+            && policy.open_for(&article.comment_status, article.published_at, crate::storage::now()),
+        count: rows.len() as i64,
+        threads: shown,
+        page,
+        pages,
+        prev_url: (page > 1).then(|| format!("{}#comments", page_url(page - 1))),
+        next_url: (page < pages).then(|| format!("{}#comments", page_url(page + 1))),
+        reply_to,
+        cancel_reply_url: format!("{}#respond", page_url(page)),
+        held: query.comment.as_deref() == Some("held"),
+        token: format!("{}{}@@", comments::TOKEN_MARKER, article.id),
+    })
+}
+
+/// Builds threads from comments in time order. A reply whose parent is not shown joins its
+/// thread's first comment, or becomes a thread of its own: an approved comment is never lost.
+fn threads(rows: &[PublicComment], view: impl Fn(&PublicComment) -> CommentView) -> Vec<CommentView> {
+    let shown: HashMap<i64, &PublicComment> = rows.iter().map(|c| (c.id, c)).collect();
+    let mut children: HashMap<i64, Vec<&PublicComment>> = HashMap::new();
+    let mut roots = Vec::new();
+    for c in rows {
+        let parent = c
+            .parent_id
+            .filter(|p| shown.contains_key(p))
+            .or_else(|| c.thread_id.filter(|t| *t != c.id && shown.contains_key(t)));
+        match parent {
+            Some(p) => children.entry(p).or_default().push(c),
+            None => roots.push(c),
+        }
+    }
+    fn build(
+        c: &PublicComment,
+        children: &HashMap<i64, Vec<&PublicComment>>,
+        view: &dyn Fn(&PublicComment) -> CommentView,
+        depth: usize,
+    ) -> CommentView {
+        let mut v = view(c);
+        // Depth is bounded when comments are stored; this guards against loops in old data.
+        if depth < 12 {
+            v.replies = children.get(&c.id).map_or_else(Vec::new, |kids| {
+                kids.iter().map(|k| build(k, children, view, depth + 1)).collect()
+            });
+        }
+        v
+    }
+    roots.into_iter().map(|c| build(c, &children, &view, 0)).collect()
+}
+
+/// The comment form as posted (names as in the theme's form).
+#[derive(Debug, Deserialize, Default)]
+pub struct CommentForm {
+    #[serde(default)]
+    pub article_id: String,
+    #[serde(default)]
+    pub parent_id: String,
+    #[serde(default)]
+    pub comment: String,
+    #[serde(default)]
+    pub author: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub url: String,
+    #[serde(default)]
+    pub token: String,
+    /// The honeypot: hidden from people, tempting to programs.
+    #[serde(default)]
+    pub homepage: String,
+}
+
+/// Largest comment form accepted (the text limit is far below; this stops floods early).
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// `POST /comments`.
+pub async fn post(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    form: Result<Form<CommentForm>, FormRejection>,
+) -> WebResult<Response> {
+    let Form(form) = match form {
+        Ok(form) => form,
+        Err(rejection) => return Ok(unreadable(rejection)),
+    };
+    let Ok(article_id) = form.article_id.trim().parse::<i64>() else {
+        return Ok((StatusCode::BAD_REQUEST, "The comment form names no article.").into_response());
+    };
+    let parent_id = match form.parent_id.trim() {
+        "" | "0" => None,
+        s => match s.parse::<i64>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                return Ok((StatusCode::BAD_REQUEST, "The comment replied to is not valid.").into_response());
+            }
+        },
+    };
+    let site = app.site.get();
+    let policy = &site.settings.comments;
+    let submission = Submission {
+        article_id,
+        parent_id,
+        name: form.author.clone(),
+        email: form.email.clone(),
+        url: form.url.clone(),
+        text: form.comment.clone(),
+        token: form.token.clone(),
+        honeypot: form.homepage.clone(),
+        client_addr: app.client_addr(peer, &headers),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .chars()
+            .take(300)
+            .collect(),
+    };
+    match comments::submit(&app.db, &app.spam, policy, &site.secret, &submission).await? {
+        Ok(outcome) => {
+            let target = store::target(&app.db, article_id).await?;
+            let url = target.map_or_else(|| "/".to_owned(), |t| site.article_url(&t.slug, t.published_at));
+            let location = match outcome {
+                Outcome::Published(id) => {
+                    app.content_changed().await;
+                    let page = page_of(&app, policy, article_id, id).await?;
+                    let query = if page > 1 { format!("?cpage={page}") } else { String::new() };
+                    format!("{url}{query}#comment-{id}")
+                }
+                Outcome::Held(_) => format!("{url}?comment=held#respond"),
+            };
+            Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
+        }
+        Err(refusal) => refused(&app, policy, &submission, refusal).await,
+    }
+}
+
+/// The page of threads a comment appears on.
+async fn page_of(app: &AppState, policy: &Policy, article_id: i64, id: i64) -> anyhow::Result<usize> {
+    let rows = store::approved_for_article(&app.db, article_id).await?;
+    let threads = threads(&rows, |c| CommentView {
+        id: c.id,
+        author: String::new(),
+        author_url: String::new(),
+        staff: false,
+        time: TimeView { iso: String::new(), display: String::new(), short: String::new() },
+        body_html: String::new(),
+        reply_url: String::new(),
+        replies: Vec::new(),
+    });
+    fn contains(v: &CommentView, id: i64) -> bool {
+        v.id == id || v.replies.iter().any(|r| contains(r, id))
+    }
+    let index = threads.iter().position(|t| contains(t, id)).unwrap_or(0);
+    Ok(index / policy.threads_per_page + 1)
+}
+
+fn unreadable(rejection: FormRejection) -> Response {
+    let (status, message) = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "This comment is far too long to post (at most 6,000 characters).".to_owned(),
+        )
+    } else {
+        (
+            StatusCode::BAD_REQUEST,
+            "The comment form could not be read: it must be sent as a web form, in UTF-8 text.".to_owned(),
+        )
+    };
+    crate::web::error::WebError::BadRequest(message).into_response().map_status(status)
+}
+
+trait MapStatus {
+    fn map_status(self, status: StatusCode) -> Response;
+}
+
+impl MapStatus for Response {
+    fn map_status(mut self, status: StatusCode) -> Response {
+        *self.status_mut() = status;
+        if let Some(page) = self.extensions_mut().get_mut::<crate::web::error::ErrorPage>() {
+            page.status = status;
+        }
+        self
+    }
+}
+
+/// A refused comment: the reason and the form again, filled in, with a fresh token.
+async fn refused(app: &AppState, policy: &Policy, sub: &Submission, refusal: Refusal) -> WebResult<Response> {
+    let status = match refusal {
+        Refusal::NoArticle => StatusCode::NOT_FOUND,
+        Refusal::Closed | Refusal::Rejected => StatusCode::FORBIDDEN,
+        Refusal::BadToken | Refusal::ExpiredToken => StatusCode::BAD_REQUEST,
+        Refusal::Replayed => StatusCode::CONFLICT,
+        Refusal::Invalid(_) | Refusal::BadParent => StatusCode::UNPROCESSABLE_ENTITY,
+        Refusal::TooMany => StatusCode::TOO_MANY_REQUESTS,
+    };
+    let site = app.site.get();
+    let views = app.views(&site);
+    let target = store::target(&app.db, sub.article_id).await?;
+    let article = target.as_ref().map(|t| {
+        let headline = String::new();
+        (site.article_url(&t.slug, t.published_at), headline)
+    });
+    let can_retry = target.is_some()
+        && !matches!(refusal, Refusal::Closed | Refusal::Rejected | Refusal::NoArticle)
+        && target
+            .as_ref()
+            .is_some_and(|t| policy.open_for(&t.comment_status, t.published_at, crate::storage::now()));
+    let token = comments::issue_token(&site.secret, sub.article_id, crate::storage::now());
+    let body = app.theme.render(
+        "comment_problem.html",
+        crate::view! {
+            site => views.site(),
+            meta => views.meta("Your comment", "", "/comments").noindex(),
+            message => refusal.to_string(),
+            article_url => article.map(|(url, _)| url),
+            can_retry => can_retry,
+            form => serde_json::json!({
+                "article_id": sub.article_id,
+                "parent_id": sub.parent_id,
+                "author": sub.name,
+                "email": sub.email,
+                "url": sub.url,
+                "comment": sub.text,
+                "token": token,
+            }),
+        },
+    )?;
+    let mut response = (status, Html(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if refusal == Refusal::TooMany {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_static("3600"));
+    }
+    Ok(response)
+}

@@ -535,6 +535,62 @@ pub async fn staff_reply(
     Ok(Ok(id))
 }
 
+/// A comment that exists elsewhere (the demo edition, an import): stored as it is, in the
+/// given state and at the given time, with its event when approved.
+#[derive(Debug, Clone, Default)]
+pub struct Existing {
+    pub article_id: i64,
+    pub parent_id: Option<i64>,
+    pub name: String,
+    pub email: String,
+    pub url: String,
+    pub text: String,
+    pub created_at: i64,
+    pub staff_user_id: Option<i64>,
+    pub external_id: Option<String>,
+    pub client_addr: String,
+}
+
+pub async fn add_existing(db: &Db, c: &Existing, status: CommentState) -> anyhow::Result<i64> {
+    let input = CommentInput::new(&c.name, &c.email, &c.url, &c.text)
+        .map_err(|p| anyhow::anyhow!("comment by {:?}: {p}", c.name))?;
+    let (parent_id, thread_id, depth) = match c.parent_id {
+        None => (None, None, 0),
+        Some(pid) => {
+            let p = store::parent(db, pid)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no comment {pid} to reply to"))?;
+            (Some(p.id), p.thread_id.or(Some(p.id)), p.depth + 1)
+        }
+    };
+    let mut tx = db.begin().await?;
+    let id = store::insert(
+        &mut tx,
+        &NewComment {
+            article_id: c.article_id,
+            parent_id,
+            thread_id,
+            depth,
+            author_name: &input.name,
+            author_email: &input.email,
+            author_url: &input.url,
+            body: &input.text,
+            body_html: &comment::render(&input.text),
+            status,
+            staff_user_id: c.staff_user_id,
+            client_addr: &c.client_addr,
+            user_agent: "",
+            spam_score: -1.0,
+            hold_reason: "",
+            external_id: c.external_id.as_deref(),
+            created_at: c.created_at,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
 /// Deletes spam and trash kept longer than the policy says.
 pub async fn purge(db: &Db, policy: &Policy) -> anyhow::Result<u64> {
     let at = now();

@@ -16,6 +16,7 @@ use crate::storage::users;
 use crate::storage::{Db, articles, settings};
 
 const EDITION: &str = include_str!("../demo/edition.toml");
+const COMMENTS: &str = include_str!("../demo/comments.toml");
 const STORIES: &[&str] = &[
     include_str!("../demo/stories/bridge.md"),
     include_str!("../demo/stories/election.md"),
@@ -73,6 +74,77 @@ struct ArticleDef {
     time: String,
     #[serde(default)]
     comments_closed: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct CommentFile {
+    thread: Vec<CommentDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommentDef {
+    #[serde(default)]
+    article: String,
+    name: String,
+    email: String,
+    #[serde(default)]
+    url: String,
+    minutes: i64,
+    text: String,
+    #[serde(default)]
+    staff: bool,
+    #[serde(default)]
+    replies: Vec<CommentDef>,
+}
+
+/// Adds the demo comments to articles that have none yet.
+async fn load_comments(db: &Db) -> anyhow::Result<()> {
+    let file: CommentFile = toml::from_str(COMMENTS).context("demo comments.toml")?;
+    let mut done = std::collections::HashSet::new();
+    for thread in &file.thread {
+        let Some(article) = articles::find_published_by_slug(db, &thread.article).await? else { continue };
+        if article.comment_count > 0 && !done.contains(&article.id) {
+            continue;
+        }
+        done.insert(article.id);
+        add_comment(db, article.id, article.published_at, None, thread).await?;
+    }
+    Ok(())
+}
+
+fn add_comment<'a>(
+    db: &'a Db,
+    article_id: i64,
+    published_at: i64,
+    parent_id: Option<i64>,
+    def: &'a CommentDef,
+) -> std::pin::Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>> {
+    Box::pin(async move {
+        let staff_user_id = if def.staff {
+            let email = Email::parse(&def.email).map_err(anyhow::Error::msg)?;
+            users::find_by_email(db, &email).await?.map(|u| u.id)
+        } else {
+            None
+        };
+        let existing = crate::comments::Existing {
+            article_id,
+            parent_id,
+            name: def.name.clone(),
+            email: def.email.clone(),
+            url: def.url.clone(),
+            text: def.text.trim().to_owned(),
+            created_at: (published_at + def.minutes * 60).min(crate::storage::now()),
+            staff_user_id,
+            ..Default::default()
+        };
+        let id = crate::comments::add_existing(db, &existing, crate::domain::comment::CommentState::Approved)
+            .await?;
+        for reply in &def.replies {
+            add_comment(db, article_id, published_at, Some(id), reply).await?;
+        }
+        Ok(())
+    })
 }
 
 /// Demo staff accounts: (e-mail, name, role). They share [`DEMO_PASSWORD`]; names that match
@@ -194,6 +266,9 @@ pub async fn load(db: &Db) -> anyhow::Result<Report> {
             content::create_article(db, &article).await?;
             report.added += 1;
         }
+    }
+    if report.added > 0 {
+        load_comments(db).await?;
     }
     Ok(report)
 }

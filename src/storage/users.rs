@@ -34,6 +34,15 @@ pub async fn list(db: &Db) -> anyhow::Result<Vec<UserRow>> {
     )?)
 }
 
+pub async fn find(db: &Db, id: i64) -> anyhow::Result<Option<UserRow>> {
+    Ok(fetch_optional!(
+        db,
+        UserRow,
+        "SELECT id, email, name, role, password_hash, author_id, created_at FROM users WHERE id = $1",
+        id
+    )?)
+}
+
 pub async fn find_by_email(db: &Db, email: &Email) -> anyhow::Result<Option<UserRow>> {
     Ok(fetch_optional!(
         db,

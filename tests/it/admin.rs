@@ -6,16 +6,16 @@ use gazette::domain::Role;
 use crate::helpers::TestApp;
 use crate::on_both_stores;
 
-const PASSWORD: &str = "a long test password";
+pub const PASSWORD: &str = "a long test password";
 
 /// A browser-like session: the cookies it was given and the CSRF token of its last page.
-struct Browser<'a> {
+pub struct Browser<'a> {
     app: &'a TestApp,
     cookies: Vec<(String, String)>,
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub fn new(app: &'a TestApp) -> Self {
         Self { app, cookies: Vec::new() }
     }
 
@@ -35,7 +35,7 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn get(&mut self, path: &str) -> (u16, String) {
+    pub async fn get(&mut self, path: &str) -> (u16, String) {
         let r = self
             .app
             .client
@@ -48,7 +48,7 @@ impl<'a> Browser<'a> {
         (r.status().as_u16(), r.text().await.unwrap())
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         let r = self
             .app
             .client
@@ -62,25 +62,25 @@ impl<'a> Browser<'a> {
         r
     }
 
-    async fn sign_in(&mut self, email: &str, password: &str) -> reqwest::Response {
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> reqwest::Response {
         let (_, html) = self.get("/admin").await;
         let token = field(&html, "login_token");
         self.post("/admin/login", &[("login_token", &token), ("email", email), ("password", password)]).await
     }
 
-    async fn csrf(&mut self) -> String {
+    pub async fn csrf(&mut self) -> String {
         let (status, html) = self.get("/admin/articles/new").await;
         assert_eq!(status, 200, "{html}");
         field(&html, "_csrf")
     }
 }
 
-fn field(html: &str, name: &str) -> String {
+pub fn field(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     html.split(&marker).nth(1).and_then(|s| s.split('"').next()).unwrap_or_default().to_owned()
 }
 
-async fn staff(app: &TestApp, email: &str, name: &str, role: Role) {
+pub async fn staff(app: &TestApp, email: &str, name: &str, role: Role) {
     app.load_demo().await;
     accounts::create_user(&app.db, email, name, role, PASSWORD).await.unwrap();
 }

@@ -10,6 +10,7 @@ mod admin;
 mod archives;
 mod article;
 mod changes;
+mod comments;
 mod feeds;
 mod front_page;
 mod startup;

@@ -2,6 +2,7 @@
 //! `Cache-Control: no-store` on every answer, permissions checked on the server.
 
 pub mod articles;
+pub mod comments;
 pub mod forms;
 pub mod revisions;
 pub mod session;
@@ -41,6 +42,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/admin/users", get(site::users_list).post(site::user_create))
         .route("/admin/users/{id}", post(site::user_change))
         .route("/admin/settings", get(site::settings_show).post(site::settings_save))
+        .route("/admin/comments", get(comments::queue).post(comments::act))
+        .route("/admin/comments/{id}", get(comments::show).post(comments::edit))
+        .route("/admin/comments/{id}/reply", post(comments::reply))
+        .route("/admin/discussion", get(comments::settings_show).post(comments::settings_save))
         .route("/admin/authors", get(site::authors_list).post(site::author_save))
         .route("/admin/authors/{id}", get(site::author_edit).post(site::author_save))
         .route(

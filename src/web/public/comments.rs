@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use axum::Form;
-use axum::extract::rejection::FormRejection;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -158,25 +158,61 @@ fn threads(rows: &[PublicComment], view: impl Fn(&PublicComment) -> CommentView)
 }
 
 /// The comment form as posted (names as in the theme's form).
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Default)]
 pub struct CommentForm {
-    #[serde(default)]
     pub article_id: String,
-    #[serde(default)]
     pub parent_id: String,
-    #[serde(default)]
     pub comment: String,
-    #[serde(default)]
     pub author: String,
-    #[serde(default)]
     pub email: String,
-    #[serde(default)]
     pub url: String,
-    #[serde(default)]
     pub token: String,
     /// The honeypot: hidden from people, tempting to programs.
-    #[serde(default)]
     pub homepage: String,
+}
+
+impl CommentForm {
+    /// Reads `application/x-www-form-urlencoded` strictly: text that is not UTF-8 is refused
+    /// rather than silently replaced.
+    pub fn parse(body: &[u8]) -> Option<Self> {
+        let mut form = Self::default();
+        for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+            let mut kv = pair.splitn(2, |b| *b == b'=');
+            let key = percent_decode(kv.next()?)?;
+            let value = percent_decode(kv.next().unwrap_or_default())?;
+            let slot = match key.as_str() {
+                "article_id" => &mut form.article_id,
+                "parent_id" => &mut form.parent_id,
+                "comment" => &mut form.comment,
+                "author" => &mut form.author,
+                "email" => &mut form.email,
+                "url" => &mut form.url,
+                "token" => &mut form.token,
+                "homepage" => &mut form.homepage,
+                _ => continue,
+            };
+            *slot = value;
+        }
+        Some(form)
+    }
+}
+
+fn percent_decode(raw: &[u8]) -> Option<String> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = raw.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
 }
 
 /// Largest comment form accepted (the text limit is far below; this stops floods early).
@@ -187,11 +223,11 @@ pub async fn post(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    form: Result<Form<CommentForm>, FormRejection>,
+    body: Result<Bytes, BytesRejection>,
 ) -> WebResult<Response> {
-    let Form(form) = match form {
+    let form = match body.map_err(|r| r.status()).and_then(|b| CommentForm::parse(&b).ok_or(StatusCode::BAD_REQUEST)) {
         Ok(form) => form,
-        Err(rejection) => return Ok(unreadable(rejection)),
+        Err(status) => return Ok(unreadable(status)),
     };
     let Ok(article_id) = form.article_id.trim().parse::<i64>() else {
         return Ok((StatusCode::BAD_REQUEST, "The comment form names no article.").into_response());
@@ -264,8 +300,8 @@ async fn page_of(app: &AppState, policy: &Policy, article_id: i64, id: i64) -> a
     Ok(index / policy.threads_per_page + 1)
 }
 
-fn unreadable(rejection: FormRejection) -> Response {
-    let (status, message) = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+fn unreadable(status: StatusCode) -> Response {
+    let (status, message) = if status == StatusCode::PAYLOAD_TOO_LARGE {
         (
             StatusCode::PAYLOAD_TOO_LARGE,
             "This comment is far too long to post (at most 6,000 characters).".to_owned(),

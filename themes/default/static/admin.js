@@ -77,3 +77,12 @@
   }, 4000);
   window.addEventListener('beforeunload', (e) => { if (dirty) e.preventDefault(); });
 })();
+
+// The comment queue: "select all" ticks every comment on the page.
+(() => {
+  const all = document.getElementById('select-all');
+  if (!all) return;
+  all.addEventListener('change', () => {
+    for (const box of document.querySelectorAll('input[name=ids]')) box.checked = all.checked;
+  });
+})();

@@ -615,3 +615,82 @@ async fn the_spam_filter_learns_from_moderators(app: TestApp) {
     assert!(seller.1 == "spam" || seller.1 == "pending");
     let _ = CommentState::Spam;
 }
+
+/// A comment answered with success survives `kill -9` of the server right after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acknowledged_comment_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    gazette::websub::install_tls();
+    /// Kills the server even when an assertion fails first.
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut server = Killed(
+        std::process::Command::new(env!("CARGO_BIN_EXE_gazette"))
+            .args(["--data-dir", dir.path().to_str().unwrap(), "serve", "--demo", "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .env("GAZETTE_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut ready = false;
+    for _ in 0..200 {
+        if client.get(format!("{base}/")).send().await.is_ok_and(|r| r.status().is_success()) {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(ready, "the server did not start");
+    let url = client
+        .get(format!("{base}/swing-bridge-closed-after-engineers-find-crack/"))
+        .send()
+        .await
+        .unwrap()
+        .headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let mut acknowledged = Vec::new();
+    for i in 0..5 {
+        let html = client.get(format!("{base}{url}")).send().await.unwrap().text().await.unwrap();
+        let text = format!("Durable comment number {i}");
+        let r = client
+            .post(format!("{base}/comments"))
+            .form(&[
+                ("article_id", field(&html, "article_id").as_str()),
+                ("token", &field(&html, "token")),
+                ("author", "Durable Reader"),
+                ("email", &format!("durable{i}@example.com")),
+                ("comment", &text),
+            ])
+            .send()
+            .await
+            .unwrap();
+        if r.status().as_u16() == 303 {
+            acknowledged.push(text);
+        }
+    }
+    assert_eq!(acknowledged.len(), 5);
+    server.0.kill().unwrap(); // SIGKILL: no shutdown, no flush.
+    server.0.wait().unwrap();
+
+    let config = gazette::config::Config::for_store(dir.path(), None).unwrap();
+    let db = gazette::app::open_store(&config).await.unwrap();
+    let rows: Vec<(String,)> =
+        gazette::fetch_all!(&db, (String,), "SELECT body FROM comments WHERE author_name = 'Durable Reader'")
+            .unwrap();
+    let bodies: Vec<String> = rows.into_iter().map(|r| r.0).collect();
+    for text in &acknowledged {
+        assert!(bodies.contains(text), "{text} was lost");
+    }
+}

@@ -225,7 +225,10 @@ pub async fn post(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> WebResult<Response> {
-    let form = match body.map_err(|r| r.status()).and_then(|b| CommentForm::parse(&b).ok_or(StatusCode::BAD_REQUEST)) {
+    let form = match body
+        .map_err(|r| r.status())
+        .and_then(|b| CommentForm::parse(&b).ok_or(StatusCode::BAD_REQUEST))
+    {
         Ok(form) => form,
         Err(status) => return Ok(unreadable(status)),
     };

@@ -81,6 +81,37 @@ pub enum Record {
         status: String,
         updated_at: i64,
     },
+    Comment(Box<CommentRecord>),
+    /// What the spam filter learned from moderators.
+    SpamToken {
+        token: String,
+        spam: i64,
+        ham: i64,
+    },
+}
+
+/// A comment. `key` names it within the file (replies point to their parent's key); the
+/// HTML is made again from `body` on import.
+#[derive(Debug, Serialize, Deserialize, PartialEq, sqlx::FromRow)]
+pub struct CommentRecord {
+    pub key: String,
+    pub article: String,
+    pub parent: Option<String>,
+    pub author_name: String,
+    pub author_email: String,
+    pub author_url: String,
+    pub body: String,
+    pub status: String,
+    /// The staff member who wrote it (e-mail), for staff replies.
+    pub staff: Option<String>,
+    pub client_addr: String,
+    pub user_agent: String,
+    pub spam_score: f64,
+    pub hold_reason: String,
+    pub learned_as: String,
+    pub external_id: Option<String>,
+    pub created_at: i64,
+    pub status_changed_at: i64,
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq, sqlx::FromRow)]
@@ -243,6 +274,26 @@ pub async fn export(db: &Db, out: &mut impl Write) -> anyhow::Result<usize> {
     )? {
         emit(out, Record::Page { slug, title, body_source, body_html, status, updated_at })?;
     }
+    let mut after = 0;
+    loop {
+        let page = fetch_all!(
+            db,
+            CommentRecord,
+            "SELECT 'c' || CAST(c.id AS TEXT) AS key, a.slug AS article,                CASE WHEN c.parent_id IS NULL THEN NULL ELSE 'c' || CAST(c.parent_id AS TEXT) END AS parent,                c.author_name, c.author_email, c.author_url, c.body, c.status, u.email AS staff, c.client_addr,                c.user_agent, c.spam_score, c.hold_reason, c.learned_as, c.external_id, c.created_at,                c.status_changed_at              FROM comments c JOIN articles a ON a.id = c.article_id LEFT JOIN users u ON u.id = c.staff_user_id              WHERE c.id > $1 ORDER BY c.id LIMIT $2",
+            after,
+            PAGE
+        )?;
+        let Some(last) = page.last() else { break };
+        after = last.key[1..].parse()?;
+        for c in page {
+            emit(out, Record::Comment(Box::new(c)))?;
+        }
+    }
+    for (token, spam, ham) in
+        fetch_all!(db, (String, i64, i64), "SELECT token, spam, ham FROM spam_tokens ORDER BY token")?
+    {
+        emit(out, Record::SpamToken { token, spam, ham })?;
+    }
     out.flush()?;
     Ok(n)
 }
@@ -311,6 +362,11 @@ pub async fn import(db: &Db, input: impl BufRead) -> anyhow::Result<Report> {
             .with_context(|| format!("unknown parent section {parent:?}"))?;
         tx_exec!(&mut tx, "UPDATE sections SET parent_id = $1 WHERE slug = $2", parent_id, &child)?;
     }
+    tx_exec!(
+        &mut tx,
+        "UPDATE articles SET comment_count = \
+           (SELECT count(*) FROM comments c WHERE c.article_id = articles.id AND c.status = 'approved')"
+    )?;
     events::record(&mut tx, EventKind::SettingsChanged, 0).await?;
     tx.commit().await?;
     Ok(report)
@@ -511,6 +567,69 @@ async fn load(
                 updated_at
             )?;
             "pages"
+        }
+        Record::Comment(c) => {
+            crate::domain::comment::CommentState::parse(&c.status)
+                .with_context(|| format!("unknown comment state {:?}", c.status))?;
+            let article_id = id_of(ids, "article", &c.article)?;
+            let staff = c.staff.as_deref().map(|u| id_of(ids, "user", u)).transpose()?;
+            let parent = match c.parent.as_deref() {
+                None => None,
+                Some(key) => {
+                    let pid = id_of(ids, "comment", key)?;
+                    let (thread, depth) = tx_fetch!(
+                        fetch_one,
+                        tx,
+                        (Option<i64>, i64),
+                        "SELECT thread_id, depth FROM comments WHERE id = $1",
+                        pid
+                    )?;
+                    Some((pid, thread.unwrap_or(pid), depth + 1))
+                }
+            };
+            // What commenters typed is input like any other: cleaned and rendered again.
+            let body = crate::domain::comment::clean_text(&c.body);
+            let (id,) = tx_fetch!(
+                fetch_one,
+                tx,
+                (i64,),
+                "INSERT INTO comments (article_id, parent_id, thread_id, depth, author_name, author_email, author_url, \
+                   body, body_html, status, staff_user_id, client_addr, user_agent, spam_score, hold_reason, \
+                   learned_as, external_id, created_at, status_changed_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+                 RETURNING id",
+                article_id,
+                parent.map(|p| p.0),
+                parent.map(|p| p.1),
+                parent.map_or(0, |p| p.2),
+                crate::domain::comment::clean_line(&c.author_name),
+                &c.author_email,
+                if crate::domain::comment::is_web_url(&c.author_url) { c.author_url.as_str() } else { "" },
+                &body,
+                crate::domain::comment::render(&body),
+                &c.status,
+                staff,
+                &c.client_addr,
+                &c.user_agent,
+                c.spam_score,
+                &c.hold_reason,
+                &c.learned_as,
+                c.external_id.as_deref(),
+                c.created_at,
+                c.status_changed_at
+            )?;
+            ids.insert(("comment", c.key.clone()), id);
+            "comments"
+        }
+        Record::SpamToken { token, spam, ham } => {
+            tx_exec!(
+                tx,
+                "INSERT INTO spam_tokens (token, spam, ham) VALUES ($1, $2, $3)",
+                &token,
+                spam,
+                ham
+            )?;
+            "spam filter words"
         }
     })
 }

@@ -49,6 +49,7 @@ async fn the_demo_site_moves_from_sqlite_to_postgres_and_back_unchanged() {
     };
     let report = transfer::import(&target, first.as_bytes()).await.unwrap();
     assert_eq!(report.counts["articles"], 35, "{report}");
+    assert_eq!(report.counts["comments"], 11, "{report}");
     let second = dump(&target).await;
     assert_eq!(first, second, "the dump of the copy equals the dump of the original");
     // Accounts work after the move: the password hash travelled.

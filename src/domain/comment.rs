@@ -5,8 +5,6 @@
 //! links, and removes what could disturb the page around it: control characters, bidirectional
 //! overrides, and towers of combining marks ("Zalgo" text).
 
-use std::fmt::Write;
-
 /// Longest comment text, in characters (WordPress allows 65,525 bytes; a news comment that
 /// needs more is not a comment).
 pub const MAX_TEXT_CHARS: usize = 6_000;
@@ -259,7 +257,7 @@ pub fn render(text: &str) -> String {
             }
             escape_into(&mut out, &line[at..]);
         }
-        let _ = write!(out, "</p>\n");
+        out.push_str("</p>\n");
     }
     out
 }

@@ -32,7 +32,7 @@ struct Entry {
 #[derive(Debug, Clone, Copy)]
 pub struct HasCommentForm;
 
-/// The placeholder `@@comment-form-token:ID@@` in a page: byte range and article id.
+/// The placeholder (`comments::token_marker()` and `ID@@`) in a page: byte range and article id.
 #[derive(Debug, Clone, Copy)]
 struct FormSlot {
     start: usize,
@@ -41,7 +41,7 @@ struct FormSlot {
 }
 
 fn find_slot(body: &[u8]) -> Option<FormSlot> {
-    let marker = crate::comments::TOKEN_MARKER.as_bytes();
+    let marker = crate::comments::token_marker().as_bytes();
     let start = body.windows(marker.len()).position(|w| w == marker)?;
     let digits = &body[start + marker.len()..];
     let len = digits.iter().take_while(|b| b.is_ascii_digit()).count();

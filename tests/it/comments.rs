@@ -54,25 +54,12 @@ async fn comment(app: &TestApp, url: &str, name: &str, email: &str, text: &str) 
 }
 
 async fn stored(app: &TestApp) -> Vec<(i64, String, String)> {
-    use sqlx::Row;
-    let sql = "SELECT id, status, author_name FROM comments ORDER BY id";
-    let rows = match &app.db.pools {
-        gazette::storage::Pools::Sqlite { write, .. } => sqlx::query(sql)
-            .fetch_all(write)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
-            .collect(),
-        gazette::storage::Pools::Postgres(pool) => sqlx::query(sql)
-            .fetch_all(pool)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
-            .collect(),
-    };
-    rows
+    gazette::fetch_all!(
+        &app.db,
+        (i64, String, String),
+        "SELECT id, status, author_name FROM comments ORDER BY id"
+    )
+    .unwrap()
 }
 
 fn location(r: &reqwest::Response) -> String {

@@ -287,14 +287,14 @@ pub async fn settings_show(State(app): State<AppState>, staff: Staff) -> WebResu
         return Ok(refusal);
     }
     let policy = app.site.get().settings.comments.clone();
-    settings_page(&app, &staff, policy.to_form(), None, false)
+    settings_page(&app, &staff, &policy.to_form(), None, false)
 }
 
 fn settings_page(
     app: &AppState,
     staff: &Staff,
-    values: HashMap<&'static str, String>,
-    error: Option<String>,
+    values: &HashMap<&'static str, String>,
+    error: Option<&str>,
     saved: bool,
 ) -> WebResult<Response> {
     let body = app.theme.render(
@@ -348,7 +348,7 @@ pub async fn settings_save(
             .iter()
             .map(|(_, field)| (*field, form.get(*field).cloned().unwrap_or_default()))
             .collect();
-        return settings_page(&app, &staff, values, Some(problem), false);
+        return settings_page(&app, &staff, &values, Some(&problem), false);
     }
     let current = crate::storage::settings::all(&app.db).await?;
     let mut tx = app.db.begin().await?;
@@ -361,5 +361,5 @@ pub async fn settings_save(
     tx.commit().await?;
     app.content_changed().await;
     let policy: Policy = app.site.get().settings.comments.clone();
-    settings_page(&app, &staff, policy.to_form(), None, true)
+    settings_page(&app, &staff, &policy.to_form(), None, true)
 }

@@ -119,7 +119,7 @@ pub async fn region(
         reply_to,
         cancel_reply_url: format!("{}#respond", page_url(page)),
         held: query.comment.as_deref() == Some("held"),
-        token: format!("{}{}@@", comments::TOKEN_MARKER, article.id),
+        token: format!("{}{}@@", comments::token_marker(), article.id),
     })
 }
 

@@ -1,0 +1,230 @@
+// Comments in headless Chromium: a reader posts without JavaScript, a moderator approves in the
+// admin, and hostile strings (a built-in list plus every list in ../shared/data/attack-strings/
+// when it is there) posted as name, website and text render as inert text: no dialog, no
+// script, no request to anywhere else, the layout intact.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { startGazette, launch, shots, root } from './server.js';
+
+let server, browser, base;
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  ({ server, base } = await startGazette());
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+});
+
+const ADMIN = ['admin@harbourcourier.example', 'courier-demo'];
+
+async function articleUrl(slug) {
+  const r = await fetch(`${base}/${slug}/`, { redirect: 'manual' });
+  return new URL(r.headers.get('location'), base).pathname;
+}
+
+async function signIn(page) {
+  await page.goto(base + '/admin');
+  await page.fill('#email', ADMIN[0]);
+  await page.fill('#password', ADMIN[1]);
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+}
+
+test('a reader comments without JavaScript and a moderator approves it', async () => {
+  const url = await articleUrl('fishermen-say-turbines-will-close-their-richest-grounds');
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(base + url);
+  await page.fill('#comment-text', 'The corridor idea deserves a hearing.\n\nMore at https://example.org/fleet');
+  await page.fill('#comment-author', 'Isla Moncrieff');
+  await page.fill('#comment-email', 'isla@example.net');
+  await page.waitForTimeout(3200); // people take a moment; forms sent faster are held anyway
+  await Promise.all([page.waitForNavigation(), page.click('.comment-form button[type=submit]')]);
+  assert.match(page.url(), /\?comment=held#respond$/);
+  assert.match(await page.locator('.respond .notice').innerText(), /awaiting moderation/);
+  await page.locator('#respond').screenshot({ path: join(shots, 'comment-held.png') });
+  await context.close();
+
+  const admin = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await signIn(admin);
+  await admin.goto(base + '/admin/comments');
+  const row = admin.locator('tr', { hasText: 'Isla Moncrieff' });
+  assert.equal(await row.count(), 1);
+  await admin.screenshot({ path: join(shots, 'admin-comments.png'), fullPage: true });
+  await Promise.all([admin.waitForNavigation(), row.locator('button', { hasText: 'Approve' }).click()]);
+  assert.match(await admin.locator('.notice').innerText(), /1 approved/);
+  await admin.close();
+
+  const reader = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await reader.goto(base + url);
+  const comment = reader.locator('.comment', { hasText: 'Isla Moncrieff' });
+  assert.equal(await comment.count(), 1);
+  assert.equal(await comment.locator('a[rel="nofollow ugc noopener"]').getAttribute('href'), 'https://example.org/fleet');
+  await reader.locator('#comments').screenshot({ path: join(shots, 'comments.png') });
+  await reader.close();
+});
+
+// Written for this test; the shared lists, when present, add thousands more.
+const BUILT_IN = [
+  '<script>alert(1)</script>',
+  '"><script>alert(document.cookie)</script>',
+  "'><img src=x onerror=alert(1)>",
+  '<img src="http://evil.example/x.png">',
+  '<svg onload=alert(1)>',
+  '<iframe src="javascript:alert(1)"></iframe>',
+  'javascript:alert(1)',
+  'http://example.com/"onmouseover="alert(1)',
+  'https://example.com/<script>alert(1)</script>',
+  '<a href="javascript:alert(1)">click</a>',
+  '<body onload=alert(1)>',
+  '</textarea><script>alert(1)</script>',
+  '</li></ol></section></main><h1>broken</h1>',
+  '<style>body{display:none}</style>',
+  '<link rel=stylesheet href=http://evil.example/x.css>',
+  '<meta http-equiv="refresh" content="0;url=http://evil.example/">',
+  '{{ 7*7 }} {% raw %} ${7*7} <%= 7*7 %>',
+  '@@comment-form-token:1@@',
+  '&lt;script&gt;alert(1)&lt;/script&gt;',
+  '\u202Eevil\u202C text with a right-to-left override',
+  'Z̷̢̛̲͈̟͎̫̘̦̮̩̫a̶̡̘̯͔͎̫̝̤̣l̷̨̧̛̘̯g̵o̸',
+  'a'.repeat(5000),
+  'https://example.com/' + 'x'.repeat(2000),
+  '😀'.repeat(300),
+  "Robert'); DROP TABLE comments;--",
+  '\u0000\u0001\u0002 control characters',
+  '<form action="http://evil.example"><input name=x></form>',
+  '<object data="http://evil.example/x.swf"></object>',
+  '<base href="http://evil.example/">',
+  '<!-- unclosed comment',
+  '<div style="position:fixed;top:0;left:0;width:100%;height:100%">cover</div>',
+];
+
+function sharedStrings() {
+  const dir = join(root, '..', 'shared', 'data', 'attack-strings');
+  if (!existsSync(dir)) return null;
+  const out = [];
+  const walk = (path) => {
+    if (statSync(path).isDirectory()) {
+      for (const name of readdirSync(path)) walk(join(path, name));
+      return;
+    }
+    if (/readme|licen[cs]e/i.test(path)) return;
+    const text = readFileSync(path, 'utf8');
+    if (path.endsWith('.json')) {
+      const collect = (v) => {
+        if (typeof v === 'string') out.push(v);
+        else if (Array.isArray(v)) v.forEach(collect);
+        else if (v && typeof v === 'object') Object.values(v).forEach(collect);
+      };
+      try { collect(JSON.parse(text)); return; } catch { /* fall through to lines */ }
+    }
+    for (const line of text.split('\n')) {
+      if (line.trim() && !line.startsWith('#')) out.push(line);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+async function form(url) {
+  const html = await (await fetch(base + url)).text();
+  const get = (name) => html.split(`name="${name}" value="`)[1]?.split('"')[0] ?? '';
+  return { article_id: get('article_id'), token: get('token') };
+}
+
+async function post(url, name, website, text) {
+  const f = await form(url);
+  const body = new URLSearchParams({ ...f, author: name, email: 'attacker@example.com', url: website, comment: text });
+  const r = await fetch(base + '/comments', { method: 'POST', body, redirect: 'manual' });
+  return { status: r.status, text: r.status === 303 ? '' : await r.text() };
+}
+
+test('hostile strings as name, website and text render as inert text', async () => {
+  const shared = sharedStrings();
+  if (!shared) console.log('# ../shared/data/attack-strings is absent: testing the built-in list only');
+  const strings = [...new Set([...BUILT_IN, ...(shared ?? [])])];
+  const url = await articleUrl('review-the-tide-clock-opens-the-lyric-in-style');
+
+  // The desk opens the gates for this run: no holds, no rate limits, big pages.
+  const admin = await browser.newPage();
+  await signIn(admin);
+  await admin.goto(base + '/admin/discussion');
+  await admin.check('input[name=moderation][value=approve-all]');
+  for (const [field, value] of [['max_links', '100'], ['min_seconds', '0'], ['per_address_per_hour', '1000000'],
+    ['per_email_per_hour', '1000000'], ['threads_per_page', '500']]) {
+    await admin.fill(`#${field}`, value);
+  }
+  await Promise.all([admin.waitForNavigation(), admin.click('form.narrow-form button[type=submit]')]);
+  assert.match(await admin.locator('.notice').innerText(), /Saved/);
+  await admin.close();
+
+  let posted = 0;
+  const refused = [];
+  for (const s of strings) {
+    // Try the string everywhere; what a field refuses (a website that is no address, a name
+    // too long) is tried again without it. A refusal is fine too: it is inert.
+    const attempts = [[s, s], [s.slice(0, 80), ''], ['Tester', '']];
+    let done = false;
+    for (const [name, website] of attempts) {
+      const r = await post(url, name, website, s);
+      if (r.status === 303) { posted++; done = true; break; }
+      assert.ok([422, 413].includes(r.status), `unexpected ${r.status} for ${JSON.stringify(s).slice(0, 80)}`);
+    }
+    if (!done) refused.push(s);
+  }
+  console.log(`# ${strings.length} strings: ${posted} posted and approved, ${refused.length} refused as empty or too long`);
+  assert.ok(posted >= strings.length * 0.8, 'most strings are accepted as comments');
+
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems = [];
+  page.on('dialog', async (d) => { problems.push(`dialog: ${d.message()}`); await d.dismiss(); });
+  page.on('pageerror', (e) => problems.push(`script error: ${e}`));
+  page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) problems.push(`request: ${r.url()}`); });
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  let shown = 0;
+  for (let p = 1; ; p++) {
+    await page.goto(`${base}${url}?cpage=${p}`);
+    const report = await page.evaluate(() => {
+      const list = document.querySelector('.comment-list');
+      const bad = list ? list.querySelectorAll('script, iframe, object, embed, form, img, svg, style, link, meta, base, textarea, input') : [];
+      let handlers = 0;
+      for (const el of list ? list.querySelectorAll('*') : []) {
+        for (const a of el.attributes) if (a.name.startsWith('on') || a.name === 'style') handlers++;
+        if (el.tagName === 'A' && !/^https?:|^#|^\//.test(el.getAttribute('href') || '')) handlers++;
+      }
+      const footer = document.querySelector('footer.site-footer');
+      return {
+        comments: document.querySelectorAll('.comment').length,
+        bad: bad.length,
+        handlers,
+        overflow: document.documentElement.scrollWidth - window.innerWidth,
+        footerAfter: !!footer && !!list && (list.compareDocumentPosition(footer) & Node.DOCUMENT_POSITION_FOLLOWING) > 0,
+        formAfter: !!document.querySelector('#respond .comment-form'),
+        pages: document.querySelector('#comments .pager-pos')?.textContent ?? 'Page 1 of 1',
+      };
+    });
+    assert.equal(report.bad, 0, `page ${p}: elements a commenter must not create`);
+    assert.equal(report.handlers, 0, `page ${p}: attributes a commenter must not create`);
+    assert.ok(report.overflow <= 0, `page ${p}: ${report.overflow}px wider than the window`);
+    assert.ok(report.footerAfter && report.formAfter, `page ${p}: the page structure is intact`);
+    shown += report.comments;
+    if (p === 1) {
+      await page.locator('#comments').scrollIntoViewIfNeeded();
+      await page.evaluate(() => document.querySelector('#comments').scrollIntoView());
+      await page.screenshot({ path: join(shots, 'comments-hostile.png') });
+    }
+    const [, current, total] = report.pages.match(/Page (\d+) of (\d+)/) ?? [null, '1', '1'];
+    if (current === total) break;
+  }
+  assert.deepEqual(problems, []);
+  assert.ok(shown >= posted, `${shown} comments shown, ${posted} posted`);
+  // The classic payload is shown as the text it is.
+  await page.goto(`${base}${url}`);
+  assert.ok(await page.getByText('<script>alert(1)</script>', { exact: true }).count() >= 1);
+  await page.close();
+});

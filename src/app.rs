@@ -41,6 +41,7 @@ impl App {
             page_cache: (config.page_cache > 0).then(|| Arc::new(PageCache::new(config.page_cache))),
             data_dir: Arc::new(config.data_dir.clone()),
             spam,
+            search: Arc::new(crate::search::Engine::new()),
             trusted_proxies: Arc::from(config.trusted_proxies.clone()),
         };
         Ok(Self { state, listener })
@@ -55,6 +56,7 @@ impl App {
         let background = self.state.db.background();
         let follower = tokio::spawn(self.state.site.clone().follow(background.clone(), FOLLOW_EVERY));
         let scheduler = tokio::spawn(publish_scheduled(background.clone()));
+        let search = tokio::spawn(self.state.search.clone().follow(background.clone(), FOLLOW_EVERY));
         let upkeep = tokio::spawn(comment_upkeep(
             background.clone(),
             self.state.site.clone(),
@@ -73,6 +75,7 @@ impl App {
         follower.abort();
         scheduler.abort();
         upkeep.abort();
+        search.abort();
         websub.abort();
         self.state.db.close().await;
         served.context("serving HTTP")

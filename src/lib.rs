@@ -10,6 +10,7 @@ pub mod domain;
 pub mod generate;
 pub mod media;
 pub mod related;
+pub mod search;
 pub mod site;
 pub mod spam;
 pub mod storage;

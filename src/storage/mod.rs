@@ -13,6 +13,7 @@ pub mod comments;
 pub mod events;
 pub mod pages;
 pub mod people;
+pub mod related;
 pub mod settings;
 pub mod taxonomy;
 pub mod users;

@@ -48,6 +48,8 @@ pub struct AppState {
     /// Where uploads live (`DATA_DIR/media`).
     pub data_dir: Arc<std::path::PathBuf>,
     pub spam: Arc<crate::spam::SpamFilter>,
+    /// Search and related posts (built at start, follows the event log).
+    pub search: Arc<crate::search::Engine>,
     /// Proxies trusted to name the client in `X-Forwarded-For`.
     pub trusted_proxies: Arc<[std::net::IpAddr]>,
 }

@@ -15,6 +15,7 @@ pub struct TestApp {
     pub base: String,
     pub db: Db,
     pub site: SiteHandle,
+    pub search: std::sync::Arc<gazette::search::Engine>,
     pub config: Config,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
@@ -100,6 +101,7 @@ impl TestApp {
         let base = format!("http://{}", app.local_addr().unwrap());
         let db = app.state.db.clone();
         let site = app.state.site.clone();
+        let search = app.state.search.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(app.run(async {
             let _ = stopped.await;
@@ -109,7 +111,7 @@ impl TestApp {
             .timeout(Duration::from_secs(20))
             .build()
             .unwrap();
-        Self { base, db, site, config, client, stop: Some(stop), _dir: dir, pg: None }
+        Self { base, db, site, search, config, client, stop: Some(stop), _dir: dir, pg: None }
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -141,6 +143,13 @@ impl TestApp {
     /// follower would within a second; tests should not wait for it).
     pub async fn refresh(&self) {
         self.site.refresh(&self.db).await.expect("refreshing the site snapshot");
+        for _ in 0..500 {
+            if self.search.is_ready() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.search.step(&self.db).await.expect("following content events for search");
     }
 
     /// A small newsroom: sections, authors, and a helper to publish.

@@ -65,7 +65,12 @@ pub async fn preview(State(app): State<AppState>, Path(token): Path<String>) -> 
 async fn render(app: &AppState, article: ArticleRow, query: &ArticleQuery) -> WebResult<Response> {
     let site = app.site.get();
     let views = app.views(&site);
-    let related = related::related_posts(&app.db, &article).await?;
+    // Computed when content changes; until an article's list exists (the second after it is
+    // published), the newest stories of its section stand in.
+    let mut related = crate::storage::related::cards(&app.db, article.id).await?;
+    if related.is_empty() {
+        related = related::related_posts(&app.db, &article).await?;
+    }
     let terms = articles::terms(&app.db, article.id).await?;
     let view = views.article(&article, &terms);
     let comments = super::comments::region(app, &views, &article, &view.url, query).await?;

@@ -1,64 +1,240 @@
-//! `/search?q=`: the reader's search. An empty or unmatched query gets a helpful page.
+//! `/search?q=`: the reader's search, ranked by the node's index (`crate::search`): phrases in
+//! quotes, prefixes with `*`, diacritics and word endings folded; filters for section and
+//! dates; ordering by best match (relevance with a preference for recent stories), relevance
+//! alone, or date; snippets with the matched words marked. An empty, unmatched or absurd query
+//! gets a helpful page, never an error.
 
 use axum::extract::{Query, State};
 use axum::response::Response;
-use serde::Deserialize;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 
 use super::PageQuery;
-use crate::storage::articles;
+use crate::search::{self, Filter, Sort};
+use crate::storage::{articles, related};
 use crate::web::error::{WebError, WebResult};
-use crate::web::views::Pagination;
+use crate::web::views::{CardView, Pagination};
 use crate::web::{AppState, html_page};
 
 /// Queries longer than this are cut (nobody types more; it bounds the work).
 const MAX_QUERY_CHARS: usize = 200;
+/// Phrase matches are checked on the text of at most this many best candidates.
+const PHRASE_CHECK: usize = 400;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Default)]
 pub struct SearchQuery {
     #[serde(default)]
     q: String,
     page: Option<String>,
+    #[serde(default)]
+    section: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    sort: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ResultView {
+    #[serde(flatten)]
+    card: CardView,
+    /// Escaped text with `<mark>` around matched words.
+    snippet: String,
+}
+
+fn parse_day(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
 }
 
 pub async fn show(State(app): State<AppState>, Query(params): Query<SearchQuery>) -> WebResult<Response> {
-    let page = PageQuery { page: params.page }.number()?;
+    let page = PageQuery { page: params.page.clone() }.number()?;
     let query: String = params.q.split_whitespace().collect::<Vec<_>>().join(" ");
     let query: String = query.chars().take(MAX_QUERY_CHARS).collect();
     let site = app.site.get();
     let views = app.views(&site);
     let per_page = site.settings.per_page;
+    let sort = Sort::parse(&params.sort);
+    let section = site.section_by_slug(params.section.trim());
+    let (from, to) = (parse_day(&params.from), parse_day(&params.to));
+    let filter = Filter {
+        section_id: section.map(|s| s.id),
+        from: from.map(|d| site.day_range(d, d).0),
+        until: to.and_then(|d| d.succ_opt()).map(|d| site.day_range(d, d).0),
+    };
+    let mut notes = Vec::new();
+    if !params.section.trim().is_empty() && section.is_none() {
+        notes.push(format!("There is no section {:?}; searching all sections.", params.section.trim()));
+    }
+    if (!params.from.trim().is_empty() && from.is_none()) || (!params.to.trim().is_empty() && to.is_none()) {
+        notes.push("Dates are written like 2026-11-30; the one given was left out.".to_owned());
+    }
+    let parsed = search::Query::parse(&query);
 
-    let (results, pagination, latest) = if query.is_empty() {
-        let latest = articles::latest(&app.db, 6, 0).await?;
-        (Vec::new(), None, views.cards(&latest, &[]))
-    } else {
-        let (rows, total) = articles::search_text(&app.db, &query, per_page, (page - 1) * per_page).await?;
-        let extra = format!("q={}", urlencode(&query));
-        let pagination = Pagination::new("/search", &extra, page, per_page, total);
-        if page > pagination.pages {
-            return Err(WebError::NotFound);
+    let mut results = Vec::new();
+    let mut total = 0;
+    if !parsed.is_empty() && app.search.is_ready() {
+        let mut hits = app.search.search(&parsed, &filter, sort, crate::storage::now());
+        if parsed.has_phrase() {
+            hits.truncate(PHRASE_CHECK);
+            let ids: Vec<i64> = hits.iter().map(|h| h.article_id).collect();
+            let texts = related::texts(&app.db, &ids).await?;
+            let phrases = phrases(&query);
+            hits.retain(|h| {
+                texts.iter().find(|t| t.0 == h.article_id).is_some_and(|(_, head, stand, body)| {
+                    let all = normalize(&format!("{head} {stand} {body}"));
+                    phrases.iter().all(|p| all.contains(p.as_str()))
+                })
+            });
         }
+        total = hits.len() as i64;
+        let start = ((page - 1) * per_page) as usize;
+        let ids: Vec<i64> = hits.iter().skip(start).take(per_page as usize).map(|h| h.article_id).collect();
+        let rows = related::cards_by_id(&app.db, &ids).await?;
+        let texts = related::texts(&app.db, &ids).await?;
+        let bylines = articles::bylines(&app.db, &ids).await?;
+        let cards = views.cards(&rows, &bylines);
+        results = rows
+            .iter()
+            .zip(cards)
+            .map(|(row, card)| {
+                let text = texts.iter().find(|t| t.0 == row.id);
+                let snippet = text.map_or_else(String::new, |(_, _, stand, body)| {
+                    snippet(&format!("{stand} {body}"), &parsed.highlight, &parsed.prefixes, 240)
+                });
+                ResultView { card, snippet }
+            })
+            .collect();
+    } else if !parsed.is_empty() {
+        // The index is still being built (the first seconds after start): a plain scan.
+        let (rows, n) = articles::search_text(&app.db, &query, per_page, (page - 1) * per_page).await?;
+        total = n;
         let bylines = articles::bylines(&app.db, &rows.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
-        let latest =
-            if total == 0 { views.cards(&articles::latest(&app.db, 6, 0).await?, &[]) } else { Vec::new() };
-        (views.cards(&rows, &bylines), Some(pagination), latest)
+        results = views
+            .cards(&rows, &bylines)
+            .into_iter()
+            .map(|card| ResultView { snippet: String::new(), card })
+            .collect();
+    } else if !query.is_empty() {
+        notes.push("Those are all very common words; add a name, a place or a topic.".to_owned());
+    }
+
+    let mut extra = format!("q={}", urlencode(&query));
+    for (key, value) in [
+        ("section", section.map(|s| s.slug.as_str()).unwrap_or("")),
+        ("from", params.from.trim()),
+        ("to", params.to.trim()),
+    ] {
+        if !value.is_empty() {
+            extra.push_str(&format!("&{key}={}", urlencode(value)));
+        }
+    }
+    if sort != Sort::Best {
+        extra.push_str(&format!("&sort={}", sort.as_str()));
+    }
+    let pagination = (!query.is_empty()).then(|| Pagination::new("/search", &extra, page, per_page, total));
+    if pagination.as_ref().is_some_and(|p| page > p.pages) {
+        return Err(WebError::NotFound);
+    }
+    let latest = if results.is_empty() {
+        views.cards(&articles::latest(&app.db, 6, 0).await?, &[])
+    } else {
+        Vec::new()
     };
     let title = if query.is_empty() { "Search".to_owned() } else { format!("Search: {query}") };
+    let sections: Vec<(String, String)> =
+        site.main_sections().map(|s| (s.slug.clone(), s.name.clone())).collect();
     let body = app.theme.render(
         "search.html",
         crate::view! {
             site => views.site(),
-            meta => views.meta(&title, "", "/search"),
+            meta => views.meta(&title, "", "/search").noindex(),
             query => query,
             results => results,
             pagination => pagination,
             latest => latest,
+            notes => notes,
+            sections => sections,
+            section => section.map(|s| s.slug.clone()).unwrap_or_default(),
+            from => params.from.trim(),
+            to => params.to.trim(),
+            sort => sort.as_str(),
+            sort_base => format!("/search?{}", extra.split("&sort=").next().unwrap_or("")),
         },
     )?;
     let mut response = html_page(body);
     // Result pages are not worth indexing.
     response.headers_mut().insert("x-robots-tag", axum::http::HeaderValue::from_static("noindex"));
     Ok(response)
+}
+
+/// The quoted parts of a query, normalized like the text they are looked for in.
+fn phrases(query: &str) -> Vec<String> {
+    query.split('"').skip(1).step_by(2).map(normalize).filter(|p| p.contains(' ')).collect()
+}
+
+/// Folded words joined by single spaces, with spaces around: `" two state solution "`.
+fn normalize(text: &str) -> String {
+    let mut out = String::from(" ");
+    for w in crate::search::text::folded_words(text) {
+        out.push_str(&w);
+        out.push(' ');
+    }
+    out
+}
+
+/// The part of `text` (about `width` characters) with the most matched words, escaped, the
+/// matches in `<mark>`.
+pub fn snippet(text: &str, highlight: &[String], prefixes: &[String], width: usize) -> String {
+    let words: Vec<(usize, &str)> = text.split_whitespace().enumerate().collect();
+    if words.is_empty() {
+        return String::new();
+    }
+    let is_match = |w: &str| {
+        let core: String = w.chars().filter(|c| c.is_alphanumeric() || *c == '\'').collect();
+        let folded = crate::search::text::fold(&core);
+        let stem = crate::search::text::term(&core);
+        stem.is_some_and(|s| highlight.contains(&s))
+            || prefixes.iter().any(|p| folded.starts_with(p.as_str()))
+    };
+    let matches: Vec<bool> = words.iter().map(|(_, w)| is_match(w)).collect();
+    // The window of ~width characters with the most matches.
+    let per_window = (width / 6).max(8);
+    let mut best = (0, 0);
+    for start in 0..words.len() {
+        let n = matches[start..(start + per_window).min(words.len())].iter().filter(|m| **m).count();
+        if n > best.1 {
+            best = (start, n);
+        }
+        if start > 4_000 {
+            break;
+        }
+    }
+    let start = best.0.saturating_sub(3);
+    let end = (start + per_window).min(words.len());
+    let mut out = String::new();
+    if start > 0 {
+        out.push_str("… ");
+    }
+    for (i, (_, w)) in words[start..end].iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let mut escaped = String::new();
+        crate::domain::comment::escape_into(&mut escaped, w);
+        if matches[start + i] {
+            out.push_str("<mark>");
+            out.push_str(&escaped);
+            out.push_str("</mark>");
+        } else {
+            out.push_str(&escaped);
+        }
+    }
+    if end < words.len() {
+        out.push_str(" …");
+    }
+    out
 }
 
 fn urlencode(s: &str) -> String {
@@ -71,4 +247,25 @@ fn urlencode(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_mark_matches_and_escape() {
+        let hl = vec![crate::search::text::term("bridge").unwrap()];
+        let s = snippet("The <b>swing</b> bridge closed; bridges matter.", &hl, &[], 240);
+        assert_eq!(
+            s,
+            "The &lt;b&gt;swing&lt;/b&gt; <mark>bridge</mark> closed; <mark>bridges</mark> matter."
+        );
+    }
+
+    #[test]
+    fn phrases_are_normalized() {
+        assert_eq!(phrases("\"Two-State  Solution\" now"), vec![" two state solution ".to_owned()]);
+        assert!(normalize("A two-state solution, now").contains(" two state solution "));
+    }
 }

@@ -1,0 +1,444 @@
+//! Search and related posts, from one derived index per node.
+//!
+//! The index (`index.rs`) lives in memory, is built from the store at start and follows the
+//! content event log, so every node answers the same way whatever the database (SQLite or
+//! PostgreSQL): "identical in meaning" by construction. Related lists are computed from it when
+//! content changes and stored in `related_articles`, so page views only read them; a node
+//! claims each stretch of events with a compare-and-set on a shared cursor, so the work is done
+//! once however many nodes follow the log.
+
+pub mod index;
+pub mod text;
+
+use std::collections::HashSet;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use index::{Clause, Hit, Index};
+
+use crate::storage::{Db, related as store};
+
+/// Related articles per article.
+pub const RELATED: usize = 6;
+/// Articles whose lists are looked at again when one article changes.
+const NEIGHBOURS: usize = 24;
+/// Name of the related-lists job cursor.
+const RELATED_JOB: &str = "related";
+
+/// How results are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// Relevance with a preference for recent stories (the default).
+    #[default]
+    Best,
+    Relevance,
+    Newest,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "relevance" => Self::Relevance,
+            "date" | "newest" => Self::Newest,
+            _ => Self::Best,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Best => "best",
+            Self::Relevance => "relevance",
+            Self::Newest => "date",
+        }
+    }
+}
+
+/// A reader's query, parsed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Query {
+    pub clauses: Vec<Clause>,
+    /// Stems to highlight in snippets (words and phrase words).
+    pub highlight: Vec<String>,
+    /// Folded prefixes to highlight (`word*`).
+    pub prefixes: Vec<String>,
+}
+
+impl Query {
+    /// `"two-state solution" harb* election`: phrases in quotes, prefixes with `*`, the rest
+    /// words. Stop words are dropped; nothing left means an empty query.
+    pub fn parse(input: &str) -> Self {
+        let mut q = Query::default();
+        for (i, part) in input.split('"').enumerate() {
+            if i % 2 == 1 {
+                let terms = text::terms(part);
+                q.highlight.extend(terms.iter().cloned());
+                match terms.len() {
+                    0 => {}
+                    1 => q.clauses.push(Clause::Term(terms[0].clone())),
+                    _ => q.clauses.push(Clause::Phrase(terms)),
+                }
+                continue;
+            }
+            for raw in part.split_whitespace() {
+                if let Some(stem) = raw.strip_suffix('*') {
+                    let folded: String = text::fold(stem).chars().filter(|c| c.is_alphanumeric()).collect();
+                    if folded.chars().count() >= 2 {
+                        q.prefixes.push(folded.clone());
+                        q.clauses.push(Clause::Prefix(folded));
+                    }
+                    continue;
+                }
+                for term in text::terms(raw) {
+                    if !q.clauses.contains(&Clause::Term(term.clone())) {
+                        q.highlight.push(term.clone());
+                        q.clauses.push(Clause::Term(term));
+                    }
+                }
+            }
+        }
+        q.clauses.truncate(32);
+        q
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.clauses.is_empty()
+    }
+
+    /// Clauses a result must meet: all of a short query, most of a long one.
+    pub fn min_clauses(&self) -> u32 {
+        let n = self.clauses.len() as u32;
+        if n <= 3 { n } else { (n * 6).div_ceil(10) }
+    }
+
+    pub fn has_phrase(&self) -> bool {
+        self.clauses.iter().any(|c| matches!(c, Clause::Phrase(_)))
+    }
+}
+
+/// Filters a reader can set.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub section_id: Option<i64>,
+    /// `[from, until)` in Unix seconds.
+    pub from: Option<i64>,
+    pub until: Option<i64>,
+}
+
+/// The node's search and related-posts engine.
+pub struct Engine {
+    index: RwLock<Index>,
+    ready: AtomicBool,
+    /// The newest content event taken into the index.
+    cursor: AtomicI64,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Freshness factor for "best" ordering: a story a year old keeps about 40% of its score.
+fn freshness(published_at: i64, now: i64) -> f32 {
+    let days = ((now - published_at).max(0) as f32) / 86_400.0;
+    0.4 + 0.6 * (-days / 120.0).exp()
+}
+
+/// How much closeness in time adds to relatedness: the same story's earlier and later pieces
+/// come first; an old piece that shares words keeps about half its score.
+fn closeness(a: i64, b: i64) -> f32 {
+    let days = ((a - b).abs() as f32) / 86_400.0;
+    0.5 + 0.5 * (-days / 45.0).exp()
+}
+
+impl Engine {
+    pub fn new() -> Self {
+        Self {
+            index: RwLock::new(Index::default()),
+            ready: AtomicBool::new(false),
+            cursor: AtomicI64::new(0),
+        }
+    }
+
+    /// Whether the index has been built (until then search falls back to a text scan).
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.read().map(|i| i.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn memory_bytes(&self) -> usize {
+        self.index.read().map(|i| i.memory_bytes()).unwrap_or(0)
+    }
+
+    /// Builds the index from the store, `progress(done)` after each page.
+    pub async fn build(&self, db: &Db, mut progress: impl FnMut(usize)) -> anyhow::Result<()> {
+        let start_event = crate::storage::events::latest_id(db).await?;
+        let mut fresh = Index::default();
+        let mut after = 0;
+        let mut done = 0;
+        loop {
+            let page = store::sources_after(db, after, 2_000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.article_id;
+            done += page.len();
+            // Analysis is CPU work: keep it off the async workers.
+            fresh = tokio::task::spawn_blocking(move || {
+                for src in &page {
+                    fresh.add_deferred(src);
+                }
+                fresh
+            })
+            .await?;
+            progress(done);
+        }
+        fresh = tokio::task::spawn_blocking(move || {
+            fresh.finish();
+            fresh
+        })
+        .await?;
+        if let Ok(mut index) = self.index.write() {
+            *index = fresh;
+        }
+        self.cursor.store(start_event, Ordering::Release);
+        self.ready.store(true, Ordering::Release);
+        // Changes made while building are taken in now.
+        self.catch_up(db).await?;
+        Ok(())
+    }
+
+    /// Takes in the content events past the cursor. Returns the ids of changed articles and
+    /// the event range `(from, to]` they came from.
+    pub async fn catch_up(&self, db: &Db) -> anyhow::Result<(Vec<i64>, i64, i64)> {
+        let from = self.cursor.load(Ordering::Acquire);
+        let mut to = from;
+        let mut changed = Vec::new();
+        loop {
+            let events = store::events_after(db, to, 1_000).await?;
+            let Some(last) = events.last() else { break };
+            to = last.0;
+            for (_, kind, subject) in &events {
+                if kind.starts_with("article.") && !changed.contains(subject) {
+                    changed.push(*subject);
+                }
+            }
+            if events.len() < 1_000 {
+                break;
+            }
+        }
+        for &id in &changed {
+            let source = store::source(db, id).await?;
+            if let Ok(mut index) = self.index.write() {
+                match source {
+                    Some(src) => index.add(&src),
+                    None => {
+                        index.remove(id);
+                    }
+                }
+            }
+        }
+        self.cursor.store(to, Ordering::Release);
+        Ok((changed, from, to))
+    }
+
+    /// Follows the event log forever: the index every `every`, and, when this node wins the
+    /// claim, the related lists of what changed.
+    pub async fn follow(self: std::sync::Arc<Self>, db: Db, every: Duration) {
+        if let Err(err) = self.build(&db, |_| {}).await {
+            tracing::error!(error = %format!("{err:#}"), "could not build the search index");
+        } else {
+            tracing::info!(articles = self.len(), "search index ready");
+        }
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(err) = self.step(&db).await {
+                tracing::warn!(error = %format!("{err:#}"), "could not follow content events for search");
+            }
+        }
+    }
+
+    /// One round: index, then related lists if this node claims the events.
+    pub async fn step(&self, db: &Db) -> anyhow::Result<()> {
+        self.catch_up(db).await?;
+        let to = self.cursor.load(Ordering::Acquire);
+        let from = store::cursor(db, RELATED_JOB, 0).await?;
+        if from >= to {
+            return Ok(());
+        }
+        let events = store::events_after(db, from, 10_000).await?;
+        let events: Vec<_> = events.into_iter().filter(|e| e.0 <= to).collect();
+        let Some(last) = events.last().map(|e| e.0) else { return Ok(()) };
+        let changed: Vec<i64> = events
+            .iter()
+            .filter(|(_, kind, _)| kind.starts_with("article."))
+            .map(|(_, _, subject)| *subject)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        // Claim and write in one transaction: if another node moved the cursor first, nothing
+        // is written here.
+        let updates = self.updates_for(db, &changed).await?;
+        let mut tx = db.begin().await?;
+        if !store::claim(&mut tx, RELATED_JOB, from, last).await? {
+            return Ok(());
+        }
+        for (article, list) in &updates {
+            store::set_list(&mut tx, *article, list).await?;
+        }
+        tx.commit().await?;
+        if !updates.is_empty() {
+            tracing::debug!(lists = updates.len(), "related lists updated");
+        }
+        Ok(())
+    }
+
+    /// New related lists for the changed articles and for every article whose list should now
+    /// show one of them or stop showing it.
+    pub async fn updates_for(&self, db: &Db, changed: &[i64]) -> anyhow::Result<Vec<(i64, Vec<(i64, f32)>)>> {
+        let mut affected: Vec<i64> = Vec::new();
+        let push = |id: i64, affected: &mut Vec<i64>| {
+            if !affected.contains(&id) {
+                affected.push(id);
+            }
+        };
+        for &id in changed {
+            push(id, &mut affected);
+            for lister in store::listed_by(db, id).await? {
+                push(lister, &mut affected);
+            }
+            for neighbour in self.neighbours(id) {
+                push(neighbour, &mut affected);
+            }
+        }
+        let mut out = Vec::with_capacity(affected.len());
+        for id in affected {
+            let (pins, excludes) = store::overrides(db, id).await?;
+            out.push((id, self.related(id, &pins, &excludes)));
+        }
+        Ok(out)
+    }
+
+    /// The articles most like `article_id`, without time or duplicate rules.
+    fn neighbours(&self, article_id: i64) -> Vec<i64> {
+        let Ok(index) = self.index.read() else { return Vec::new() };
+        let Some(doc) = index.doc(article_id) else { return Vec::new() };
+        let mut scored = index.similar(&doc.vector, article_id);
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        scored
+            .into_iter()
+            .take(NEIGHBOURS)
+            .filter_map(|(d, _)| index.doc_at(d).map(|d| d.article_id))
+            .collect()
+    }
+
+    /// The related list of an article: pins first, then the most similar published articles,
+    /// weighted by closeness in time, without exclusions and without near-duplicates of the
+    /// article or of each other. Empty when the article is not published.
+    pub fn related(&self, article_id: i64, pins: &[i64], excludes: &[i64]) -> Vec<(i64, f32)> {
+        let Ok(index) = self.index.read() else { return Vec::new() };
+        let Some(doc) = index.doc(article_id) else { return Vec::new() };
+        let mut out: Vec<(i64, f32)> = pins
+            .iter()
+            .filter(|p| **p != article_id && index.contains(**p))
+            .take(RELATED)
+            .map(|p| (*p, 1.0))
+            .collect();
+        let mut scored: Vec<(u32, f32)> = index
+            .similar(&doc.vector, article_id)
+            .into_iter()
+            .filter_map(|(d, cos)| {
+                let other = index.doc_at(d)?;
+                Some((d, cos * closeness(doc.published_at, other.published_at)))
+            })
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut picked_vectors: Vec<&[(u32, f32)]> =
+            out.iter().filter_map(|(id, _)| index.doc(*id)).map(|d| d.vector.as_slice()).collect();
+        for (d, score) in scored {
+            if out.len() >= RELATED {
+                break;
+            }
+            let Some(other) = index.doc_at(d) else { continue };
+            if excludes.contains(&other.article_id) || out.iter().any(|(id, _)| *id == other.article_id) {
+                continue;
+            }
+            if score < 0.02 {
+                break;
+            }
+            let duplicate = Index::cosine(&doc.vector, &other.vector) > 0.9
+                || picked_vectors.iter().any(|v| Index::cosine(v, &other.vector) > 0.9);
+            if duplicate {
+                continue;
+            }
+            picked_vectors.push(&other.vector);
+            out.push((other.article_id, score));
+        }
+        out
+    }
+
+    /// Ranked matches of a query: `(article id, published_at, score)`, best first.
+    pub fn search(&self, query: &Query, filter: &Filter, sort: Sort, now: i64) -> Vec<Hit> {
+        let Ok(index) = self.index.read() else { return Vec::new() };
+        let mut hits = index.search(&query.clauses, query.min_clauses());
+        hits.retain(|h| {
+            let d = index.doc_at(h.doc);
+            filter.section_id.is_none_or(|s| d.is_some_and(|d| d.section_ids.contains(&s)))
+                && filter.from.is_none_or(|f| h.published_at >= f)
+                && filter.until.is_none_or(|u| h.published_at < u)
+        });
+        for h in &mut hits {
+            // Meeting more of the query's parts counts, beyond what BM25 gives.
+            let coverage = h.matched as f32 / query.clauses.len().max(1) as f32;
+            h.score *= 0.5 + 0.5 * coverage;
+            // A headline that holds the query is what the reader is looking for.
+            let headline = h.in_headline as f32 / query.clauses.len().max(1) as f32;
+            h.score *= 1.0 + headline;
+            if sort == Sort::Best {
+                h.score *= freshness(h.published_at, now);
+            }
+        }
+        match sort {
+            Sort::Newest => {
+                hits.sort_by(|a, b| b.published_at.cmp(&a.published_at).then(b.article_id.cmp(&a.article_id)))
+            }
+            _ => hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.published_at.cmp(&a.published_at))),
+        }
+        hits
+    }
+
+    /// Rebuilds everything: the index, then every related list (`gazette reindex`).
+    pub async fn reindex(&self, db: &Db, mut progress: impl FnMut(&str, usize, usize)) -> anyhow::Result<()> {
+        let total = crate::storage::articles::count_published(db).await? as usize;
+        let started = Instant::now();
+        self.build(db, |done| progress("index", done, total)).await?;
+        tracing::info!(articles = self.len(), seconds = started.elapsed().as_secs_f32(), "index built");
+        let latest = self.cursor.load(Ordering::Acquire);
+        let ids: Vec<i64> = self.index.read().map(|i| i.article_ids()).unwrap_or_default();
+        let mut done = 0;
+        for chunk in ids.chunks(500) {
+            let mut lists = Vec::with_capacity(chunk.len());
+            for &id in chunk {
+                let (pins, excludes) = store::overrides(db, id).await?;
+                lists.push((id, self.related(id, &pins, &excludes)));
+            }
+            let mut tx = db.begin().await?;
+            for (id, list) in &lists {
+                store::set_list(&mut tx, *id, list).await?;
+            }
+            tx.commit().await?;
+            done += chunk.len();
+            progress("related", done, ids.len());
+        }
+        store::set_cursor(db, RELATED_JOB, latest).await?;
+        Ok(())
+    }
+}

@@ -77,6 +77,13 @@ enum Command {
         #[command(subcommand)]
         what: EvalCommand,
     },
+    /// Rebuild the search index and every related list from the store (progress on stderr).
+    Reindex,
+    /// Editors' choices for one article's related posts.
+    Related {
+        #[command(subcommand)]
+        action: RelatedCommand,
+    },
     /// Fill the store with a synthetic archive, for benchmarks.
     Generate {
         /// How many articles to add.
@@ -132,6 +139,18 @@ enum SpamCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum RelatedCommand {
+    /// Show an article's related list (by slug).
+    Show { article: String },
+    /// Always show RELATED on ARTICLE's list (pins come first, in the order pinned).
+    Pin { article: String, related: String },
+    /// Never show RELATED on ARTICLE's list.
+    Exclude { article: String, related: String },
+    /// Remove a pin or exclusion.
+    Clear { article: String, related: String },
+}
+
+#[derive(Debug, Subcommand)]
 enum EvalCommand {
     /// Precision and recall of the spam filter on a held-out fifth of a labelled corpus
     /// (trained on the other four fifths; the split is fixed by a hash of each text).
@@ -139,12 +158,42 @@ enum EvalCommand {
         #[arg(long, value_name = "PATH")]
         corpus: PathBuf,
     },
+    /// Related posts against a labelled JSON Lines corpus, with two baselines (docs/RELEVANCE.md).
+    Related {
+        #[arg(long, value_name = "FILE")]
+        corpus: PathBuf,
+        /// The field whose equal values mark related articles.
+        #[arg(long, default_value = "story_id")]
+        label: String,
+        /// Unlabelled articles mixed in (never relevant).
+        #[arg(long, value_name = "FILE")]
+        distractors: Option<PathBuf>,
+        /// Write each article's external id and its top six as JSON Lines.
+        #[arg(long, value_name = "FILE")]
+        dump: Option<PathBuf>,
+    },
+    /// Search: known-item MRR and story nDCG@10, against a WordPress-style baseline.
+    Search {
+        #[arg(long, value_name = "FILE")]
+        corpus: PathBuf,
+        #[arg(long, default_value = "story_id")]
+        label: String,
+        /// At most this many queries (spread evenly over the corpus).
+        #[arg(long, default_value_t = 2000)]
+        queries: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 enum ImportCommand {
     /// A file written by `gazette export json`, into an empty store, in one transaction.
     Json {
+        /// The file to read.
+        file: PathBuf,
+    },
+    /// Articles from JSON Lines (id, title, text, published, category, author, tags), as
+    /// scrapers and the news corpora write them; ids already present are skipped.
+    Jsonl {
         /// The file to read.
         file: PathBuf,
     },
@@ -304,6 +353,62 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Import { format: ImportCommand::Jsonl { file } } => {
+            let input =
+                std::fs::File::open(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let db = app::open_store(&config).await?;
+            let report = gazette::jsonl::import(&db, std::io::BufReader::new(input), |n| {
+                eprint!("\r{n} articles imported");
+            })
+            .await;
+            eprintln!();
+            db.close().await;
+            println!("{}", report.with_context(|| format!("importing {}", file.display()))?);
+            println!("run `gazette reindex` (or start the server) for search and related posts");
+            Ok(())
+        }
+        Command::Reindex => {
+            let db = app::open_store(&config).await?;
+            let engine = gazette::search::Engine::new();
+            let started = std::time::Instant::now();
+            let result = engine.reindex(&db, progress_bar).await;
+            eprintln!();
+            db.close().await;
+            result?;
+            println!(
+                "reindexed {} articles in {:.1} s (index memory about {} MB)",
+                engine.len(),
+                started.elapsed().as_secs_f64(),
+                engine.memory_bytes() / 1_000_000
+            );
+            Ok(())
+        }
+        Command::Related { action } => related_command(&config, action).await,
+        Command::Eval { what: EvalCommand::Related { corpus, label, distractors, dump } } => {
+            let scores =
+                gazette::eval::related(&corpus, &label, distractors.as_deref(), dump.as_ref()).await?;
+            println!(
+                "corpus: {} (label {label}){}",
+                corpus.display(),
+                distractors.as_ref().map(|d| format!(", distractors {}", d.display())).unwrap_or_default()
+            );
+            println!("| system | P@6 | nDCG@6 | MRR | articles scored |");
+            println!("|---|---|---|---|---|");
+            for s in scores {
+                println!("{s}");
+            }
+            Ok(())
+        }
+        Command::Eval { what: EvalCommand::Search { corpus, label, queries } } => {
+            let rows = gazette::eval::search(&corpus, &label, queries).await?;
+            println!("corpus: {} (label {label})", corpus.display());
+            println!("| system | known-item MRR | story nDCG@10 | known-item queries | story queries |");
+            println!("|---|---|---|---|---|");
+            for (name, mrr, ndcg, k, s) in rows {
+                println!("| {name} | {mrr:.3} | {ndcg:.3} | {k} | {s} |");
+            }
+            Ok(())
+        }
         Command::Generate { articles, seed } => {
             let db = app::open_store(&config).await?;
             gazette::generate::generate(&db, articles, seed).await?;
@@ -311,6 +416,62 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// A one-line progress bar on standard error.
+fn progress_bar(stage: &str, done: usize, total: usize) {
+    let width = 30;
+    let filled = if total == 0 { width } else { (done * width / total).min(width) };
+    eprint!("\r{stage:>8} [{}{}] {done}/{total}   ", "=".repeat(filled), " ".repeat(width - filled));
+}
+
+async fn related_command(config: &Config, action: RelatedCommand) -> anyhow::Result<()> {
+    let db = app::open_store(config).await?;
+    let result = related_action(&db, action).await;
+    db.close().await;
+    result
+}
+
+async fn article_id(db: &gazette::storage::Db, slug: &str) -> anyhow::Result<i64> {
+    let row: Option<(i64,)> =
+        gazette::fetch_optional!(db, (i64,), "SELECT id FROM articles WHERE slug = $1", slug)?;
+    row.map(|r| r.0).with_context(|| format!("no article with the slug {slug:?}"))
+}
+
+async fn related_action(db: &gazette::storage::Db, action: RelatedCommand) -> anyhow::Result<()> {
+    use gazette::storage::related;
+    let (article, other, kind) = match action {
+        RelatedCommand::Show { article } => {
+            let id = article_id(db, &article).await?;
+            let (pins, excludes) = related::overrides(db, id).await?;
+            for card in related::cards(db, id).await? {
+                let mark = if pins.contains(&card.id) { " (pinned)" } else { "" };
+                println!("{}  {}{mark}", card.slug, card.headline);
+            }
+            if !excludes.is_empty() {
+                println!("excluded: {} article(s)", excludes.len());
+            }
+            return Ok(());
+        }
+        RelatedCommand::Pin { article, related } => (article, related, Some("pin")),
+        RelatedCommand::Exclude { article, related } => (article, related, Some("exclude")),
+        RelatedCommand::Clear { article, related } => (article, related, None),
+    };
+    let id = article_id(db, &article).await?;
+    let other_id = article_id(db, &other).await?;
+    anyhow::ensure!(id != other_id, "an article is never on its own related list");
+    let mut tx = db.begin().await?;
+    related::set_override(&mut tx, id, other_id, kind).await?;
+    tx.commit().await?;
+    println!(
+        "{} {other:?} on {article:?}'s related list; running nodes apply it within seconds",
+        match kind {
+            Some("pin") => "pinned",
+            Some(_) => "excluded",
+            None => "cleared",
+        }
+    );
+    Ok(())
 }
 
 async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {

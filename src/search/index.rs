@@ -15,7 +15,7 @@ const FIELD_WEIGHTS: [f32; 3] = [3.0, 1.5, 1.0];
 const K1: f32 = 1.2;
 const B: f32 = 0.75;
 /// Features kept per article for related posts.
-const VECTOR_FEATURES: usize = 60;
+const VECTOR_FEATURES: usize = 200;
 
 /// What the index needs of an article.
 #[derive(Debug, Clone, Default)]

@@ -421,7 +421,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 /// A one-line progress bar on standard error.
 fn progress_bar(stage: &str, done: usize, total: usize) {
     let width = 30;
-    let filled = if total == 0 { width } else { (done * width / total).min(width) };
+    let filled = (done * width).checked_div(total).map_or(width, |n| n.min(width));
     eprint!("\r{stage:>8} [{}{}] {done}/{total}   ", "=".repeat(filled), " ".repeat(width - filled));
 }
 

@@ -291,8 +291,17 @@ impl Engine {
         if !store::claim(&mut tx, RELATED_JOB, from, last).await? {
             return Ok(());
         }
+        let mut changed_lists = 0;
         for (article, list) in &updates {
-            store::set_list(&mut tx, *article, list).await?;
+            let before = store::list_in(&mut tx, *article).await?;
+            if before.len() != list.len() || before.iter().zip(list).any(|(a, b)| *a != b.0) {
+                store::set_list(&mut tx, *article, list).await?;
+                changed_lists += 1;
+            }
+        }
+        if changed_lists > 0 {
+            crate::storage::events::record(&mut tx, crate::storage::events::EventKind::RelatedUpdated, 0)
+                .await?;
         }
         tx.commit().await?;
         if !updates.is_empty() {

@@ -23,6 +23,9 @@ pub enum EventKind {
     CommentUnapproved,
     /// A visible comment's text was edited by a moderator (subject: the article).
     CommentEdited,
+    /// Related lists were computed again after other events (subject: 0). Derived data, but
+    /// pages show it, so page caches must follow.
+    RelatedUpdated,
 }
 
 impl EventKind {
@@ -40,6 +43,7 @@ impl EventKind {
             Self::CommentApproved => "comment.approved",
             Self::CommentUnapproved => "comment.unapproved",
             Self::CommentEdited => "comment.edited",
+            Self::RelatedUpdated => "related.updated",
         }
     }
 }

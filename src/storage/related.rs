@@ -144,6 +144,18 @@ pub async fn list(db: &Db, article_id: i64) -> anyhow::Result<Vec<i64>> {
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
+/// The stored list as ids, inside a transaction.
+pub async fn list_in(tx: &mut Tx, article_id: i64) -> anyhow::Result<Vec<i64>> {
+    let rows = tx_fetch!(
+        fetch_all,
+        tx,
+        (i64,),
+        "SELECT related_id FROM related_articles WHERE article_id = $1 ORDER BY position",
+        article_id
+    )?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
 /// Articles whose list shows `article_id`.
 pub async fn listed_by(db: &Db, article_id: i64) -> anyhow::Result<Vec<i64>> {
     let rows =

@@ -13,6 +13,8 @@ mod changes;
 mod comments;
 mod feeds;
 mod front_page;
+mod nodes;
+mod search;
 mod startup;
 mod static_files;
 mod transfer;

@@ -1,0 +1,133 @@
+//! Search and related posts: ranking, phrases, prefixes, folding, stemming, filters, ordering,
+//! snippets; related lists that follow publishing and editors' choices; two nodes.
+
+use gazette::domain::{ArticleStatus, Slug};
+use gazette::storage::related;
+
+use crate::helpers::{TestApp, article, hrefs};
+use crate::on_both_stores;
+
+on_both_stores!(search_ranks_and_understands_queries, related_lists_follow_publishing_and_editors);
+
+/// The result headlines of a search page, in order.
+fn result_titles(html: &str) -> Vec<String> {
+    html.split("<h2 class=\"card-title\"><a href=\"")
+        .skip(1)
+        .filter_map(|s| s.split("\">").nth(1))
+        .filter_map(|s| s.split("</a>").next())
+        .map(|s| s.replace("&#39;", "'"))
+        .collect()
+}
+
+async fn search_ranks_and_understands_queries(app: TestApp) {
+    app.load_demo().await;
+    let mut cafe = article("cafe-muller-reopens", "culture", &["priya-nandakumar"], 2);
+    cafe.headline = "Café Müller reopens on the quay".into();
+    cafe.body_source =
+        "The Café Müller, closed since the floods, reopened with elections of new pastries.".into();
+    cafe.tags = vec![];
+    app.publish(cafe).await;
+    app.refresh().await;
+
+    // A headline finds its own article first.
+    let html = app.page("/search?q=Swing+bridge+closed+after+engineers+find+crack", 200).await;
+    assert_eq!(result_titles(&html)[0], "Swing bridge closed after engineers find crack in main girder");
+    assert!(html.contains("<mark>"), "snippets mark the matched words");
+
+    // Diacritics fold both ways; word endings are stemmed.
+    for q in ["cafe+muller", "CAF%C3%89+M%C3%9CLLER", "caf%C3%A9"] {
+        let html = app.page(&format!("/search?q={q}"), 200).await;
+        assert_eq!(
+            result_titles(&html).first().map(String::as_str),
+            Some("Café Müller reopens on the quay"),
+            "q={q}"
+        );
+    }
+    assert!(
+        result_titles(&app.page("/search?q=pastry", 200).await)
+            .contains(&"Café Müller reopens on the quay".to_owned())
+    );
+
+    // Prefixes and phrases.
+    let turbines = result_titles(&app.page("/search?q=turbin*", 200).await);
+    assert!(turbines.iter().any(|t| t.contains("turbine")), "{turbines:?}");
+    let loose = result_titles(&app.page("/search?q=bridge+closure", 200).await);
+    let phrase = result_titles(&app.page("/search?q=%22bridge+closure%22", 200).await);
+    assert!(!phrase.is_empty() && phrase.len() <= loose.len(), "{phrase:?} / {loose:?}");
+
+    // Filters: section and dates; ordering by date.
+    let sport = app.page("/search?q=rovers&section=sport", 200).await;
+    assert!(!result_titles(&sport).is_empty());
+    assert!(sport.matches("href=\"/section/").filter(|_| true).count() >= 1);
+    assert!(!sport.contains("href=\"/section/politics/\">Politics</a></p>\n    <h2"), "only sport");
+    let none = app.page("/search?q=rovers&from=2001-01-01&to=2001-12-31", 200).await;
+    assert!(none.contains("Nothing matched"));
+    let by_date = app.page("/search?q=bridge&sort=date", 200).await;
+    let times: Vec<&str> =
+        by_date.split("<time datetime=\"").skip(1).filter_map(|s| s.split('"').next()).collect();
+    let mut sorted = times.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(times, sorted, "newest first");
+
+    // Queries that cannot match get help, not errors.
+    assert!(app.page("/search?q=the+and+of", 200).await.contains("very common words"));
+    assert!(app.page("/search?q=zzqxjv", 200).await.contains("Nothing matched"));
+    assert!(app.page("/search?q=%22%22%22*", 200).await.contains("Search"));
+    assert!(app.page("/search?q=bridge&section=nope", 200).await.contains("no section"));
+}
+
+async fn related_lists_follow_publishing_and_editors(app: TestApp) {
+    app.load_demo().await;
+    let old = articles_id(&app, "fishermen-say-turbines-will-close-their-richest-grounds").await;
+    let before = related::list(&app.db, old).await.unwrap();
+    assert_eq!(before.len(), 6, "computed for every article");
+
+    // A new piece of the wind-farm story enters its own list and the older pieces' lists.
+    let mut new = article("skerry-bank-turbine-grounds-fishermen-talks", "news", &["tomasz-keller"], 0);
+    new.headline = "Skerry Bank fishermen and Northwind return to talks over turbine grounds".into();
+    new.body_source = "Fishermen from the Skerry Bank fleet and Northwind met again over the turbine zone, \
+        the cod nursery and the fishing grounds the wind farm would close. The corridor through Skerry Bank \
+        and the fishing fund were on the table; the marine station's cod findings were discussed."
+        .into();
+    let new_id = app.publish(new).await;
+    app.refresh().await;
+    let own = related::list(&app.db, new_id).await.unwrap();
+    assert!(own.contains(&old), "the new piece lists the story's earlier pieces");
+    assert!(related::list(&app.db, old).await.unwrap().contains(&new_id), "and they now list it");
+    let url = app.redirect("/fishermen-say-turbines-will-close-their-richest-grounds/", 301).await;
+    assert!(app.page(&url, 200).await.contains("Skerry Bank fishermen and Northwind return to talks"));
+
+    // Unpublished: gone from every list.
+    let mut tx = app.db.begin().await.unwrap();
+    gazette::tx_exec!(&mut tx, "UPDATE articles SET status = 'draft' WHERE id = $1", new_id).unwrap();
+    gazette::storage::events::record(
+        &mut tx,
+        gazette::storage::events::EventKind::ArticleUnpublished,
+        new_id,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    app.refresh().await;
+    assert!(!related::list(&app.db, old).await.unwrap().contains(&new_id));
+    assert!(related::list(&app.db, new_id).await.unwrap().is_empty());
+
+    // Editors pin and exclude.
+    let pinned = articles_id(&app, "rovers-draw-holders-castlemere-city").await;
+    let excluded = related::list(&app.db, old).await.unwrap()[0];
+    let mut tx = app.db.begin().await.unwrap();
+    related::set_override(&mut tx, old, pinned, Some("pin")).await.unwrap();
+    related::set_override(&mut tx, old, excluded, Some("exclude")).await.unwrap();
+    tx.commit().await.unwrap();
+    app.refresh().await;
+    let list = related::list(&app.db, old).await.unwrap();
+    assert_eq!(list[0], pinned, "pins come first");
+    assert!(!list.contains(&excluded), "exclusions are never shown");
+    assert_eq!(list.len(), 6);
+    assert!(hrefs(&app.page(&url, 200).await).iter().any(|h| h.contains("rovers-draw-holders")));
+    let _ = (Slug::parse("x"), ArticleStatus::Draft);
+}
+
+async fn articles_id(app: &TestApp, slug: &str) -> i64 {
+    gazette::fetch_one!(&app.db, (i64,), "SELECT id FROM articles WHERE slug = $1", slug).unwrap().0
+}

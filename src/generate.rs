@@ -1,5 +1,7 @@
 //! A synthetic archive for benchmarks: `gazette generate --articles 10000`. Deterministic for a
-//! seed; text is drawn from a built-in vocabulary so nothing is downloaded or copied.
+//! seed; text is drawn from a built-in vocabulary and 40,000 pseudo-words with Zipf-like
+//! frequencies (so posting lists are as long as in real news text), in running stories of about
+//! six articles sharing rare words and a person. Nothing is downloaded or copied.
 
 use std::io::Write;
 
@@ -156,28 +158,82 @@ fn capitalize(s: &str) -> String {
     c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
-fn sentence(rng: &mut Rng) -> String {
-    let who = format!("{} {}", rng.pick(NAMES), rng.pick(SURNAMES));
+const SYLLABLES: &[&str] = &[
+    "ba", "ce", "di", "fo", "gu", "ha", "ke", "li", "mo", "nu", "pa", "re", "si", "to", "vu", "wa", "xe",
+    "yo", "za", "bri", "cla", "dro", "fle", "gra", "ple", "sto", "tri", "lan", "mer", "son", "ton", "vel",
+    "dor", "kin", "ral", "sen", "tam", "bel", "cor", "nis",
+];
+/// Size of the pseudo-word vocabulary.
+const VOCABULARY: u64 = 40_000;
+
+/// The pseudo-word of rank `k` (a pronounceable string unique to `k`).
+fn word_of(mut k: u64) -> String {
+    let mut w = String::new();
+    loop {
+        w.push_str(SYLLABLES[(k % SYLLABLES.len() as u64) as usize]);
+        k /= SYLLABLES.len() as u64;
+        if k == 0 {
+            break;
+        }
+    }
+    w.push_str(SYLLABLES[(w.len() * 7) % SYLLABLES.len()]);
+    w
+}
+
+/// A word with natural-language-like frequencies: rank k drawn log-uniformly (Zipf-like), so a
+/// few words are everywhere and most are rare, as in news text.
+fn zipf_word(rng: &mut Rng) -> String {
+    let u = (rng.next() % 1_000_000) as f64 / 1_000_000.0;
+    word_of((VOCABULARY as f64).powf(u) as u64)
+}
+
+/// What the articles of one running story share: a few rare words and a person.
+struct Story {
+    words: Vec<String>,
+    person: String,
+}
+
+impl Story {
+    fn new(id: usize) -> Self {
+        let mut rng = Rng((id as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        Story {
+            words: (0..8).map(|_| word_of(2_000 + rng.next() % (VOCABULARY - 2_000))).collect(),
+            person: format!("{} {}", rng.pick(NAMES), rng.pick(SURNAMES)),
+        }
+    }
+}
+
+fn sentence(rng: &mut Rng, story: &Story) -> String {
+    let who = if rng.below(3) == 0 {
+        story.person.clone()
+    } else {
+        format!("{} {}", rng.pick(NAMES), rng.pick(SURNAMES))
+    };
     let mut words = vec![who, rng.pick(CONNECTORS).to_owned(), "the".to_owned()];
+    let word = |rng: &mut Rng| match rng.below(10) {
+        0..=5 => zipf_word(rng),
+        6..=7 => rng.pick(WORDS).to_owned(),
+        _ => story.words[rng.below(story.words.len())].clone(),
+    };
     for _ in 0..(6 + rng.below(10)) {
-        words.push(rng.pick(WORDS).to_owned());
+        words.push(word(rng));
     }
     words.push(rng.pick(VERBS).to_owned());
     for _ in 0..(3 + rng.below(6)) {
-        words.push(rng.pick(WORDS).to_owned());
+        words.push(word(rng));
     }
     format!("{}.", words.join(" "))
 }
 
-fn body(rng: &mut Rng) -> String {
+fn body(rng: &mut Rng, story: &Story) -> String {
     let paragraphs = 5 + rng.below(6);
     let mut out = String::new();
     for p in 0..paragraphs {
         if p == 2 {
-            out.push_str(&format!("> \u{201c}{}\u{201d}\n\n", sentence(rng)));
+            out.push_str(&format!("> \u{201c}{}\u{201d}\n\n", sentence(rng, story)));
         }
         let sentences = 2 + rng.below(3);
-        let para: Vec<String> = (0..sentences).map(|_| sentence(rng)).collect();
+        let para: Vec<String> = (0..sentences).map(|_| sentence(rng, story)).collect();
         out.push_str(&para.join(" "));
         out.push_str("\n\n");
     }
@@ -224,12 +280,14 @@ pub async fn generate(db: &Db, count: usize, seed: u64) -> anyhow::Result<()> {
     let span = 3 * 365 * 86_400;
     let started = std::time::Instant::now();
     for i in 0..count {
+        // Running stories of about six pieces each.
+        let story = Story::new(rng.below(count.div_ceil(6)));
         let headline = format!(
             "{} {} {} {}",
             capitalize(rng.pick(WORDS)),
             rng.pick(VERBS),
-            rng.pick(WORDS),
-            rng.pick(WORDS)
+            story.words[rng.below(story.words.len())],
+            zipf_word(&mut rng)
         );
         let mut sections = vec![section_slugs[rng.below(section_slugs.len())].clone()];
         if rng.below(3) == 0 {
@@ -243,8 +301,8 @@ pub async fn generate(db: &Db, count: usize, seed: u64) -> anyhow::Result<()> {
             external_id: Some(external_id),
             slug: Slug::parse(&format!("{}-{seed}-{i}", Slug::from_title(&headline)))?,
             headline,
-            standfirst: sentence(&mut rng),
-            body_source: body(&mut rng),
+            standfirst: sentence(&mut rng, &story),
+            body_source: body(&mut rng, &story),
             excerpt: String::new(),
             status: ArticleStatus::Published,
             author_slugs: (0..1 + rng.below(2)).map(|_| authors[rng.below(authors.len())].clone()).collect(),

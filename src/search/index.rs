@@ -16,6 +16,9 @@ const K1: f32 = 1.2;
 const B: f32 = 0.75;
 /// Features kept per article for related posts.
 const VECTOR_FEATURES: usize = 200;
+/// Features of an article that gather its candidates, and how many candidates are scored fully.
+const CANDIDATE_FEATURES: usize = 40;
+const RESCORED: usize = 200;
 
 /// What the index needs of an article.
 #[derive(Debug, Clone, Default)]
@@ -144,9 +147,19 @@ impl Index {
         for (field, text) in [&src.headline, &src.standfirst, &src.body].into_iter().enumerate() {
             for word in text::words(text) {
                 let folded = text::fold(word);
-                let Some(term) = text::term(word) else { continue };
-                let id = self.id(&term);
-                self.surface.entry(folded).or_insert(id);
+                if !text::indexable(&folded) {
+                    continue;
+                }
+                // Each surface form is stemmed once, the first time it is seen.
+                let id = match self.surface.get(&folded) {
+                    Some(&id) => id,
+                    None => {
+                        let Some(term) = text::term_of_folded(&folded) else { continue };
+                        let id = self.id(&term);
+                        self.surface.insert(folded, id);
+                        id
+                    }
+                };
                 let counts = tf.entry(id).or_default();
                 counts[field] = counts[field].saturating_add(1);
                 len[field] += 1;
@@ -345,21 +358,43 @@ impl Index {
         hits
     }
 
-    /// Cosine similarity of every article sharing a feature with `vector`.
+    /// The articles most similar to `vector`, with their cosine similarity. Candidates come
+    /// from its strongest features (long lists of common features are passed over: they cost
+    /// much and tell little); the best candidates are then scored on their whole vectors.
     pub fn similar(&self, vector: &[(u32, f32)], skip: i64) -> Vec<(u32, f32)> {
-        let mut acc: HashMap<u32, f32> = HashMap::new();
-        for &(feature, w) in vector {
+        let mut strongest: Vec<(u32, f32)> = vector.to_vec();
+        strongest.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let long = (self.live as usize / 20).max(2_000);
+        let mut acc = vec![0f32; self.docs.len()];
+        let mut touched: Vec<u32> = Vec::new();
+        for &(feature, w) in strongest.iter().take(CANDIDATE_FEATURES) {
             let Some(list) = self.feature_docs.get(feature as usize) else { continue };
-            // Features carried by a large part of the archive say little and cost much.
-            if list.len() > 50_000 && list.len() as u32 > self.live / 5 {
+            if list.len() > long {
                 continue;
             }
             for &(doc, dw) in list {
-                *acc.entry(doc).or_default() += w * dw;
+                let slot = &mut acc[doc as usize];
+                if *slot == 0.0 {
+                    touched.push(doc);
+                }
+                *slot += w * dw;
             }
         }
-        acc.into_iter()
-            .filter(|(doc, _)| self.docs[*doc as usize].as_ref().is_some_and(|d| d.article_id != skip))
+        let mut candidates: Vec<(u32, f32)> = touched.into_iter().map(|d| (d, acc[d as usize])).collect();
+        candidates.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        candidates.truncate(RESCORED);
+        // Whole-vector cosine against a dense copy of the query vector: one lookup per entry.
+        let mut dense = vec![0f32; self.postings.len()];
+        for &(f, w) in vector {
+            dense[f as usize] = w;
+        }
+        candidates
+            .into_iter()
+            .filter_map(|(doc, _)| {
+                let d = self.docs[doc as usize].as_ref()?;
+                let cos = d.vector.iter().map(|&(f, w)| dense.get(f as usize).map_or(0.0, |q| q * w)).sum();
+                (d.article_id != skip).then_some((doc, cos))
+            })
             .collect()
     }
 

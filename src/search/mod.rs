@@ -328,9 +328,11 @@ impl Engine {
                 push(neighbour, &mut affected);
             }
         }
+        let overridden = store::overridden_among(db, &affected).await?;
         let mut out = Vec::with_capacity(affected.len());
         for id in affected {
-            let (pins, excludes) = store::overrides(db, id).await?;
+            let (pins, excludes) =
+                if overridden.contains(&id) { store::overrides(db, id).await? } else { Default::default() };
             out.push((id, self.related(id, &pins, &excludes)));
         }
         Ok(out)
@@ -433,20 +435,33 @@ impl Engine {
         let latest = self.cursor.load(Ordering::Acquire);
         let ids: Vec<i64> = self.index.read().map(|i| i.article_ids()).unwrap_or_default();
         let mut done = 0;
-        for chunk in ids.chunks(500) {
+        let (mut computing, mut writing) = (Duration::ZERO, Duration::ZERO);
+        let overridden = store::overridden(db).await?;
+        for chunk in ids.chunks(1_000) {
+            let t = Instant::now();
             let mut lists = Vec::with_capacity(chunk.len());
             for &id in chunk {
-                let (pins, excludes) = store::overrides(db, id).await?;
+                let (pins, excludes) = if overridden.contains(&id) {
+                    store::overrides(db, id).await?
+                } else {
+                    Default::default()
+                };
                 lists.push((id, self.related(id, &pins, &excludes)));
             }
+            computing += t.elapsed();
+            let t = Instant::now();
             let mut tx = db.begin().await?;
-            for (id, list) in &lists {
-                store::set_list(&mut tx, *id, list).await?;
-            }
+            store::set_lists(&mut tx, &lists).await?;
             tx.commit().await?;
+            writing += t.elapsed();
             done += chunk.len();
             progress("related", done, ids.len());
         }
+        tracing::info!(
+            computing = computing.as_secs_f32(),
+            writing = writing.as_secs_f32(),
+            "related lists rebuilt"
+        );
         store::set_cursor(db, RELATED_JOB, latest).await?;
         Ok(())
     }

@@ -32,6 +32,11 @@ pub fn is_stopword(word: &str) -> bool {
 
 /// Lower case without diacritics; a few letters that do not decompose are spelled out.
 pub fn fold(word: &str) -> String {
+    if word.is_ascii() {
+        let mut out = word.to_ascii_lowercase();
+        out.retain(|c| c != '\'');
+        return out;
+    }
     let mut out = String::with_capacity(word.len());
     for c in word.nfd() {
         if is_combining_mark(c) {
@@ -62,12 +67,20 @@ pub fn words(text: &str) -> impl Iterator<Item = &str> {
 
 /// The index term of one word: folded and stemmed; `None` for stop words and noise.
 pub fn term(word: &str) -> Option<String> {
-    let folded = fold(word);
-    let folded = folded.strip_suffix("s'").map(|s| format!("{s}s")).unwrap_or(folded);
-    if folded.is_empty() || folded.len() > 40 || is_stopword(&folded) {
+    term_of_folded(&fold(word))
+}
+
+/// The index term of a word already folded.
+pub fn term_of_folded(folded: &str) -> Option<String> {
+    if !indexable(folded) {
         return None;
     }
-    Some(stemmer().stem(&folded).into_owned())
+    Some(stemmer().stem(folded).into_owned())
+}
+
+/// Whether a folded word is worth indexing (not a stop word, not noise).
+pub fn indexable(folded: &str) -> bool {
+    !folded.is_empty() && folded.len() <= 40 && !is_stopword(folded)
 }
 
 /// Index terms of a text, in order (stop words dropped).

@@ -179,6 +179,82 @@ pub async fn set_list(tx: &mut Tx, article_id: i64, list: &[(i64, f32)]) -> anyh
     Ok(())
 }
 
+/// Replaces the lists of many articles: one DELETE and multi-row INSERTs (a full rebuild).
+pub async fn set_lists(tx: &mut Tx, lists: &[(i64, Vec<(i64, f32)>)]) -> anyhow::Result<()> {
+    let ids: Vec<i64> = lists.iter().map(|(id, _)| *id).collect();
+    for chunk in ids.chunks(500) {
+        let sql =
+            format!("DELETE FROM related_articles WHERE article_id IN ({})", placeholders(0, chunk.len()));
+        match tx {
+            Tx::Sqlite(t) => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.execute(&mut **t).await?;
+            }
+            Tx::Postgres(t) => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.execute(&mut **t).await?;
+            }
+        }
+    }
+    let rows: Vec<(i64, i64, i64, f64)> = lists
+        .iter()
+        .flat_map(|(id, list)| {
+            list.iter().enumerate().map(move |(pos, (rel, score))| (*id, pos as i64, *rel, f64::from(*score)))
+        })
+        .collect();
+    for chunk in rows.chunks(200) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(${}, ${}, ${}, ${})", 4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4))
+            .collect();
+        let sql = format!(
+            "INSERT INTO related_articles (article_id, position, related_id, score) VALUES {}",
+            values.join(", ")
+        );
+        match tx {
+            Tx::Sqlite(t) => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for r in chunk {
+                    q = q.bind(r.0).bind(r.1).bind(r.2).bind(r.3);
+                }
+                q.execute(&mut **t).await?;
+            }
+            Tx::Postgres(t) => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for r in chunk {
+                    q = q.bind(r.0).bind(r.1).bind(r.2).bind(r.3);
+                }
+                q.execute(&mut **t).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Articles that have pins or exclusions.
+pub async fn overridden(db: &Db) -> anyhow::Result<std::collections::HashSet<i64>> {
+    let rows = fetch_all!(db, (i64,), "SELECT DISTINCT article_id FROM related_overrides")?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Which of these articles have pins or exclusions.
+pub async fn overridden_among(db: &Db, ids: &[i64]) -> anyhow::Result<std::collections::HashSet<i64>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let sql = format!(
+        "SELECT DISTINCT article_id FROM related_overrides WHERE article_id IN ({})",
+        placeholders(0, ids.len())
+    );
+    let rows: Vec<(i64,)> = fetch_all_with_ids(db, sql, ids).await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
 /// Editors' pins (in order) and exclusions for an article.
 pub async fn overrides(db: &Db, article_id: i64) -> anyhow::Result<(Vec<i64>, Vec<i64>)> {
     let rows = fetch_all!(

@@ -187,16 +187,23 @@ fn normalize(text: &str) -> String {
 /// The part of `text` (about `width` characters) with the most matched words, escaped, the
 /// matches in `<mark>`.
 pub fn snippet(text: &str, highlight: &[String], prefixes: &[String], width: usize) -> String {
-    let words: Vec<(usize, &str)> = text.split_whitespace().enumerate().collect();
+    // The best window is looked for in the first 600 words: where news puts what matters.
+    let words: Vec<(usize, &str)> = text.split_whitespace().take(600).enumerate().collect();
     if words.is_empty() {
         return String::new();
     }
     let is_match = |w: &str| {
         let core: String = w.chars().filter(|c| c.is_alphanumeric() || *c == '\'').collect();
         let folded = crate::search::text::fold(&core);
-        let stem = crate::search::text::term(&core);
-        stem.is_some_and(|s| highlight.contains(&s))
-            || prefixes.iter().any(|p| folded.starts_with(p.as_str()))
+        if prefixes.iter().any(|p| folded.starts_with(p.as_str())) {
+            return true;
+        }
+        // Stems start like their words (but for a last letter or two): stem only the likely ones.
+        let likely = highlight.iter().any(|h| {
+            let head: String = h.chars().take(3).collect();
+            folded.starts_with(&head)
+        });
+        likely && crate::search::text::term_of_folded(&folded).is_some_and(|s| highlight.contains(&s))
     };
     let matches: Vec<bool> = words.iter().map(|(_, w)| is_match(w)).collect();
     // The window of ~width characters with the most matches.

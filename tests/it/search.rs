@@ -7,7 +7,11 @@ use gazette::storage::related;
 use crate::helpers::{TestApp, article, hrefs};
 use crate::on_both_stores;
 
-on_both_stores!(search_ranks_and_understands_queries, related_lists_follow_publishing_and_editors);
+on_both_stores!(
+    search_ranks_and_understands_queries,
+    related_lists_follow_publishing_and_editors,
+    editors_pin_and_exclude_in_the_admin
+);
 
 /// The result headlines of a search page, in order.
 fn result_titles(html: &str) -> Vec<String> {
@@ -130,4 +134,61 @@ async fn related_lists_follow_publishing_and_editors(app: TestApp) {
 
 async fn articles_id(app: &TestApp, slug: &str) -> i64 {
     gazette::fetch_one!(&app.db, (i64,), "SELECT id FROM articles WHERE slug = $1", slug).unwrap().0
+}
+
+async fn editors_pin_and_exclude_in_the_admin(app: TestApp) {
+    use crate::admin::{Browser, PASSWORD, field, staff};
+    use gazette::domain::Role;
+    staff(&app, "ed@example.com", "Ed Itor", Role::Editor).await;
+    gazette::accounts::create_user(&app.db, "au@example.com", "Au Thor", Role::Author, PASSWORD)
+        .await
+        .unwrap();
+    app.refresh().await;
+    let id = articles_id(&app, "amadi-wins-mayoralty-by-412-votes").await;
+    let mut editor = Browser::new(&app);
+    editor.sign_in("ed@example.com", PASSWORD).await;
+    let (status, page) = editor.get(&format!("/admin/articles/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Related posts") && page.contains("computed"), "the editor shows the list");
+    let csrf = field(&page, "_csrf");
+    let path = format!("/admin/articles/{id}/related");
+    let r = editor
+        .post(
+            &path,
+            &[
+                ("_csrf", &csrf),
+                ("action", "pin"),
+                ("related", "/2026/01/01/rovers-draw-holders-castlemere-city/"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let r = editor.post(&path, &[("_csrf", &csrf), ("action", "pin"), ("related", "no-such-story")]).await;
+    assert_eq!(r.status().as_u16(), 422);
+    app.refresh().await;
+    let pinned = articles_id(&app, "rovers-draw-holders-castlemere-city").await;
+    assert_eq!(related::list(&app.db, id).await.unwrap()[0], pinned);
+    let (_, page) = editor.get(&format!("/admin/articles/{id}")).await;
+    assert!(page.contains("pinned"));
+
+    // Authors may not choose related posts; a forged form changes nothing.
+    let mut author = Browser::new(&app);
+    author.sign_in("au@example.com", PASSWORD).await;
+    let csrf = author.csrf().await;
+    let r = author
+        .post(
+            &path,
+            &[("_csrf", &csrf), ("action", "clear"), ("related", "rovers-draw-holders-castlemere-city")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 403);
+    let r = editor
+        .post(
+            &path,
+            &[("_csrf", "forged"), ("action", "clear"), ("related", "rovers-draw-holders-castlemere-city")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 403);
+    app.refresh().await;
+    assert_eq!(related::list(&app.db, id).await.unwrap()[0], pinned);
 }

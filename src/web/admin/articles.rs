@@ -240,6 +240,21 @@ async fn editor_with_notice(
         .into_iter()
         .filter(|s| s.parse::<ArticleStatus>().is_ok_and(|st| staff.role.can_set_status(st, true)))
         .collect();
+    let related = match draft.id {
+        Some(id) => {
+            let (pins, excludes) = crate::storage::related::overrides(&app.db, id).await?;
+            let shown = crate::storage::related::cards(&app.db, id).await?;
+            let excluded = crate::storage::related::cards_by_id(&app.db, &excludes).await?;
+            let row = |c: &crate::storage::articles::CardRow, kind: &str| serde_json::json!({ "slug": c.slug, "headline": c.headline, "kind": kind });
+            let mut items: Vec<serde_json::Value> = shown
+                .iter()
+                .map(|c| row(c, if pins.contains(&c.id) { "pinned" } else { "computed" }))
+                .collect();
+            items.extend(excluded.iter().map(|c| row(c, "excluded")));
+            items
+        }
+        None => Vec::new(),
+    };
     let (revisions, previews, image) = match draft.id {
         Some(id) => (
             articles::revision_count(&app.db, id).await?,
@@ -266,6 +281,7 @@ async fn editor_with_notice(
             revisions => revisions,
             previews => previews,
             image => image,
+            related => related,
         },
     )?;
     Ok((status, Html(body)).into_response())
@@ -458,6 +474,45 @@ pub async fn revoke_previews(
     articles::revoke_preview_links(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/admin/articles/{id}")).into_response())
+}
+
+/// Pins, excludes or clears one article on this article's related list (Editors and
+/// Administrators). The list is computed again within seconds.
+pub async fn related_choice(
+    State(app): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let form = match super::forms::admit(&staff, crate::domain::Role::Editor, pairs) {
+        Ok(form) => form,
+        Err(refused) => return Ok(refused.into_response()),
+    };
+    let target = super::forms::get(&form, "related");
+    // A slug, or an article's address: its last path segment.
+    let slug = target.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_owned();
+    let other: Option<(i64,)> =
+        crate::fetch_optional!(&app.db, (i64,), "SELECT id FROM articles WHERE slug = $1", &slug)
+            .map_err(anyhow::Error::from)?;
+    let Some((other,)) = other.filter(|(o,)| *o != id) else {
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("No other article has the address or slug {target:?}."),
+        )
+            .into_response());
+    };
+    let kind = match super::forms::get(&form, "action") {
+        "pin" => Some("pin"),
+        "exclude" => Some("exclude"),
+        "clear" => None,
+        _ => return Err(WebError::BadRequest("Choose pin, exclude or clear.".into())),
+    };
+    articles::find_for_edit(&app.db, id).await?.ok_or(WebError::NotFound)?;
+    let mut tx = app.db.begin().await?;
+    crate::storage::related::set_override(&mut tx, id, other, kind).await?;
+    tx.commit().await?;
+    app.content_changed().await;
+    Ok(Redirect::to(&format!("/admin/articles/{id}#related-heading")).into_response())
 }
 
 /// Uploads (or removes, with `remove`) the featured image of an article.

@@ -62,6 +62,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
             post(articles::upload_image).layer(DefaultBodyLimit::max(crate::media::MAX_BYTES + 64 * 1024)),
         )
         .route("/admin/articles/{id}/preview/revoke", post(articles::revoke_previews))
+        .route("/admin/articles/{id}/related", post(articles::related_choice))
         .layer(middleware::from_fn(same_origin_posts))
         .layer(middleware::from_fn_with_state(state, no_store))
 }

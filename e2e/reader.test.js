@@ -88,6 +88,8 @@ test('sections, search and the 404 page work without JavaScript', async () => {
   await page.waitForLoadState();
   assert.match(page.url(), /\/search\?q=bridge/);
   assert.ok(await page.locator('.archive-list .card').count() >= 3);
+  assert.ok(await page.locator('.snippet mark').count() >= 3, 'snippets mark the matched words');
+  await page.screenshot({ path: join(shots, 'search.png'), fullPage: false });
   const missing = await page.goto(base + '/no-such-page/');
   assert.equal(missing.status(), 404);
   assert.ok(await page.locator('form[role=search]').count() >= 1, '404 offers search');

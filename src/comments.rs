@@ -600,6 +600,48 @@ pub async fn add_existing(db: &Db, c: &Existing, status: CommentState) -> anyhow
     Ok(id)
 }
 
+/// A comment from an import: kept in its state, with what the source had (a name, an email
+/// that may be empty, a website only if it is a web address), the text cleaned and rendered.
+pub async fn add_imported(db: &Db, c: &Existing, status: CommentState) -> anyhow::Result<i64> {
+    let text = comment::clean_text(&c.text);
+    let (parent_id, thread_id, depth) = match c.parent_id {
+        None => (None, None, 0),
+        Some(pid) => {
+            let p = store::parent(db, pid)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no comment {pid} to reply to"))?;
+            (Some(p.id), p.thread_id.or(Some(p.id)), p.depth + 1)
+        }
+    };
+    let url = if comment::is_web_url(&c.url) { c.url.as_str() } else { "" };
+    let mut tx = db.begin().await?;
+    let id = store::insert(
+        &mut tx,
+        &NewComment {
+            article_id: c.article_id,
+            parent_id,
+            thread_id,
+            depth,
+            author_name: &comment::clean_line(&c.name),
+            author_email: &c.email,
+            author_url: url,
+            body: &text,
+            body_html: &comment::render(&text),
+            status,
+            staff_user_id: c.staff_user_id,
+            client_addr: &c.client_addr,
+            user_agent: "",
+            spam_score: -1.0,
+            hold_reason: "",
+            external_id: c.external_id.as_deref(),
+            created_at: c.created_at,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
 /// Deletes spam and trash kept longer than the policy says.
 pub async fn purge(db: &Db, policy: &Policy) -> anyhow::Result<u64> {
     let at = now();

@@ -20,3 +20,4 @@ pub mod theme;
 pub mod transfer;
 pub mod web;
 pub mod websub;
+pub mod wordpress;

@@ -191,6 +191,12 @@ enum ImportCommand {
         /// The file to read.
         file: PathBuf,
     },
+    /// A WordPress export (WXR 1.0-1.2): posts, pages, authors, categories, tags, comments,
+    /// attachments (recorded by URL) and old addresses; streamed; a second run changes nothing.
+    Wordpress {
+        /// The export file (Tools → Export in WordPress).
+        file: PathBuf,
+    },
     /// Articles from JSON Lines (id, title, text, published, category, author, tags), as
     /// scrapers and the news corpora write them; ids already present are skipped.
     Jsonl {
@@ -364,6 +370,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!();
             db.close().await;
             println!("{}", report.with_context(|| format!("importing {}", file.display()))?);
+            println!("run `gazette reindex` (or start the server) for search and related posts");
+            Ok(())
+        }
+        Command::Import { format: ImportCommand::Wordpress { file } } => {
+            let db = app::open_store(&config).await?;
+            let report = gazette::wordpress::import(&db, &file, |r| {
+                let total: usize = r.counts.values().sum();
+                eprint!(
+                    "\r{total} records imported ({} articles, {} comments)   ",
+                    r.counts.get("articles").unwrap_or(&0),
+                    r.counts.get("comments").unwrap_or(&0)
+                );
+            })
+            .await;
+            eprintln!();
+            db.close().await;
+            let report = report.with_context(|| format!("importing {}", file.display()))?;
+            print!("{report}");
             println!("run `gazette reindex` (or start the server) for search and related posts");
             Ok(())
         }

@@ -10,7 +10,7 @@
 pub mod index;
 pub mod text;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::{Duration, Instant};
@@ -396,6 +396,32 @@ impl Engine {
         out
     }
 
+    /// Related lists of many articles, computed on every core.
+    fn related_many(
+        &self,
+        ids: &[i64],
+        choices: &HashMap<i64, (Vec<i64>, Vec<i64>)>,
+    ) -> Vec<(i64, Vec<(i64, f32)>)> {
+        let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get).clamp(1, 8);
+        let per = ids.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = ids
+                .chunks(per)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|&id| {
+                                let (pins, excludes) = choices.get(&id).cloned().unwrap_or_default();
+                                (id, self.related(id, &pins, &excludes))
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        })
+    }
+
     /// Ranked matches of a query: `(article id, published_at, score)`, best first.
     pub fn search(&self, query: &Query, filter: &Filter, sort: Sort, now: i64) -> Vec<Hit> {
         let Ok(index) = self.index.read() else { return Vec::new() };
@@ -439,15 +465,12 @@ impl Engine {
         let overridden = store::overridden(db).await?;
         for chunk in ids.chunks(1_000) {
             let t = Instant::now();
-            let mut lists = Vec::with_capacity(chunk.len());
-            for &id in chunk {
-                let (pins, excludes) = if overridden.contains(&id) {
-                    store::overrides(db, id).await?
-                } else {
-                    Default::default()
-                };
-                lists.push((id, self.related(id, &pins, &excludes)));
+            let mut choices = HashMap::new();
+            for &id in chunk.iter().filter(|id| overridden.contains(id)) {
+                choices.insert(id, store::overrides(db, id).await?);
             }
+            // Read-only work on the index: spread over the machine's cores.
+            let lists = tokio::task::block_in_place(|| self.related_many(chunk, &choices));
             computing += t.elapsed();
             let t = Instant::now();
             let mut tx = db.begin().await?;

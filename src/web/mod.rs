@@ -192,10 +192,18 @@ async fn log_requests(request: Request, next: Next) -> Response {
 
 /// Replaces the body of error responses with the theme's error page.
 async fn render_error_pages(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let wanted = request.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
     let response = next.run(request).await;
     let Some(error) = response.extensions().get::<ErrorPage>().cloned() else {
         return response;
     };
+    // An address the site had before it moved here (a WordPress import): a 301 to where the
+    // article lives now.
+    if error.status == axum::http::StatusCode::NOT_FOUND
+        && let Ok(Some((slug, published_at))) = crate::wordpress::redirect_for(&app.db, &wanted).await
+    {
+        return moved_permanently(&app.site.get().article_url(&slug, published_at));
+    }
     match public::error_page(&app, &error).await {
         Ok(body) => {
             let mut page = (error.status, Html(body)).into_response();

@@ -18,6 +18,7 @@ mod search;
 mod startup;
 mod static_files;
 mod transfer;
+mod wordpress;
 
 /// Declares `name::sqlite` and `name::postgres` tests that call `async fn name(app: TestApp)`.
 #[macro_export]

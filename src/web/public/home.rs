@@ -22,7 +22,26 @@ struct SectionBlock {
     cards: Vec<CardView>,
 }
 
-pub async fn show(State(app): State<AppState>, Query(q): Query<PageQuery>) -> WebResult<Response> {
+/// WordPress's `?p=ID` on the front page.
+#[derive(Debug, serde::Deserialize, Default)]
+pub struct WordPressQuery {
+    p: Option<String>,
+}
+
+pub async fn show(
+    State(app): State<AppState>,
+    Query(q): Query<PageQuery>,
+    Query(wp): Query<WordPressQuery>,
+) -> WebResult<Response> {
+    // `/?p=123`: a WordPress address of an imported article.
+    if let Some(id) = wp.p.as_deref().filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
+        return match crate::wordpress::redirect_for(&app.db, &format!("/?p={id}")).await? {
+            Some((slug, published_at)) => {
+                Ok(crate::web::moved_permanently(&app.site.get().article_url(&slug, published_at)))
+            }
+            None => Err(crate::web::error::WebError::NotFound),
+        };
+    }
     let page = q.number()?;
     if page > 1 {
         return older(&app, page).await;

@@ -1,0 +1,989 @@
+//! `gazette import wordpress FILE.xml`: a WordPress export (WXR 1.0, 1.1, 1.2).
+//!
+//! The file is streamed twice, never held in memory: the first pass reads the site's authors,
+//! categories, tags and attachments (small), the second imports each `<item>` as it is read, so
+//! memory does not grow with the file. Posts become articles (status, local and GMT dates, slug,
+//! excerpt, categories as sections with their hierarchy, tags, authors, featured image), pages
+//! become static pages, attachments are recorded with their original URLs, comments keep their
+//! threading and state (spam and trash stay spam and trash). Bodies stay HTML: Gutenberg block
+//! comments are removed, WordPress's paragraph rules (`wpautop`) are applied to classic posts,
+//! `[caption]`, `[gallery]` and `[embed]` become HTML, and the result is sanitized like any
+//! article. Old addresses (the item's link and its `?p=ID` GUID) answer with a 301.
+//!
+//! What is transactional: each article with its authors, sections and tags is one transaction;
+//! its comments and old addresses follow in a second. A run that stops (a damaged file, a
+//! server that went away) leaves whole items; running it again skips what is there and
+//! completes the rest: every record carries its WordPress id. Custom post types it does not
+//! understand are skipped and counted by type. An XML error stops the import with its line.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::BufRead;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{Context, bail};
+use chrono::{NaiveDateTime, TimeZone};
+use quick_xml::events::Event;
+
+use crate::domain::article::FeaturedImage;
+use crate::domain::comment::{self as text_comment, CommentState};
+use crate::domain::{ArticleStatus, CommentStatus, NewArticle, NewAuthor, NewPage, NewSection, Slug};
+use crate::storage::{Db, now};
+use crate::{content, fetch_optional, tx_exec};
+
+/// An element of the export, with its text and children (one `<item>` at a time).
+#[derive(Debug, Default, Clone)]
+pub struct Node {
+    pub name: String,
+    pub attrs: Vec<(String, String)>,
+    pub text: String,
+    pub children: Vec<Node>,
+}
+
+impl Node {
+    fn child(&self, name: &str) -> Option<&Node> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    fn get(&self, name: &str) -> &str {
+        self.child(name).map_or("", |c| c.text.trim())
+    }
+
+    fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A reader that counts the lines it has passed, for error messages.
+struct Lines<R> {
+    inner: R,
+    lines: Arc<AtomicU64>,
+}
+
+impl<R: BufRead> std::io::Read for Lines<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(out)?;
+        self.lines.fetch_add(out[..n].iter().filter(|b| **b == b'\n').count() as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Lines<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        if let Ok(buf) = self.inner.fill_buf() {
+            let n = buf[..amt.min(buf.len())].iter().filter(|b| **b == b'\n').count();
+            self.lines.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        self.inner.consume(amt);
+    }
+}
+
+/// Streams the channel's children one at a time to `each` (the channel's own fields too).
+/// Returns the WXR version. Errors name the line.
+pub fn stream(
+    input: impl BufRead,
+    mut each: impl FnMut(Node) -> anyhow::Result<()>,
+) -> anyhow::Result<String> {
+    let lines = Arc::new(AtomicU64::new(0));
+    let mut reader = quick_xml::Reader::from_reader(Lines { inner: input, lines: lines.clone() });
+    reader.config_mut().trim_text(false);
+    let line = || lines.load(Ordering::Relaxed) + 1;
+    let mut buf = Vec::new();
+    let mut stack: Vec<Node> = Vec::new();
+    let mut prefixes: HashSet<String> = ["xml".to_owned()].into_iter().collect();
+    let mut version = String::new();
+    let mut saw_rss = false;
+    loop {
+        let event = reader
+            .read_event_into(&mut buf)
+            .map_err(|e| anyhow::anyhow!("line {}: malformed XML: {e}", line()))?;
+        match event {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let name = e.name().as_ref().to_owned();
+                let mut node = Node { name: name.clone(), ..Default::default() };
+                for a in e.attributes() {
+                    let a = a.map_err(|err| {
+                        anyhow::anyhow!("line {}: bad attribute in <{name}>: {err}", line())
+                    })?;
+                    let key = a.key.as_ref().to_owned();
+                    let value = a
+                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .map_err(|err| anyhow::anyhow!("line {}: bad attribute in <{name}>: {err}", line()))?
+                        .into_owned();
+                    if let Some(p) = key.strip_prefix("xmlns:") {
+                        prefixes.insert(p.to_owned());
+                    }
+                    node.attrs.push((key, value));
+                }
+                if name == "rss" {
+                    saw_rss = true;
+                }
+                if let Some((prefix, _)) = name.split_once(':')
+                    && !prefixes.contains(prefix)
+                {
+                    bail!(
+                        "line {}: <{name}> uses the namespace prefix {prefix:?}, which the file never declares",
+                        line()
+                    );
+                }
+                if matches!(event, Event::Empty(_)) {
+                    finish(node, &mut stack, &mut version, &mut each, line())?;
+                } else {
+                    stack.push(node);
+                }
+            }
+            Event::End(_) => {
+                let Some(node) = stack.pop() else {
+                    bail!("line {}: a closing tag without its opening", line())
+                };
+                finish(node, &mut stack, &mut version, &mut each, line())?;
+            }
+            Event::Text(t) => {
+                if let Some(top) = stack.last_mut() {
+                    top.text.push_str(&t.xml10_content());
+                }
+            }
+            Event::CData(c) => {
+                if let Some(top) = stack.last_mut() {
+                    top.text.push_str(&c.into_inner());
+                }
+            }
+            Event::GeneralRef(r) => {
+                let resolved = if r.is_char_ref() {
+                    r.resolve_char_ref().ok().flatten().map(String::from)
+                } else {
+                    match r.xml10_content().as_ref() {
+                        "amp" => Some("&".into()),
+                        "lt" => Some("<".into()),
+                        "gt" => Some(">".into()),
+                        "quot" => Some("\"".into()),
+                        "apos" => Some("'".into()),
+                        other => bail!("line {}: unknown entity &{other};", line()),
+                    }
+                };
+                if let (Some(top), Some(s)) = (stack.last_mut(), resolved) {
+                    top.text.push_str(&s);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    if !saw_rss {
+        bail!("this is not a WordPress export: there is no <rss> element");
+    }
+    if !stack.is_empty() {
+        bail!("line {}: the file ends inside <{}>", line(), stack.last().map_or("", |n| n.name.as_str()));
+    }
+    Ok(version)
+}
+
+fn finish(
+    node: Node,
+    stack: &mut [Node],
+    version: &mut String,
+    each: &mut impl FnMut(Node) -> anyhow::Result<()>,
+    line: u64,
+) -> anyhow::Result<()> {
+    match stack.len() {
+        // A child of <channel> (rss > channel > node): hand it over whole.
+        2 => {
+            if node.name == "wp:wxr_version" {
+                *version = node.text.trim().to_owned();
+                if !["1.0", "1.1", "1.2"].contains(&version.as_str()) {
+                    bail!(
+                        "line {line}: WXR version {version:?} is not one this importer knows (1.0, 1.1, 1.2)"
+                    );
+                }
+            }
+            each(node)
+        }
+        0 | 1 => Ok(()),
+        _ => {
+            if let Some(parent) = stack.last_mut() {
+                parent.children.push(node);
+            }
+            Ok(())
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Turning WordPress's HTML into Gazette's
+// ---------------------------------------------------------------------------------------------
+
+/// Removes Gutenberg's block delimiters (`<!-- wp:paragraph -->`, `<!-- /wp:paragraph -->`).
+pub fn strip_block_comments(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find("<!--") {
+        let after = &rest[start + 4..];
+        let body = after.trim_start();
+        if body.starts_with("wp:") || body.starts_with("/wp:") {
+            out.push_str(&rest[..start]);
+            rest = after.find("-->").map_or("", |end| &after[end + 3..]);
+        } else {
+            out.push_str(&rest[..start + 4]);
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+const BLOCK_TAGS: &[&str] = &[
+    "p",
+    "div",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "pre",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "td",
+    "th",
+    "figure",
+    "figcaption",
+    "hr",
+    "dl",
+    "dt",
+    "dd",
+    "section",
+    "article",
+    "aside",
+    "header",
+    "footer",
+    "address",
+    "form",
+    "fieldset",
+    "iframe",
+    "object",
+    "embed",
+    "video",
+    "audio",
+    "img",
+];
+
+fn starts_with_block(s: &str) -> bool {
+    let s = s.trim_start();
+    let Some(rest) = s.strip_prefix('<') else { return false };
+    let rest = rest.strip_prefix('/').unwrap_or(rest);
+    let name: String =
+        rest.chars().take_while(char::is_ascii_alphanumeric).collect::<String>().to_lowercase();
+    BLOCK_TAGS.contains(&name.as_str()) || rest.starts_with("!--")
+}
+
+/// WordPress's `wpautop`, in its essentials: blank lines separate paragraphs; text that is not
+/// already a block element is wrapped in `<p>`; single line breaks inside a paragraph become
+/// `<br>`. Preformatted blocks are left alone.
+pub fn wpautop(html: &str) -> String {
+    let html = html.replace("\r\n", "\n").replace('\r', "\n");
+    if html.trim().is_empty() {
+        return String::new();
+    }
+    // Keep <pre> blocks out of the rules.
+    let mut pres = Vec::new();
+    let mut text = String::with_capacity(html.len());
+    let mut rest = html.as_str();
+    while let Some(start) = rest.find("<pre") {
+        let Some(end) = rest[start..].find("</pre>") else { break };
+        text.push_str(&rest[..start]);
+        text.push_str(&format!("\n\n<!--gazette-pre-{}-->\n\n", pres.len()));
+        pres.push(rest[start..start + end + 6].to_owned());
+        rest = &rest[start + end + 6..];
+    }
+    text.push_str(rest);
+    let mut out = Vec::new();
+    for block in text.split("\n\n").map(str::trim).filter(|b| !b.is_empty()) {
+        if let Some(n) = block.strip_prefix("<!--gazette-pre-").and_then(|r| r.strip_suffix("-->")) {
+            out.push(n.parse::<usize>().ok().and_then(|i| pres.get(i).cloned()).unwrap_or_default());
+        } else if starts_with_block(block) {
+            out.push(block.to_owned());
+        } else {
+            out.push(format!("<p>{}</p>", block.lines().map(str::trim).collect::<Vec<_>>().join("<br>\n")));
+        }
+    }
+    out.join("\n\n")
+}
+
+/// Attributes of a shortcode's opening tag: `id="x" align='y' width=300`.
+fn shortcode_attrs(s: &str) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let mut rest = s.trim();
+    while !rest.is_empty() {
+        let Some(eq) = rest.find('=') else { break };
+        let key = rest[..eq].trim().to_lowercase();
+        let after = rest[eq + 1..].trim_start();
+        let (value, next) = match after.chars().next() {
+            Some(q @ ('"' | '\'')) => {
+                let inner = &after[1..];
+                let end = inner.find(q).unwrap_or(inner.len());
+                (&inner[..end], inner.get(end + 1..).unwrap_or(""))
+            }
+            _ => {
+                let end = after.find(char::is_whitespace).unwrap_or(after.len());
+                (&after[..end], &after[end..])
+            }
+        };
+        out.insert(key, value.to_owned());
+        rest = next.trim_start();
+    }
+    out
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::new();
+    text_comment::escape_into(&mut out, s);
+    out
+}
+
+/// `[caption]`, `[gallery]` and `[embed]` as HTML; other shortcodes stay as they are.
+pub fn shortcodes(html: &str, attachments: &HashMap<String, String>) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find('[') {
+        out.push_str(&rest[..start]);
+        let tail = &rest[start + 1..];
+        let name: String = tail.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        let Some(close) = tail.find(']') else {
+            out.push('[');
+            rest = tail;
+            continue;
+        };
+        let attrs = shortcode_attrs(&tail[name.len()..close]);
+        let after_open = &tail[close + 1..];
+        let closing = format!("[/{name}]");
+        match name.as_str() {
+            "caption" | "wp_caption" => {
+                let (inner, next) = match after_open.find(&closing) {
+                    Some(end) => (&after_open[..end], &after_open[end + closing.len()..]),
+                    None => (after_open, ""),
+                };
+                // The image (possibly inside a link) first, the caption text after it.
+                let split = inner.rfind('>').map_or(0, |i| i + 1);
+                let (media, text) = inner.split_at(split);
+                let caption = attrs.get("caption").cloned().unwrap_or_else(|| text.trim().to_owned());
+                out.push_str(&format!(
+                    "<figure>{}<figcaption>{}</figcaption></figure>",
+                    media.trim(),
+                    caption
+                ));
+                rest = next;
+            }
+            "embed" => {
+                let (inner, next) = match after_open.find(&closing) {
+                    Some(end) => (&after_open[..end], &after_open[end + closing.len()..]),
+                    None => ("", after_open),
+                };
+                let url = inner.trim();
+                if text_comment::is_web_url(url) {
+                    out.push_str(&format!("<p><a href=\"{0}\">{0}</a></p>", escape(url)));
+                }
+                rest = next;
+            }
+            "gallery" => {
+                let ids = attrs.get("ids").cloned().unwrap_or_default();
+                let images: Vec<String> = ids
+                    .split(',')
+                    .filter_map(|id| attachments.get(id.trim()))
+                    .map(|url| format!("<img src=\"{}\" alt=\"\">", escape(url)))
+                    .collect();
+                if !images.is_empty() {
+                    out.push_str(&format!("<div class=\"gallery\">{}</div>", images.join("")));
+                }
+                rest = after_open;
+            }
+            _ => {
+                out.push('[');
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A WordPress body as Gazette HTML (sanitized later, when the article is stored).
+pub fn convert_body(html: &str, attachments: &HashMap<String, String>) -> String {
+    let is_blocks = html.contains("<!-- wp:");
+    let cleaned = strip_block_comments(html);
+    let cleaned = shortcodes(&cleaned, attachments);
+    if is_blocks { cleaned.trim().to_owned() } else { wpautop(&cleaned) }
+}
+
+/// A comment's HTML as the plain text Gazette keeps: line and paragraph breaks kept, tags
+/// dropped, entities decoded.
+pub fn comment_text(html: &str) -> String {
+    let with_breaks = html
+        .replace("<br />", "\n")
+        .replace("<br/>", "\n")
+        .replace("<br>", "\n")
+        .replace("</p>", "\n\n")
+        .replace("<p>", "");
+    let mut out = String::with_capacity(with_breaks.len());
+    let mut in_tag = false;
+    for c in with_breaks.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let decoded = out
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#039;", "'")
+        .replace("&amp;", "&");
+    text_comment::clean_text(&decoded)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The import
+// ---------------------------------------------------------------------------------------------
+
+/// What an import did, for the closing report.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub version: String,
+    pub counts: BTreeMap<&'static str, usize>,
+    /// Items skipped, by post type or reason.
+    pub skipped: BTreeMap<String, usize>,
+    /// Items that could not be imported, with why.
+    pub problems: Vec<String>,
+}
+
+impl Report {
+    fn add(&mut self, what: &'static str) {
+        *self.counts.entry(what).or_default() += 1;
+    }
+
+    fn skip(&mut self, why: String) {
+        *self.skipped.entry(why).or_default() += 1;
+    }
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "WXR {}", self.version)?;
+        for (k, v) in &self.counts {
+            writeln!(f, "  {v:>7} {k}")?;
+        }
+        for (k, v) in &self.skipped {
+            writeln!(f, "  {v:>7} skipped: {k}")?;
+        }
+        for p in &self.problems {
+            writeln!(f, "  problem: {p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What the first pass learns about the site.
+#[derive(Debug, Default)]
+struct Site {
+    base: String,
+    authors: HashMap<String, (String, String)>,
+    categories: Vec<(String, String, String, String)>,
+    attachments: HashMap<String, String>,
+}
+
+fn parse_wp_time(local: &str, gmt: &str, tz: chrono_tz::Tz) -> Option<i64> {
+    let parse = |s: &str| NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M:%S").ok();
+    match parse(gmt) {
+        Some(t) if !gmt.starts_with("0000") => Some(t.and_utc().timestamp()),
+        _ => parse(local).and_then(|t| tz.from_local_datetime(&t).earliest()).map(|t| t.timestamp()),
+    }
+}
+
+fn slug_or(raw: &str, fallback: &str) -> Slug {
+    let decoded = raw.replace("%20", "-");
+    Slug::parse(&decoded)
+        .unwrap_or_else(|_| Slug::from_title(if fallback.is_empty() { "untitled" } else { fallback }))
+}
+
+/// Imports a WordPress export from a file, streaming it twice.
+pub async fn import(db: &Db, path: &Path, mut progress: impl FnMut(&Report)) -> anyhow::Result<Report> {
+    let open = || -> anyhow::Result<std::io::BufReader<std::fs::File>> {
+        Ok(std::io::BufReader::with_capacity(
+            1 << 16,
+            std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?,
+        ))
+    };
+    // Pass 1: the site's people, categories and attachments.
+    let mut site = Site::default();
+    let version = stream(open()?, |node| {
+        match node.name.as_str() {
+            "wp:base_site_url" | "wp:base_blog_url" if site.base.is_empty() => {
+                site.base = node.text.trim().to_owned()
+            }
+            "link" if site.base.is_empty() => site.base = node.text.trim().to_owned(),
+            "wp:author" => {
+                site.authors.insert(
+                    node.get("wp:author_login").to_owned(),
+                    (node.get("wp:author_display_name").to_owned(), node.get("wp:author_email").to_owned()),
+                );
+            }
+            "wp:category" => site.categories.push((
+                node.get("wp:category_nicename").to_owned(),
+                node.get("wp:cat_name").to_owned(),
+                node.get("wp:category_parent").to_owned(),
+                node.get("wp:category_description").to_owned(),
+            )),
+            "item" if node.get("wp:post_type") == "attachment" => {
+                let url = node.get("wp:attachment_url");
+                let url = if url.is_empty() { node.get("guid") } else { url };
+                site.attachments.insert(node.get("wp:post_id").to_owned(), url.to_owned());
+            }
+            _ => {}
+        }
+        Ok(())
+    })?;
+    if version.is_empty() {
+        bail!("{} has no <wp:wxr_version>: it is not a WordPress export", path.display());
+    }
+    let mut report = Report { version, ..Default::default() };
+    let tz = crate::site::Settings::from_map(&crate::storage::settings::all(db).await?).timezone;
+    let base = site.base.trim_end_matches('/').to_owned();
+    let key = |id: &str| format!("wp:{base}:{id}");
+
+    // Sections, parents first (a category may name its parent before or after itself).
+    let known: HashMap<String, String> =
+        site.categories.iter().map(|(slug, name, _, _)| (slug.clone(), name.clone())).collect();
+    let mut done: HashSet<String> = HashSet::new();
+    for _ in 0..site.categories.len().max(1) {
+        for (slug, name, parent, description) in &site.categories {
+            if done.contains(slug)
+                || (!parent.is_empty() && known.contains_key(parent) && !done.contains(parent))
+            {
+                continue;
+            }
+            let parent = (!parent.is_empty() && done.contains(parent)).then(|| slug_or(parent, parent));
+            let section = NewSection {
+                slug: slug_or(slug, name),
+                name: if name.is_empty() { slug.clone() } else { name.clone() },
+                description: description.clone(),
+                parent,
+                position: done.len() as i64,
+            };
+            let present = fetch_optional!(
+                db,
+                (i64,),
+                "SELECT id FROM sections WHERE slug = $1",
+                section.slug.as_str()
+            )?;
+            content::ensure_section(db, &section).await?;
+            done.insert(slug.clone());
+            if present.is_none() {
+                report.add("sections");
+            }
+        }
+    }
+    for (login, (display, _)) in &site.authors {
+        let author = NewAuthor {
+            slug: slug_or(login, login),
+            name: if display.is_empty() { login.clone() } else { display.clone() },
+            bio: String::new(),
+            photo_url: None,
+        };
+        let present =
+            fetch_optional!(db, (i64,), "SELECT id FROM authors WHERE slug = $1", author.slug.as_str())?;
+        content::ensure_author(db, &author).await?;
+        if present.is_none() {
+            report.add("authors");
+        }
+    }
+
+    // Pass 2: the items, one at a time.
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Node>(16);
+    let path_owned = path.to_owned();
+    let reader = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let file = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(&path_owned)?);
+        stream(file, |node| {
+            if node.name == "item" {
+                sender.blocking_send(node).map_err(|_| anyhow::anyhow!("the import stopped"))?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    });
+    while let Some(item) = receiver.recv().await {
+        let kind = item.get("wp:post_type").to_owned();
+        let title = item.get("title").to_owned();
+        let result = match kind.as_str() {
+            "post" => import_post(db, &item, &site, &key, tz, &mut report).await,
+            "page" => import_page(db, &item, &site, &mut report).await,
+            "attachment" => import_attachment(db, &item, &key, &mut report).await,
+            other => {
+                report.skip(format!("post type {}", if other.is_empty() { "(none)" } else { other }));
+                Ok(())
+            }
+        };
+        if let Err(err) = result {
+            report.problems.push(format!("{kind} {:?} (id {}): {err:#}", title, item.get("wp:post_id")));
+        }
+        let total: usize = report.counts.values().sum();
+        if total.is_multiple_of(200) {
+            progress(&report);
+        }
+    }
+    reader.await??;
+    // Featured images whose attachment came after the post were resolved from the first pass.
+    progress(&report);
+    Ok(report)
+}
+
+async fn import_attachment(
+    db: &Db,
+    item: &Node,
+    key: &impl Fn(&str) -> String,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let url = item.get("wp:attachment_url");
+    let url = if url.is_empty() { item.get("guid") } else { url };
+    let external = key(item.get("wp:post_id"));
+    let parent = key(item.get("wp:post_parent"));
+    let parent_id = fetch_optional!(db, (i64,), "SELECT id FROM articles WHERE external_id = $1", &parent)?;
+    let mut tx = db.begin().await?;
+    let n = tx_exec!(
+        &mut tx,
+        "INSERT INTO attachments (external_id, url, title, article_id, created_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (external_id) DO NOTHING",
+        &external,
+        url,
+        item.get("title"),
+        parent_id.map(|p| p.0),
+        now()
+    )?;
+    tx.commit().await?;
+    if n == 1 {
+        report.add("attachments");
+    } else {
+        report.skip("attachment already imported".into());
+    }
+    Ok(())
+}
+
+async fn import_page(db: &Db, item: &Node, site: &Site, report: &mut Report) -> anyhow::Result<()> {
+    if item.get("wp:status") != "publish" {
+        report.skip(format!("page ({})", item.get("wp:status")));
+        return Ok(());
+    }
+    let title = item.get("title");
+    let page = NewPage {
+        slug: slug_or(item.get("wp:post_name"), title),
+        title: if title.is_empty() { "Untitled".into() } else { title.to_owned() },
+        body_source: convert_body(item.get("content:encoded"), &site.attachments),
+    };
+    if fetch_optional!(db, (i64,), "SELECT id FROM pages WHERE slug = $1", page.slug.as_str())?.is_some() {
+        report.skip("page already present".into());
+        return Ok(());
+    }
+    content::ensure_page(db, &page).await?;
+    report.add("pages");
+    Ok(())
+}
+
+async fn import_post(
+    db: &Db,
+    item: &Node,
+    site: &Site,
+    key: &impl Fn(&str) -> String,
+    tz: chrono_tz::Tz,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let wp_id = item.get("wp:post_id");
+    let external = key(wp_id);
+    let status = match item.get("wp:status") {
+        "publish" => ArticleStatus::Published,
+        "future" => ArticleStatus::Scheduled,
+        "draft" => ArticleStatus::Draft,
+        "pending" => ArticleStatus::Pending,
+        "private" => ArticleStatus::Unpublished,
+        "trash" => ArticleStatus::Trashed,
+        "auto-draft" | "inherit" => {
+            report.skip(format!("post ({})", item.get("wp:status")));
+            return Ok(());
+        }
+        other => bail!("unknown status {other:?}"),
+    };
+    let published_at = parse_wp_time(item.get("wp:post_date"), item.get("wp:post_date_gmt"), tz);
+    let existing = fetch_optional!(db, (i64,), "SELECT id FROM articles WHERE external_id = $1", &external)?;
+    let article_id = match existing {
+        Some((id,)) => {
+            report.skip("post already imported".into());
+            id
+        }
+        None => {
+            let title = item.get("title");
+            let mut slug = slug_or(item.get("wp:post_name"), title);
+            let taken =
+                fetch_optional!(db, (i64,), "SELECT id FROM articles WHERE slug = $1", slug.as_str())?;
+            if taken.is_some() {
+                slug = Slug::parse(&format!("{}-wp{wp_id}", slug.as_str()))?;
+            }
+            let mut sections = Vec::new();
+            let mut tags = Vec::new();
+            for c in item.children.iter().filter(|c| c.name == "category") {
+                match c.attr("domain") {
+                    Some("category") => {
+                        let s = slug_or(c.attr("nicename").unwrap_or(&c.text), &c.text);
+                        if !sections.contains(&s) {
+                            sections.push(s);
+                        }
+                    }
+                    Some("post_tag") => tags.push(c.text.trim().to_owned()),
+                    _ => {}
+                }
+            }
+            if sections.is_empty() {
+                content::ensure_section(
+                    db,
+                    &NewSection {
+                        slug: Slug::from_title("Uncategorized"),
+                        name: "Uncategorized".into(),
+                        description: String::new(),
+                        parent: None,
+                        position: 999,
+                    },
+                )
+                .await?;
+                sections.push(Slug::from_title("Uncategorized"));
+            } else {
+                for s in &sections {
+                    // A category used by a post but missing from the channel's list.
+                    content::ensure_section(
+                        db,
+                        &NewSection {
+                            slug: s.clone(),
+                            name: s.as_str().replace('-', " "),
+                            description: String::new(),
+                            parent: None,
+                            position: 999,
+                        },
+                    )
+                    .await?;
+                }
+            }
+            let login = item.get("dc:creator");
+            let author = slug_or(login, if login.is_empty() { "staff" } else { login });
+            if !site.authors.contains_key(login) {
+                content::ensure_author(
+                    db,
+                    &NewAuthor {
+                        slug: author.clone(),
+                        name: if login.is_empty() { "Staff".into() } else { login.to_owned() },
+                        bio: String::new(),
+                        photo_url: None,
+                    },
+                )
+                .await?;
+            }
+            let thumbnail = item
+                .children
+                .iter()
+                .filter(|c| c.name == "wp:postmeta")
+                .find(|m| m.get("wp:meta_key") == "_thumbnail_id")
+                .map(|m| m.get("wp:meta_value").to_owned());
+            let featured_image = thumbnail
+                .and_then(|id| site.attachments.get(&id).cloned())
+                .filter(|url| text_comment::is_web_url(url))
+                .map(|url| FeaturedImage {
+                    url,
+                    alt: String::new(),
+                    caption: String::new(),
+                    credit: String::new(),
+                });
+            let article = NewArticle {
+                external_id: Some(external.clone()),
+                slug,
+                headline: if title.is_empty() { "(untitled)".into() } else { title.to_owned() },
+                standfirst: String::new(),
+                body_source: convert_body(item.get("content:encoded"), &site.attachments),
+                excerpt: text_comment::clean_line(&comment_text(item.get("excerpt:encoded"))),
+                status,
+                author_slugs: vec![author],
+                section_slugs: sections,
+                tags,
+                featured_image,
+                comment_status: if item.get("wp:comment_status") == "closed" {
+                    CommentStatus::Closed
+                } else {
+                    CommentStatus::Open
+                },
+                published_at: published_at.or((status == ArticleStatus::Published).then(now)),
+            };
+            let id = content::create_article(db, &article).await?;
+            report.add("articles");
+            if item.get("wp:is_sticky") == "1" {
+                report.add("articles marked sticky in WordPress (not carried over)");
+            }
+            id
+        }
+    };
+    import_comments(db, item, article_id, key, tz, report).await?;
+    // Old addresses: the item's link (its path) and `?p=ID`.
+    let mut paths = vec![format!("/?p={wp_id}")];
+    if let Some(rest) = item.get("link").split_once("://").map(|(_, r)| r)
+        && let Some((_, path)) = rest.split_once('/')
+    {
+        paths.push(format!("/{path}"));
+    }
+    let mut tx = db.begin().await?;
+    for p in paths {
+        tx_exec!(
+            &mut tx,
+            "INSERT INTO redirects (path, article_id) VALUES ($1, $2) ON CONFLICT (path) DO NOTHING",
+            &p,
+            article_id
+        )?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn import_comments(
+    db: &Db,
+    item: &Node,
+    article_id: i64,
+    key: &impl Fn(&str) -> String,
+    tz: chrono_tz::Tz,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let mut ids: HashMap<String, i64> = HashMap::new();
+    let comments: Vec<&Node> = item.children.iter().filter(|c| c.name == "wp:comment").collect();
+    // Parents before children, whatever the file's order.
+    let mut pending: Vec<&Node> = comments.clone();
+    let mut rounds = 0;
+    while !pending.is_empty() && rounds < 50 {
+        rounds += 1;
+        let mut later = Vec::new();
+        for c in pending {
+            let parent = c.get("wp:comment_parent");
+            let parent_id = match parent {
+                "" | "0" => None,
+                p => match ids.get(p) {
+                    Some(id) => Some(*id),
+                    None if comments.iter().any(|o| o.get("wp:comment_id") == p) => {
+                        later.push(c);
+                        continue;
+                    }
+                    None => None,
+                },
+            };
+            let external = format!("{}#comment-{}", key(item.get("wp:post_id")), c.get("wp:comment_id"));
+            if let Some((id,)) =
+                fetch_optional!(db, (i64,), "SELECT id FROM comments WHERE external_id = $1", &external)?
+            {
+                ids.insert(c.get("wp:comment_id").to_owned(), id);
+                continue;
+            }
+            let kind = c.get("wp:comment_type");
+            if kind == "pingback" || kind == "trackback" {
+                report.skip(format!("comment type {kind}"));
+                continue;
+            }
+            let state = match c.get("wp:comment_approved") {
+                "1" => CommentState::Approved,
+                "spam" => CommentState::Spam,
+                "trash" | "post-trashed" => CommentState::Trash,
+                _ => CommentState::Pending,
+            };
+            let text = comment_text(c.get("wp:comment_content"));
+            if text.trim().is_empty() {
+                report.skip("empty comment".into());
+                continue;
+            }
+            let name = text_comment::clean_line(c.get("wp:comment_author"));
+            let url = c.get("wp:comment_author_url");
+            let existing = crate::comments::Existing {
+                article_id,
+                parent_id,
+                name: if name.is_empty() { "Anonymous".into() } else { name.chars().take(80).collect() },
+                email: c.get("wp:comment_author_email").to_lowercase(),
+                url: if text_comment::is_web_url(url) { url.to_owned() } else { String::new() },
+                text: text.chars().take(text_comment::MAX_TEXT_CHARS).collect(),
+                created_at: parse_wp_time(c.get("wp:comment_date"), c.get("wp:comment_date_gmt"), tz)
+                    .unwrap_or_else(now),
+                staff_user_id: None,
+                external_id: Some(external),
+                client_addr: c.get("wp:comment_author_IP").to_owned(),
+            };
+            let id = crate::comments::add_imported(db, &existing, state).await?;
+            ids.insert(c.get("wp:comment_id").to_owned(), id);
+            report.add("comments");
+        }
+        pending = later;
+    }
+    Ok(())
+}
+
+/// Looks up an old WordPress address: the article's current address, if it moved here.
+pub async fn redirect_for(db: &Db, path_and_query: &str) -> anyhow::Result<Option<(String, i64)>> {
+    Ok(fetch_optional!(
+        db,
+        (String, i64),
+        "SELECT a.slug, a.published_at FROM redirects r JOIN articles a ON a.id = r.article_id \
+         WHERE r.path = $1 AND a.status = 'published' AND a.published_at IS NOT NULL",
+        path_and_query
+    )?)
+}
+
+/// Reads a file's first pass only (for tests and for `--check`).
+pub fn check(input: impl BufRead) -> anyhow::Result<String> {
+    stream(input, |_| Ok(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wpautop_and_blocks() {
+        assert_eq!(
+            wpautop("One\ntwo\n\n<h2>Head</h2>\n\nThree"),
+            "<p>One<br>\ntwo</p>\n\n<h2>Head</h2>\n\n<p>Three</p>"
+        );
+        assert_eq!(wpautop("<pre>a\n\nb</pre>"), "<pre>a\n\nb</pre>");
+        assert_eq!(
+            strip_block_comments("<!-- wp:paragraph --><p>x</p><!-- /wp:paragraph --><!-- kept -->"),
+            "<p>x</p><!-- kept -->"
+        );
+    }
+
+    #[test]
+    fn shortcodes_become_html() {
+        let att: HashMap<String, String> = [("7".to_owned(), "https://x.example/a.jpg".to_owned())].into();
+        assert_eq!(
+            shortcodes("[caption id=\"a\" width=\"3\"]<img src=\"i.jpg\"> Words[/caption]", &att),
+            "<figure><img src=\"i.jpg\"><figcaption>Words</figcaption></figure>"
+        );
+        assert_eq!(
+            shortcodes("[gallery ids=\"7,8\"]", &att),
+            "<div class=\"gallery\"><img src=\"https://x.example/a.jpg\" alt=\"\"></div>"
+        );
+        assert!(
+            shortcodes("[embed]https://v.example/1[/embed]", &att).contains("href=\"https://v.example/1\"")
+        );
+        assert_eq!(shortcodes("[unknown x=1] and [1]", &att), "[unknown x=1] and [1]");
+        assert_eq!(comment_text("<p>Hi &amp; <b>bye</b></p><p>Two<br />lines</p>"), "Hi & bye\n\nTwo\nlines");
+    }
+}

@@ -1,0 +1,137 @@
+//! Moving in from WordPress: `gazette import wordpress` on a small export written for these
+//! tests (tests/fixtures/wordpress.xml), and on damaged files.
+
+use gazette::wordpress;
+
+use crate::helpers::TestApp;
+use crate::on_both_stores;
+
+on_both_stores!(a_wordpress_export_moves_in_whole_and_twice_changes_nothing, damaged_exports_say_where);
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/wordpress.xml");
+
+async fn count(app: &TestApp, table: &str) -> i64 {
+    let sql = format!("SELECT count(*) FROM {table}");
+    gazette::fetch_one!(&app.db, (i64,), sqlx::AssertSqlSafe(sql)).unwrap().0
+}
+
+async fn a_wordpress_export_moves_in_whole_and_twice_changes_nothing(app: TestApp) {
+    let report = wordpress::import(&app.db, std::path::Path::new(FIXTURE), |_| {}).await.unwrap();
+    assert_eq!(report.version, "1.2");
+    assert_eq!(report.counts.get("articles"), Some(&3), "{report}");
+    assert_eq!(report.counts.get("comments"), Some(&3), "{report}");
+    assert_eq!(report.counts.get("pages"), Some(&1), "{report}");
+    assert_eq!(report.counts.get("attachments"), Some(&1), "{report}");
+    assert_eq!(report.skipped.get("post type nav_menu_item"), Some(&1));
+    assert_eq!(report.skipped.get("post type product"), Some(&1));
+    assert!(report.problems.is_empty(), "{report}");
+    app.refresh().await;
+
+    // The classic post: paragraphs, a caption as a figure, an embed as a link, no script.
+    let html = app.page("/2024/03/05/library-budget/", 200).await;
+    assert!(html.contains("<p>The council met on Monday.<br>"), "wpautop");
+    assert!(html.contains("<figure><img src=\"https://millbrook.example/wp-content/uploads/library.jpg\""));
+    assert!(html.contains("<figcaption>The library on Mill Street</figcaption>"));
+    assert!(html.contains("href=\"https://video.example/council-meeting\""));
+    assert!(!html.contains("alert('imported')") || !html.contains("<script>alert"), "scripts are removed");
+    assert!(!html.contains("<script>alert"));
+    assert!(html.contains("Town Hall") && html.contains("href=\"/tag/budget/\""));
+    assert!(html.contains("Hettie Lamb"));
+    // Comments: threaded, approved shown, spam kept but hidden; the HTML of a comment is text.
+    assert!(html.contains("Good news for Saturday readers."));
+    assert!(html.contains("class=\"comment-replies\"") && html.contains("Thanks, Pat!"));
+    assert!(!html.contains("Buy now"));
+    let states: Vec<(String,)> =
+        gazette::fetch_all!(&app.db, (String,), "SELECT status FROM comments ORDER BY id").unwrap();
+    assert_eq!(states.iter().map(|s| s.0.as_str()).collect::<Vec<_>>(), ["approved", "approved", "spam"]);
+    // The featured image came from the attachment named by _thumbnail_id.
+    let (image,): (Option<String>,) = gazette::fetch_one!(
+        &app.db,
+        (Option<String>,),
+        "SELECT featured_image_url FROM articles WHERE slug = 'library-budget'"
+    )
+    .unwrap();
+    assert_eq!(image.as_deref(), Some("https://millbrook.example/wp-content/uploads/library.jpg"));
+
+    // The block-editor post: block comments gone, the gallery made of the attachment.
+    let bridge = app.redirect("/archives/11/", 301).await;
+    assert_eq!(bridge, "/2024/04/01/bridge-works/", "an old address answers with a 301");
+    let html = app.page(&bridge, 200).await;
+    assert!(!html.contains("wp:paragraph") && html.contains("The old bridge closes for repairs in May."));
+    assert!(html.contains("class=\"gallery\"") || html.contains("uploads/library.jpg"));
+    assert!(html.contains("Comments are closed"));
+    assert_eq!(app.redirect("/?p=10", 301).await, "/2024/03/05/library-budget/");
+    app.page("/?p=999", 404).await;
+
+    // Sections keep their hierarchy; the page and the draft.
+    let (parent,): (Option<i64>,) = gazette::fetch_one!(
+        &app.db,
+        (Option<i64>,),
+        "SELECT parent_id FROM sections WHERE slug = 'town-hall'"
+    )
+    .unwrap();
+    assert!(parent.is_some(), "Town Hall sits under Local & Regional");
+    assert!(app.page("/about/", 200).await.contains("Written by neighbours."));
+    let (status,): (String,) =
+        gazette::fetch_one!(&app.db, (String,), "SELECT status FROM articles WHERE external_id LIKE '%:12'")
+            .unwrap();
+    assert_eq!(status, "draft");
+
+    // A second run adds nothing.
+    let before: Vec<i64> = futures_counts(&app).await;
+    let again = wordpress::import(&app.db, std::path::Path::new(FIXTURE), |_| {}).await.unwrap();
+    assert!(again.counts.is_empty(), "{again}");
+    assert_eq!(futures_counts(&app).await, before);
+}
+
+async fn futures_counts(app: &TestApp) -> Vec<i64> {
+    let mut out = Vec::new();
+    for t in ["articles", "comments", "pages", "sections", "authors", "tags", "attachments", "redirects"] {
+        out.push(count(app, t).await);
+    }
+    out
+}
+
+async fn damaged_exports_say_where(app: TestApp) {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = std::fs::read_to_string(FIXTURE).unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    // Cut in the middle of the third item: the first two are imported, the error names a line.
+    let cut = fixture.find("<title>A draft about the f").unwrap();
+    let truncated = write("cut.xml", &format!("{}<wp:post_id>12</wp:post_id", &fixture[..cut]));
+    let err = wordpress::import(&app.db, &truncated, |_| {}).await.unwrap_err();
+    assert!(format!("{err:#}").contains("line "), "{err:#}");
+    assert_eq!(
+        count(&app, "articles").await,
+        0,
+        "the first pass finds the damage before anything is written"
+    );
+
+    let undeclared = write("ns.xml", &fixture.replace("xmlns:wp=\"http://wordpress.org/export/1.2/\"", ""));
+    let err = wordpress::import(&app.db, &undeclared, |_| {}).await.unwrap_err();
+    assert!(format!("{err:#}").contains("never declares"), "{err:#}");
+
+    let version = write(
+        "v.xml",
+        &fixture.replace("<wp:wxr_version>1.2</wp:wxr_version>", "<wp:wxr_version>9.9</wp:wxr_version>"),
+    );
+    let err = wordpress::import(&app.db, &version, |_| {}).await.unwrap_err();
+    assert!(format!("{err:#}").contains("9.9"), "{err:#}");
+
+    let not_wp = write("rss.xml", "<rss version=\"2.0\"><channel><title>x</title></channel></rss>");
+    let err = wordpress::import(&app.db, &not_wp, |_| {}).await.unwrap_err();
+    assert!(format!("{err:#}").contains("not a WordPress export"), "{err:#}");
+
+    let mut bad_utf8 = fixture.clone().into_bytes();
+    let at = fixture.find("Council sets").unwrap();
+    bad_utf8[at] = 0xff;
+    let p = dir.path().join("enc.xml");
+    std::fs::write(&p, bad_utf8).unwrap();
+    let err = wordpress::import(&app.db, &p, |_| {}).await.unwrap_err();
+    assert!(format!("{err:#}").contains("line "), "{err:#}");
+    assert_eq!(count(&app, "articles").await, 0);
+}

@@ -424,6 +424,16 @@ fn tiny_png() -> Vec<u8> {
 }
 
 async fn upload(b: &Browser<'_>, path: &str, csrf: &str, bytes: Vec<u8>, alt: &str) -> reqwest::Response {
+    try_upload(b, path, csrf, bytes, alt).await.unwrap()
+}
+
+async fn try_upload(
+    b: &Browser<'_>,
+    path: &str,
+    csrf: &str,
+    bytes: Vec<u8>,
+    alt: &str,
+) -> reqwest::Result<reqwest::Response> {
     let form = reqwest::multipart::Form::new()
         .text("_csrf", csrf.to_owned())
         .text("alt", alt.to_owned())
@@ -437,7 +447,6 @@ async fn upload(b: &Browser<'_>, path: &str, csrf: &str, bytes: Vec<u8>, alt: &s
         .multipart(form)
         .send()
         .await
-        .unwrap()
 }
 
 async fn a_featured_image_is_validated_stored_and_shown(app: TestApp) {
@@ -453,7 +462,12 @@ async fn a_featured_image_is_validated_stored_and_shown(app: TestApp) {
     assert_eq!(upload(&b, &path, &csrf, tiny_png(), "").await.status(), 422, "alt text is required");
     let mut huge = tiny_png();
     huge.resize(9 * 1024 * 1024, 0);
-    assert_eq!(upload(&b, &path, &csrf, huge, "big").await.status(), 413);
+    // The server answers 413 as soon as the limit is passed; a client still sending may see
+    // the connection close before it reads the answer. Either way nothing is stored.
+    match try_upload(&b, &path, &csrf, huge, "big").await {
+        Ok(r) => assert_eq!(r.status(), 413),
+        Err(e) => assert!(e.is_request() || e.is_body(), "{e}"),
+    }
     assert_eq!(upload(&b, &path, "forged", tiny_png(), "x").await.status(), 403);
     let (_, editor) = b.get(&path).await;
     assert!(!editor.contains("class=\"thumb\""), "nothing was stored by the refused uploads");

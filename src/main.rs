@@ -115,6 +115,15 @@ enum UserCommand {
 
 #[derive(Debug, Subcommand)]
 enum ExportCommand {
+    /// WXR 1.2 that WordPress's importer reads (posts, pages, comments, authors, categories,
+    /// tags, attachments): the way back to WordPress.
+    Wordpress {
+        /// The file to write (replaced atomically).
+        out: PathBuf,
+        /// The site's address for links in the file [default: base_url from the config].
+        #[arg(long)]
+        base_url: Option<String>,
+    },
     /// Everything (settings, people, sections, tags, articles with revisions, pages, accounts)
     /// as JSON Lines: a backup, and the way from SQLite to PostgreSQL.
     Json {
@@ -312,6 +321,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             drop(writer);
             std::fs::rename(&tmp, &out).with_context(|| format!("cannot write {}", out.display()))?;
             println!("exported {n} records to {}", out.display());
+            Ok(())
+        }
+        Command::Export { format: ExportCommand::Wordpress { out, base_url } } => {
+            let db = app::open_store(&config).await?;
+            let base = base_url.or(config.base_url.clone()).unwrap_or_else(|| "http://localhost".to_owned());
+            let tmp = out.with_extension("part");
+            let file =
+                std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+            let mut writer = std::io::BufWriter::new(file);
+            let written = gazette::wordpress::export(&db, &base, &mut writer).await;
+            db.close().await;
+            let n = written?;
+            drop(writer);
+            std::fs::rename(&tmp, &out).with_context(|| format!("cannot write {}", out.display()))?;
+            println!("exported {n} records to {} (WXR 1.2)", out.display());
             Ok(())
         }
         Command::Import { format: ImportCommand::Json { file } } => {

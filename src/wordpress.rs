@@ -987,3 +987,275 @@ mod tests {
         assert_eq!(comment_text("<p>Hi &amp; <b>bye</b></p><p>Two<br />lines</p>"), "Hi & bye\n\nTwo\nlines");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Export
+// ---------------------------------------------------------------------------------------------
+
+/// Text as CDATA (a `]]>` inside is split across two sections).
+fn cdata(s: &str) -> String {
+    format!("<![CDATA[{}]]>", s.replace("]]>", "]]]]><![CDATA[>"))
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[derive(sqlx::FromRow)]
+struct ExportArticle {
+    id: i64,
+    slug: String,
+    headline: String,
+    body_html: String,
+    excerpt: String,
+    status: String,
+    published_at: Option<i64>,
+    created_at: i64,
+    comment_status: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ExportComment {
+    id: i64,
+    parent_id: Option<i64>,
+    author_name: String,
+    author_email: String,
+    author_url: String,
+    client_addr: String,
+    body_html: String,
+    status: String,
+    created_at: i64,
+}
+
+/// `gazette export wordpress OUT.xml`: WXR 1.2 that WordPress's importer reads: authors,
+/// categories (sections, with their parents), tags, posts (articles, with their comments),
+/// pages and attachments. Articles are read in pages, so memory stays flat.
+pub async fn export(db: &Db, base_url: &str, out: &mut impl std::io::Write) -> anyhow::Result<usize> {
+    use crate::{fetch_all, fetch_one};
+    let settings = crate::site::Settings::from_map(&crate::storage::settings::all(db).await?);
+    let tz = settings.timezone;
+    let base = base_url.trim_end_matches('/');
+    let local = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .unwrap_or_default()
+            .with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    };
+    let gmt = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0).unwrap_or_default().format("%Y-%m-%d %H:%M:%S").to_string()
+    };
+    writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>")?;
+    writeln!(
+        out,
+        "<rss version=\"2.0\" xmlns:excerpt=\"http://wordpress.org/export/1.2/excerpt/\" \
+         xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" xmlns:wfw=\"http://wellformedweb.org/CommentAPI/\" \
+         xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:wp=\"http://wordpress.org/export/1.2/\">\n<channel>"
+    )?;
+    writeln!(
+        out,
+        "<title>{}</title>\n<link>{}</link>\n<description>{}</description>",
+        xml_escape(&settings.name),
+        xml_escape(base),
+        xml_escape(&settings.description)
+    )?;
+    writeln!(
+        out,
+        "<language>{}</language>\n<wp:wxr_version>1.2</wp:wxr_version>",
+        xml_escape(&settings.language)
+    )?;
+    writeln!(
+        out,
+        "<wp:base_site_url>{0}</wp:base_site_url>\n<wp:base_blog_url>{0}</wp:base_blog_url>",
+        xml_escape(base)
+    )?;
+    let mut n = 0;
+    let authors = fetch_all!(
+        db,
+        (i64, String, String, Option<String>),
+        "SELECT a.id, a.slug, a.name, (SELECT u.email FROM users u WHERE u.author_id = a.id LIMIT 1) FROM authors a ORDER BY a.id"
+    )?;
+    for (id, slug, name, email) in &authors {
+        writeln!(
+            out,
+            "<wp:author><wp:author_id>{id}</wp:author_id><wp:author_login>{}</wp:author_login><wp:author_email>{}</wp:author_email><wp:author_display_name>{}</wp:author_display_name></wp:author>",
+            cdata(slug),
+            cdata(email.as_deref().unwrap_or("")),
+            cdata(name)
+        )?;
+        n += 1;
+    }
+    for (id, slug, name, description, parent) in fetch_all!(
+        db,
+        (i64, String, String, String, Option<String>),
+        "SELECT s.id, s.slug, s.name, s.description, p.slug FROM sections s LEFT JOIN sections p ON p.id = s.parent_id ORDER BY s.id"
+    )? {
+        writeln!(
+            out,
+            "<wp:category><wp:term_id>{id}</wp:term_id><wp:category_nicename>{}</wp:category_nicename><wp:category_parent>{}</wp:category_parent><wp:cat_name>{}</wp:cat_name><wp:category_description>{}</wp:category_description></wp:category>",
+            cdata(&slug),
+            cdata(parent.as_deref().unwrap_or("")),
+            cdata(&name),
+            cdata(&description)
+        )?;
+        n += 1;
+    }
+    for (id, slug, name) in
+        fetch_all!(db, (i64, String, String), "SELECT id, slug, name FROM tags ORDER BY id")?
+    {
+        writeln!(
+            out,
+            "<wp:tag><wp:term_id>{id}</wp:term_id><wp:tag_slug>{}</wp:tag_slug><wp:tag_name>{}</wp:tag_name></wp:tag>",
+            cdata(&slug),
+            cdata(&name)
+        )?;
+        n += 1;
+    }
+    let (count,) = fetch_one!(db, (i64,), "SELECT count(*) FROM articles")?;
+    let site = crate::site::Site::load(db, crate::config::PermalinkStyle::Date).await?;
+    let mut after = 0;
+    while after < i64::MAX {
+        let page = fetch_all!(
+            db,
+            ExportArticle,
+            "SELECT id, slug, headline, body_html, excerpt, status, published_at, created_at, comment_status \
+             FROM articles WHERE id > $1 ORDER BY id LIMIT 500",
+            after
+        )?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for a in page {
+            let terms = crate::storage::articles::terms(db, a.id).await?;
+            let when = a.published_at.unwrap_or(a.created_at);
+            let status = match a.status.as_str() {
+                "published" => "publish",
+                "scheduled" => "future",
+                "pending" => "pending",
+                "unpublished" => "private",
+                "trashed" => "trash",
+                _ => "draft",
+            };
+            let link = format!("{base}{}", site.article_url(&a.slug, when));
+            writeln!(
+                out,
+                "<item>\n<title>{}</title>\n<link>{}</link>",
+                xml_escape(&a.headline),
+                xml_escape(&link)
+            )?;
+            writeln!(
+                out,
+                "<pubDate>{}</pubDate>",
+                chrono::DateTime::from_timestamp(when, 0).unwrap_or_default().to_rfc2822()
+            )?;
+            let creator = terms.iter().find(|t| t.kind == "author").map_or("", |t| t.slug.as_str());
+            writeln!(
+                out,
+                "<dc:creator>{}</dc:creator>\n<guid isPermaLink=\"false\">{}/?p={}</guid>",
+                cdata(creator),
+                xml_escape(base),
+                a.id
+            )?;
+            writeln!(
+                out,
+                "<content:encoded>{}</content:encoded>\n<excerpt:encoded>{}</excerpt:encoded>",
+                cdata(&a.body_html),
+                cdata(&a.excerpt)
+            )?;
+            writeln!(
+                out,
+                "<wp:post_id>{}</wp:post_id><wp:post_date>{}</wp:post_date><wp:post_date_gmt>{}</wp:post_date_gmt>\
+                 <wp:comment_status>{}</wp:comment_status><wp:post_name>{}</wp:post_name><wp:status>{status}</wp:status>\
+                 <wp:post_parent>0</wp:post_parent><wp:post_type>post</wp:post_type>",
+                a.id,
+                local(when),
+                if a.published_at.is_some() { gmt(when) } else { "0000-00-00 00:00:00".into() },
+                if a.comment_status == "open" { "open" } else { "closed" },
+                cdata(&a.slug)
+            )?;
+            for t in terms.iter().filter(|t| t.kind == "section" || t.kind == "tag") {
+                let domain = if t.kind == "section" { "category" } else { "post_tag" };
+                writeln!(
+                    out,
+                    "<category domain=\"{domain}\" nicename=\"{}\">{}</category>",
+                    xml_escape(&t.slug),
+                    cdata(&t.name)
+                )?;
+            }
+            for c in fetch_all!(
+                db,
+                ExportComment,
+                "SELECT id, parent_id, author_name, author_email, author_url, client_addr, body_html, status, created_at \
+                 FROM comments WHERE article_id = $1 ORDER BY id",
+                a.id
+            )? {
+                let approved = match c.status.as_str() {
+                    "approved" => "1",
+                    "spam" => "spam",
+                    "trash" => "trash",
+                    _ => "0",
+                };
+                writeln!(
+                    out,
+                    "<wp:comment><wp:comment_id>{}</wp:comment_id><wp:comment_author>{}</wp:comment_author>\
+                     <wp:comment_author_email>{}</wp:comment_author_email><wp:comment_author_url>{}</wp:comment_author_url>\
+                     <wp:comment_author_IP>{}</wp:comment_author_IP><wp:comment_date>{}</wp:comment_date>\
+                     <wp:comment_date_gmt>{}</wp:comment_date_gmt><wp:comment_content>{}</wp:comment_content>\
+                     <wp:comment_approved>{approved}</wp:comment_approved><wp:comment_type>comment</wp:comment_type>\
+                     <wp:comment_parent>{}</wp:comment_parent></wp:comment>",
+                    c.id,
+                    cdata(&c.author_name),
+                    xml_escape(&c.author_email),
+                    xml_escape(&c.author_url),
+                    xml_escape(&c.client_addr),
+                    local(c.created_at),
+                    gmt(c.created_at),
+                    cdata(&c.body_html),
+                    c.parent_id.unwrap_or(0)
+                )?;
+            }
+            writeln!(out, "</item>")?;
+            n += 1;
+        }
+    }
+    let _ = count;
+    for (id, slug, title, body_html, updated_at) in fetch_all!(
+        db,
+        (i64, String, String, String, i64),
+        "SELECT id, slug, title, body_html, updated_at FROM pages WHERE status = 'published' ORDER BY id"
+    )? {
+        writeln!(
+            out,
+            "<item>\n<title>{}</title>\n<link>{}/{slug}/</link>\n<content:encoded>{}</content:encoded>\
+             <wp:post_id>{}</wp:post_id><wp:post_date>{}</wp:post_date><wp:post_date_gmt>{}</wp:post_date_gmt>\
+             <wp:post_name>{}</wp:post_name><wp:status>publish</wp:status><wp:post_type>page</wp:post_type>\n</item>",
+            xml_escape(&title),
+            xml_escape(base),
+            cdata(&body_html),
+            // Pages and articles share WordPress's id space: keep them apart.
+            1_000_000_000 + id,
+            local(updated_at),
+            gmt(updated_at),
+            cdata(&slug)
+        )?;
+        n += 1;
+    }
+    for (id, url, title, article) in fetch_all!(
+        db,
+        (i64, String, String, Option<i64>),
+        "SELECT id, url, title, article_id FROM attachments ORDER BY id"
+    )? {
+        writeln!(
+            out,
+            "<item>\n<title>{}</title>\n<wp:post_id>{}</wp:post_id><wp:post_parent>{}</wp:post_parent>\
+             <wp:post_type>attachment</wp:post_type><wp:status>inherit</wp:status><wp:attachment_url>{}</wp:attachment_url>\n</item>",
+            xml_escape(&title),
+            2_000_000_000 + id,
+            article.unwrap_or(0),
+            xml_escape(&url)
+        )?;
+        n += 1;
+    }
+    writeln!(out, "</channel>\n</rss>")?;
+    out.flush()?;
+    Ok(n)
+}

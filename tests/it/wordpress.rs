@@ -135,3 +135,75 @@ async fn damaged_exports_say_where(app: TestApp) {
     assert!(format!("{err:#}").contains("line "), "{err:#}");
     assert_eq!(count(&app, "articles").await, 0);
 }
+
+/// What a round trip must keep: every article (slug, headline, status), static page, comment
+/// (state, threading), author, section (with its parent) and tag.
+async fn inventory(db: &gazette::storage::Db) -> Vec<String> {
+    let mut out = Vec::new();
+    for (slug, headline, status) in gazette::fetch_all!(
+        db,
+        (String, String, String),
+        "SELECT slug, headline, status FROM articles ORDER BY slug"
+    )
+    .unwrap()
+    {
+        out.push(format!("article {slug} {headline} {status}"));
+    }
+    for (slug, title) in
+        gazette::fetch_all!(db, (String, String), "SELECT slug, title FROM pages ORDER BY slug").unwrap()
+    {
+        out.push(format!("page {slug} {title}"));
+    }
+    for (article, name, status, replies_to) in gazette::fetch_all!(
+        db,
+        (String, String, String, Option<String>),
+        "SELECT a.slug, c.author_name, c.status, p.author_name FROM comments c JOIN articles a ON a.id = c.article_id \
+         LEFT JOIN comments p ON p.id = c.parent_id ORDER BY a.slug, c.created_at, c.author_name"
+    )
+    .unwrap()
+    {
+        out.push(format!("comment {article} {name} {status} {replies_to:?}"));
+    }
+    for (slug, name) in
+        gazette::fetch_all!(db, (String, String), "SELECT slug, name FROM authors ORDER BY slug").unwrap()
+    {
+        out.push(format!("author {slug} {name}"));
+    }
+    for (slug, parent) in gazette::fetch_all!(
+        db,
+        (String, Option<String>),
+        "SELECT s.slug, p.slug FROM sections s LEFT JOIN sections p ON p.id = s.parent_id ORDER BY s.slug"
+    )
+    .unwrap()
+    {
+        out.push(format!("section {slug} {parent:?}"));
+    }
+    for (slug,) in gazette::fetch_all!(db, (String,), "SELECT slug FROM tags ORDER BY slug").unwrap() {
+        out.push(format!("tag {slug}"));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_then_import_into_an_empty_site_keeps_everything() {
+    for source in ["demo", "fixture"] {
+        let first = TestApp::sqlite().await;
+        if source == "demo" {
+            first.load_demo().await;
+        } else {
+            wordpress::import(&first.db, std::path::Path::new(FIXTURE), |_| {}).await.unwrap();
+        }
+        let mut xml = Vec::new();
+        wordpress::export(&first.db, "https://courier.example", &mut xml).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("export.xml");
+        std::fs::write(&file, &xml).unwrap();
+        let second = TestApp::sqlite().await;
+        let report = wordpress::import(&second.db, &file, |_| {}).await.unwrap();
+        assert!(report.problems.is_empty(), "{report}");
+        let (a, b) = (inventory(&first.db).await, inventory(&second.db).await);
+        let missing: Vec<&String> = a.iter().filter(|x| !b.contains(x)).collect();
+        assert!(missing.is_empty(), "{source}: lost in the round trip: {missing:#?}\n{report}");
+        assert!(a.len() > 10, "{source}: {} records", a.len());
+    }
+}

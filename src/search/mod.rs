@@ -23,6 +23,8 @@ use crate::storage::{Db, related as store};
 pub const RELATED: usize = 6;
 /// Articles whose lists are looked at again when one article changes.
 const NEIGHBOURS: usize = 24;
+/// Above this many changed articles in one stretch of events, every list is computed afresh.
+const FULL_REBUILD_ABOVE: usize = 300;
 /// Name of the related-lists job cursor.
 const RELATED_JOB: &str = "related";
 
@@ -136,6 +138,14 @@ pub struct Engine {
 impl Default for Engine {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// Runs CPU-heavy work without stalling the runtime's other tasks (when it has other workers).
+fn blocking<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
     }
 }
 
@@ -286,6 +296,21 @@ impl Engine {
             .collect();
         // Claim and write in one transaction: if another node moved the cursor first, nothing
         // is written here.
+        // Many changes at once (an import, a store from before related lists existed): computing
+        // every list afresh is cheaper than following each change's neighbours.
+        if changed.len() > FULL_REBUILD_ABOVE {
+            let all = self.all_lists(db).await?;
+            let mut tx = db.begin().await?;
+            if !store::claim(&mut tx, RELATED_JOB, from, last).await? {
+                return Ok(());
+            }
+            store::set_lists(&mut tx, &all).await?;
+            crate::storage::events::record(&mut tx, crate::storage::events::EventKind::RelatedUpdated, 0)
+                .await?;
+            tx.commit().await?;
+            tracing::info!(lists = all.len(), "related lists rebuilt after many changes");
+            return Ok(());
+        }
         let updates = self.updates_for(db, &changed).await?;
         let mut tx = db.begin().await?;
         if !store::claim(&mut tx, RELATED_JOB, from, last).await? {
@@ -336,6 +361,17 @@ impl Engine {
             out.push((id, self.related(id, &pins, &excludes)));
         }
         Ok(out)
+    }
+
+    /// Every article's list, computed on every core.
+    async fn all_lists(&self, db: &Db) -> anyhow::Result<Vec<(i64, Vec<(i64, f32)>)>> {
+        let ids: Vec<i64> = self.index.read().map(|i| i.article_ids()).unwrap_or_default();
+        let overridden = store::overridden(db).await?;
+        let mut choices = HashMap::new();
+        for &id in ids.iter().filter(|id| overridden.contains(id)) {
+            choices.insert(id, store::overrides(db, id).await?);
+        }
+        Ok(blocking(|| self.related_many(&ids, &choices)))
     }
 
     /// The articles most like `article_id`, without time or duplicate rules.
@@ -470,7 +506,7 @@ impl Engine {
                 choices.insert(id, store::overrides(db, id).await?);
             }
             // Read-only work on the index: spread over the machine's cores.
-            let lists = tokio::task::block_in_place(|| self.related_many(chunk, &choices));
+            let lists = blocking(|| self.related_many(chunk, &choices));
             computing += t.elapsed();
             let t = Instant::now();
             let mut tx = db.begin().await?;

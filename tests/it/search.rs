@@ -192,3 +192,17 @@ async fn editors_pin_and_exclude_in_the_admin(app: TestApp) {
     app.refresh().await;
     assert_eq!(related::list(&app.db, id).await.unwrap()[0], pinned);
 }
+
+/// Hundreds of articles arriving at once (an import) get their lists in one rebuild.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_import_gets_every_related_list() {
+    let app = TestApp::sqlite().await;
+    gazette::generate::generate(&app.db, 400, 5).await.unwrap();
+    app.refresh().await;
+    let (with_lists,): (i64,) =
+        gazette::fetch_one!(&app.db, (i64,), "SELECT count(DISTINCT article_id) FROM related_articles")
+            .unwrap();
+    assert_eq!(with_lists, 400, "every article has its list");
+    let html = app.page("/search?q=council", 200).await;
+    assert!(html.contains("stories found"));
+}

@@ -183,6 +183,64 @@ pub async fn save_article(
     Ok(id)
 }
 
+/// Brings an imported article up to date with a newer copy from its source (an operator's
+/// import, so no role checks): stored with a revision and its event in one transaction.
+/// Returns false when nothing differed. The slug is kept (readers' links stay valid).
+pub async fn update_imported(db: &Db, id: i64, article: &NewArticle) -> anyhow::Result<bool> {
+    use crate::storage::events::{self, EventKind};
+    let (headline, body, status, published_at): (String, String, String, Option<i64>) = crate::fetch_one!(
+        db,
+        (String, String, String, Option<i64>),
+        "SELECT headline, body_source, status, published_at FROM articles WHERE id = $1",
+        id
+    )?;
+    let same = headline == article.headline
+        && body == article.body_source
+        && status == article.status.as_str()
+        && published_at == article.published_at;
+    if same {
+        return Ok(false);
+    }
+    let rendered = markdown::render(&article.body_source)?;
+    let excerpt = if article.excerpt.trim().is_empty() {
+        markdown::excerpt(&rendered.text, EXCERPT_CHARS)
+    } else {
+        article.excerpt.trim().to_owned()
+    };
+    // Bylines, sections and tags the update does not name are kept as they are.
+    let terms = articles::terms(db, id).await?;
+    let of = |kind: &str| terms.iter().filter(|t| t.kind == kind).collect::<Vec<_>>();
+    let mut kept = article.clone();
+    if kept.section_slugs.is_empty() {
+        kept.section_slugs =
+            of("section").iter().filter_map(|t| crate::domain::Slug::parse(&t.slug).ok()).collect();
+    }
+    if kept.author_slugs.is_empty() {
+        kept.author_slugs =
+            of("author").iter().filter_map(|t| crate::domain::Slug::parse(&t.slug).ok()).collect();
+    }
+    if kept.tags.is_empty() {
+        kept.tags = of("tag").iter().map(|t| t.name.clone()).collect();
+    }
+    let mut tx = db.begin().await?;
+    let current = articles::current(&mut tx, id).await?.context("the article went away")?;
+    kept.slug = crate::domain::Slug::parse(&current.slug).unwrap_or_else(|_| article.slug.clone());
+    articles::update(&mut tx, id, &kept, &rendered, &excerpt).await?;
+    let now_published = kept.status == crate::domain::ArticleStatus::Published;
+    let kind = match (current.status == "published", now_published) {
+        (false, true) => Some(EventKind::ArticlePublished),
+        (true, true) => Some(EventKind::ArticleUpdated),
+        (true, false) => Some(EventKind::ArticleUnpublished),
+        (false, false) => None,
+    };
+    if let Some(kind) = kind {
+        events::record(&mut tx, kind, id).await?;
+    }
+    articles::add_revision(&mut tx, id, None, &kept).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// Publishes scheduled articles whose time has come, with their events. Safe to run on every
 /// node at once: each article changes status in one `UPDATE`.
 pub async fn publish_due(db: &Db) -> anyhow::Result<usize> {

@@ -729,7 +729,32 @@ async fn import_post(
     let existing = fetch_optional!(db, (i64,), "SELECT id FROM articles WHERE external_id = $1", &external)?;
     let article_id = match existing {
         Some((id,)) => {
-            report.skip("post already imported".into());
+            // A newer export of the same site: what changed there changes here.
+            let title = item.get("title");
+            let update = NewArticle {
+                external_id: Some(external.clone()),
+                slug: slug_or(item.get("wp:post_name"), title),
+                headline: if title.is_empty() { "(untitled)".into() } else { title.to_owned() },
+                standfirst: String::new(),
+                body_source: convert_body(item.get("content:encoded"), &site.attachments),
+                excerpt: text_comment::clean_line(&comment_text(item.get("excerpt:encoded"))),
+                status,
+                author_slugs: Vec::new(),
+                section_slugs: Vec::new(),
+                tags: Vec::new(),
+                featured_image: None,
+                comment_status: if item.get("wp:comment_status") == "closed" {
+                    CommentStatus::Closed
+                } else {
+                    CommentStatus::Open
+                },
+                published_at: published_at.or((status == ArticleStatus::Published).then(now)),
+            };
+            if content::update_imported(db, id, &update).await? {
+                report.add("articles updated");
+            } else {
+                report.skip("post already imported, unchanged".into());
+            }
             id
         }
         None => {

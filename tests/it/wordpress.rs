@@ -82,6 +82,25 @@ async fn a_wordpress_export_moves_in_whole_and_twice_changes_nothing(app: TestAp
     let again = wordpress::import(&app.db, std::path::Path::new(FIXTURE), |_| {}).await.unwrap();
     assert!(again.counts.is_empty(), "{again}");
     assert_eq!(futures_counts(&app).await, before);
+
+    // A newer export of the same site: the changed post is updated, the rest left alone.
+    let dir = tempfile::tempdir().unwrap();
+    let newer = dir.path().join("newer.xml");
+    let text = std::fs::read_to_string(FIXTURE).unwrap().replace(
+        "<title>Council sets the library budget</title>",
+        "<title>Council sets the library budget, and the hours</title>",
+    );
+    std::fs::write(&newer, text).unwrap();
+    let update = wordpress::import(&app.db, &newer, |_| {}).await.unwrap();
+    assert_eq!(update.counts.get("articles updated"), Some(&1), "{update}");
+    app.refresh().await;
+    let html = app.page("/2024/03/05/library-budget/", 200).await;
+    assert!(html.contains("Council sets the library budget, and the hours"));
+    assert!(
+        html.contains("Town Hall") && html.contains("Hettie Lamb") && html.contains("Thanks, Pat!"),
+        "links and comments kept"
+    );
+    assert_eq!(futures_counts(&app).await, before);
 }
 
 async fn futures_counts(app: &TestApp) -> Vec<i64> {

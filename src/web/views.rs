@@ -253,6 +253,7 @@ impl Views<'_> {
             "articleSection": a.sections.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
             "keywords": a.tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
             "wordCount": a.word_count,
+            "commentCount": a.comment_count,
             "inLanguage": site.language,
         });
         if let Some(image) = &a.image {

@@ -172,6 +172,7 @@ async fn pages_carry_search_engine_metadata(app: TestApp) {
         "mainEntityOfPage",
         "articleSection",
         "keywords",
+        "commentCount",
     ] {
         assert!(!article[field].is_null(), "NewsArticle.{field}");
     }

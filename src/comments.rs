@@ -150,6 +150,23 @@ impl Policy {
         ])
     }
 
+    /// Where a reply to a comment goes: `(parent, thread, depth)`. Beyond the deepest level a
+    /// reply joins its parent's level.
+    pub fn reply_position(
+        &self,
+        id: i64,
+        parent_id: Option<i64>,
+        thread_id: Option<i64>,
+        depth: i64,
+    ) -> (Option<i64>, Option<i64>, i64) {
+        let thread = thread_id.or(Some(id));
+        if depth + 1 >= self.max_depth {
+            (parent_id.or(Some(id)), thread, depth.min(self.max_depth - 1))
+        } else {
+            (Some(id), thread, depth + 1)
+        }
+    }
+
     /// Whether an article still takes comments: open, and not past the automatic close.
     pub fn open_for(&self, comment_status: &str, published_at: i64, at: i64) -> bool {
         self.enabled
@@ -319,16 +336,7 @@ pub async fn submit(
         None => (None, None, 0),
         Some(pid) => match store::parent(db, pid).await? {
             Some(p) if p.article_id == article.id && p.status == "approved" => {
-                // Beyond the deepest level a reply joins its parent's level.
-                if p.depth + 1 >= policy.max_depth {
-                    (
-                        p.parent_id.or(Some(p.id)),
-                        p.thread_id.or(Some(p.id)),
-                        p.depth.min(policy.max_depth - 1),
-                    )
-                } else {
-                    (Some(p.id), p.thread_id.or(Some(p.id)), p.depth + 1)
-                }
+                policy.reply_position(p.id, p.parent_id, p.thread_id, p.depth)
             }
             _ => return Ok(Err(Refusal::BadParent)),
         },
@@ -509,11 +517,8 @@ pub async fn staff_reply(
         Ok(input) => input,
         Err(p) => return Ok(Err(p)),
     };
-    let (parent_id, depth) = if parent.depth + 1 >= policy.max_depth {
-        (parent.parent_id.or(Some(parent.id)), parent.depth.min(policy.max_depth - 1))
-    } else {
-        (Some(parent.id), parent.depth + 1)
-    };
+    let (parent_id, thread_id, depth) =
+        policy.reply_position(parent.id, parent.parent_id, parent.thread_id, parent.depth);
     let mut tx = db.begin().await?;
     // Replying to a comment approves it: a staff answer to a hidden question makes no sense.
     store::set_status(&mut tx, parent, CommentState::Approved).await?;
@@ -522,7 +527,7 @@ pub async fn staff_reply(
         &NewComment {
             article_id: parent.article_id,
             parent_id,
-            thread_id: parent.thread_id.or(Some(parent.id)),
+            thread_id,
             depth,
             author_name: &input.name,
             author_email: &input.email,
@@ -563,41 +568,12 @@ pub struct Existing {
 pub async fn add_existing(db: &Db, c: &Existing, status: CommentState) -> anyhow::Result<i64> {
     let input = CommentInput::new(&c.name, &c.email, &c.url, &c.text)
         .map_err(|p| anyhow::anyhow!("comment by {:?}: {p}", c.name))?;
-    let (parent_id, thread_id, depth) = match c.parent_id {
-        None => (None, None, 0),
-        Some(pid) => {
-            let p = store::parent(db, pid)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("no comment {pid} to reply to"))?;
-            (Some(p.id), p.thread_id.or(Some(p.id)), p.depth + 1)
-        }
-    };
-    let mut tx = db.begin().await?;
-    let id = store::insert(
-        &mut tx,
-        &NewComment {
-            article_id: c.article_id,
-            parent_id,
-            thread_id,
-            depth,
-            author_name: &input.name,
-            author_email: &input.email,
-            author_url: &input.url,
-            body: &input.text,
-            body_html: &comment::render(&input.text),
-            status,
-            staff_user_id: c.staff_user_id,
-            client_addr: &c.client_addr,
-            user_agent: "",
-            spam_score: -1.0,
-            hold_reason: "",
-            external_id: c.external_id.as_deref(),
-            created_at: c.created_at,
-        },
+    add_imported(
+        db,
+        &Existing { name: input.name, email: input.email, url: input.url, text: input.text, ..c.clone() },
+        status,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(id)
+    .await
 }
 
 /// A comment from an import: kept in its state, with what the source had (a name, an email

@@ -213,13 +213,15 @@ pub async fn related(
         Some(p) => Some(std::io::BufWriter::new(std::fs::File::create(p)?)),
         None => None,
     };
-    let external = |id: i64| -> String {
-        rows.iter()
-            .find(|r| r.id == id)
-            .and_then(|r| r.external_id.as_deref())
-            .map(|e| e.split_once(':').map_or(e, |(_, rest)| rest).to_owned())
-            .unwrap_or_default()
-    };
+    // The corpus's own ids (without the `jsonl:` / `distractor:` prefix), by article id.
+    let externals: HashMap<i64, &str> = rows
+        .iter()
+        .filter_map(|r| {
+            let e = r.external_id.as_deref()?;
+            Some((r.id, e.split_once(':').map_or(e, |(_, rest)| rest)))
+        })
+        .collect();
+    let external = |id: i64| externals.get(&id).copied().unwrap_or_default().to_owned();
     for (i, r) in rows.iter().enumerate() {
         let Some(l) = labels.get(&r.id) else { continue };
         let relevant: std::collections::HashSet<i64> =

@@ -176,10 +176,6 @@ impl SpamFilter {
             *m = model;
         }
     }
-
-    pub fn snapshot(&self) -> Model {
-        self.model.read().map(|m| m.clone()).unwrap_or_default()
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

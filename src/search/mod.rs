@@ -335,6 +335,12 @@ impl Engine {
         Ok(())
     }
 
+    /// Whether content events taken into the index still wait for their related lists (on this
+    /// node or on whichever claimed them).
+    pub async fn related_pending(&self, db: &Db) -> anyhow::Result<bool> {
+        Ok(store::cursor(db, RELATED_JOB, 0).await? < self.cursor.load(Ordering::Acquire))
+    }
+
     /// New related lists for the changed articles and for every article whose list should now
     /// show one of them or stop showing it.
     pub async fn updates_for(&self, db: &Db, changed: &[i64]) -> anyhow::Result<Vec<(i64, Vec<(i64, f32)>)>> {

@@ -89,6 +89,24 @@ pub async fn owns_article(db: &Db, user_id: i64, article_id: i64) -> anyhow::Res
     Ok(n > 0)
 }
 
+/// Whether every one of these comments is on an article `user_id` owns (one query; an article
+/// nobody created through the admin has a NULL creator, hence the COALESCE).
+pub async fn all_owned(db: &Db, user_id: i64, ids: &[i64]) -> anyhow::Result<bool> {
+    if ids.is_empty() {
+        return Ok(true);
+    }
+    let sql = format!(
+        "SELECT count(*) FROM comments c JOIN articles a ON a.id = c.article_id \
+         WHERE c.id IN ({}) AND NOT COALESCE({}, FALSE)",
+        crate::storage::placeholders(1, ids.len()),
+        OWNED_BY
+    );
+    let mut binds = vec![user_id];
+    binds.extend_from_slice(ids);
+    let rows: Vec<(i64,)> = crate::storage::fetch_all_with_ids(db, sql, &binds).await?;
+    Ok(rows.first().is_none_or(|r| r.0 == 0))
+}
+
 /// What the moderation queue shows.
 #[derive(Debug, Clone, Default)]
 pub struct QueueFilter {
@@ -103,17 +121,13 @@ pub struct QueueFilter {
 }
 
 pub async fn queue(db: &Db, filter: &QueueFilter) -> anyhow::Result<Vec<CommentRow>> {
-    let mut sql = format!(
+    let sql = format!(
         "SELECT {ROW_COLUMNS} FROM comments c JOIN articles a ON a.id = c.article_id \
-         WHERE ($1 < 0 OR {OWNED_BY}) AND ($2 = '' OR c.status = $2) AND ($3 = 0 OR c.article_id = $3) \
+         WHERE (CAST($1 AS BIGINT) < 0 OR {OWNED_BY}) AND ($2 = '' OR c.status = $2) AND ($3 = 0 OR c.article_id = $3) \
          AND ($4 = '' OR lower(c.body) LIKE $4 OR lower(c.author_name) LIKE $4 OR c.author_email LIKE $4 \
               OR c.client_addr LIKE $4) \
          ORDER BY c.created_at DESC, c.id DESC LIMIT $5 OFFSET $6"
     );
-    if db.is_postgres() {
-        // `$1 < 0` compares an integer; the same placeholder also meets user ids.
-        sql = sql.replace("($1 < 0 OR", "($1::BIGINT < 0 OR");
-    }
     let like = if filter.query.trim().is_empty() {
         String::new()
     } else {
@@ -134,13 +148,11 @@ pub async fn queue(db: &Db, filter: &QueueFilter) -> anyhow::Result<Vec<CommentR
 
 /// Comments per state, for the queue's tabs.
 pub async fn counts(db: &Db, owner: Option<i64>) -> anyhow::Result<Vec<(String, i64)>> {
-    let mut sql = format!(
+    // The CAST gives the placeholder its type on PostgreSQL, which infers it from first use.
+    let sql = format!(
         "SELECT c.status, count(*) FROM comments c JOIN articles a ON a.id = c.article_id \
-         WHERE ($1 < 0 OR {OWNED_BY}) GROUP BY c.status"
+         WHERE (CAST($1 AS BIGINT) < 0 OR {OWNED_BY}) GROUP BY c.status"
     );
-    if db.is_postgres() {
-        sql = sql.replace("($1 < 0 OR", "($1::BIGINT < 0 OR");
-    }
     Ok(fetch_all!(db, (String, i64), sqlx::AssertSqlSafe(sql), owner.unwrap_or(-1))?)
 }
 

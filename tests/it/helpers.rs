@@ -149,7 +149,15 @@ impl TestApp {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        self.search.step(&self.db).await.expect("following content events for search");
+        // The app's own follower may be computing the same stretch of events: wait until the
+        // related lists of everything indexed are written, by whichever got there first.
+        for _ in 0..500 {
+            self.search.step(&self.db).await.expect("following content events for search");
+            if !self.search.related_pending(&self.db).await.expect("reading the related cursor") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// A small newsroom: sections, authors, and a helper to publish.
@@ -222,4 +230,37 @@ pub fn slug_permalinks(config: &mut Config) {
 /// Pulls every `href="..."` value out of a page.
 pub fn hrefs(html: &str) -> Vec<String> {
     html.split("href=\"").skip(1).filter_map(|s| s.split('"').next()).map(str::to_owned).collect()
+}
+
+/// A `gazette serve` process of the real binary on a free port, killed (SIGKILL) when dropped,
+/// even when an assertion fails first.
+pub struct Server {
+    pub child: std::process::Child,
+    pub base: String,
+}
+
+impl Server {
+    /// `gazette ARGS... serve EXTRA... --listen 127.0.0.1:PORT`.
+    pub fn start(args: &[&str], extra: &[&str]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_gazette"))
+            .args(args)
+            .arg("serve")
+            .args(extra)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .env("GAZETTE_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        Self { child, base: format!("http://127.0.0.1:{port}") }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -1,33 +1,11 @@
 //! Two Gazette processes on one PostgreSQL database: an article published through one shows
 //! up in the other's search results and related lists within five seconds, without a restart.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::admin::field;
-use crate::helpers::{PgDatabase, new_pg_database};
-
-struct Node(Child);
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(url: &str, dir: &std::path::Path) -> (Node, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(env!("CARGO_BIN_EXE_gazette"))
-        .args(["--database-url", url, "--data-dir", dir.to_str().unwrap(), "serve", "--listen"])
-        .arg(format!("127.0.0.1:{port}"))
-        .env("GAZETTE_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    (Node(child), format!("http://127.0.0.1:{port}"))
-}
+use crate::helpers::{PgDatabase, Server, new_pg_database};
 
 async fn wait_for(client: &reqwest::Client, url: &str, needle: &str, limit: Duration) -> Option<Duration> {
     let started = Instant::now();
@@ -68,8 +46,9 @@ async fn a_story_published_on_one_node_is_found_on_the_other() {
         .unwrap();
     assert!(status.success());
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (_a, a) = start(&url, dir_a.path());
-    let (_b, b) = start(&url, dir_b.path());
+    let node_a = Server::start(&["--database-url", &url, "--data-dir", dir_a.path().to_str().unwrap()], &[]);
+    let node_b = Server::start(&["--database-url", &url, "--data-dir", dir_b.path().to_str().unwrap()], &[]);
+    let (a, b) = (node_a.base.clone(), node_b.base.clone());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     for node in [&a, &b] {
         let ready =

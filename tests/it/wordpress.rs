@@ -33,8 +33,7 @@ async fn a_wordpress_export_moves_in_whole_and_twice_changes_nothing(app: TestAp
     assert!(html.contains("<figure><img src=\"https://millbrook.example/wp-content/uploads/library.jpg\""));
     assert!(html.contains("<figcaption>The library on Mill Street</figcaption>"));
     assert!(html.contains("href=\"https://video.example/council-meeting\""));
-    assert!(!html.contains("alert('imported')") || !html.contains("<script>alert"), "scripts are removed");
-    assert!(!html.contains("<script>alert"));
+    assert!(!html.contains("<script>alert"), "scripts are removed");
     assert!(html.contains("Town Hall") && html.contains("href=\"/tag/budget/\""));
     assert!(html.contains("Hettie Lamb"));
     // Comments: threaded, approved shown, spam kept but hidden; the HTML of a comment is text.
@@ -78,10 +77,10 @@ async fn a_wordpress_export_moves_in_whole_and_twice_changes_nothing(app: TestAp
     assert_eq!(status, "draft");
 
     // A second run adds nothing.
-    let before: Vec<i64> = futures_counts(&app).await;
+    let before: Vec<i64> = table_counts(&app).await;
     let again = wordpress::import(&app.db, std::path::Path::new(FIXTURE), |_| {}).await.unwrap();
     assert!(again.counts.is_empty(), "{again}");
-    assert_eq!(futures_counts(&app).await, before);
+    assert_eq!(table_counts(&app).await, before);
 
     // A newer export of the same site: the changed post is updated, the rest left alone.
     let dir = tempfile::tempdir().unwrap();
@@ -100,10 +99,10 @@ async fn a_wordpress_export_moves_in_whole_and_twice_changes_nothing(app: TestAp
         html.contains("Town Hall") && html.contains("Hettie Lamb") && html.contains("Thanks, Pat!"),
         "links and comments kept"
     );
-    assert_eq!(futures_counts(&app).await, before);
+    assert_eq!(table_counts(&app).await, before);
 }
 
-async fn futures_counts(app: &TestApp) -> Vec<i64> {
+async fn table_counts(app: &TestApp) -> Vec<i64> {
     let mut out = Vec::new();
     for t in ["articles", "comments", "pages", "sections", "authors", "tags", "attachments", "redirects"] {
         out.push(count(app, t).await);

@@ -33,6 +33,25 @@ async fn may_moderate(app: &AppState, staff: &Staff, article_id: i64) -> anyhow:
     })
 }
 
+/// A posted form about one comment: role and CSRF token checked, the comment found, and the
+/// staff member allowed to moderate it; otherwise the answer to give.
+async fn admit_for(
+    app: &AppState,
+    staff: &Staff,
+    id: i64,
+    pairs: Vec<(String, String)>,
+) -> WebResult<Result<(HashMap<String, String>, CommentRow), Response>> {
+    let form = match admit(staff, Role::Author, pairs) {
+        Ok(form) => form,
+        Err(refused) => return Ok(Err(refused.into_response())),
+    };
+    let c = store::find(&app.db, id).await?.ok_or(WebError::NotFound)?;
+    if !may_moderate(app, staff, c.article_id).await? {
+        return Ok(Err(forbidden()));
+    }
+    Ok(Ok((form, c)))
+}
+
 fn forbidden() -> Response {
     (StatusCode::FORBIDDEN, "Your role may not moderate these comments.").into_response()
 }
@@ -174,15 +193,15 @@ pub async fn act(
         "restore" => CommentState::Pending,
         _ => return Err(WebError::BadRequest("Choose what to do with the selected comments.".into())),
     };
-    let mut allowed = Vec::with_capacity(ids.len());
-    for id in ids {
-        let Some(c) = store::find(&app.db, id).await? else { continue };
-        if !may_moderate(&app, &staff, c.article_id).await? {
-            return Ok(forbidden());
-        }
-        allowed.push(id);
+    let allowed = match staff.role {
+        Role::Editor | Role::Administrator => true,
+        Role::Author => store::all_owned(&app.db, staff.user_id, &ids).await?,
+        Role::Contributor => false,
+    };
+    if !allowed {
+        return Ok(forbidden());
     }
-    let changed = comments::moderate(&app.db, &app.spam, &allowed, to).await?;
+    let changed = comments::moderate(&app.db, &app.spam, &ids, to).await?;
     app.content_changed().await;
     let back = get(&form, "back");
     let back =
@@ -230,14 +249,10 @@ pub async fn edit(
     Path(id): Path<i64>,
     axum::Form(pairs): Fields,
 ) -> WebResult<Response> {
-    let form = match admit(&staff, Role::Author, pairs) {
-        Ok(form) => form,
-        Err(refused) => return Ok(refused.into_response()),
+    let (form, _) = match admit_for(&app, &staff, id, pairs).await? {
+        Ok(admitted) => admitted,
+        Err(refusal) => return Ok(refusal),
     };
-    let c = store::find(&app.db, id).await?.ok_or(WebError::NotFound)?;
-    if !may_moderate(&app, &staff, c.article_id).await? {
-        return Ok(forbidden());
-    }
     let text = form.get("comment").map_or("", String::as_str);
     match comments::edit(&app.db, id, get(&form, "author"), get(&form, "email"), get(&form, "url"), text)
         .await?
@@ -259,14 +274,10 @@ pub async fn reply(
     Path(id): Path<i64>,
     axum::Form(pairs): Fields,
 ) -> WebResult<Response> {
-    let form = match admit(&staff, Role::Author, pairs) {
-        Ok(form) => form,
-        Err(refused) => return Ok(refused.into_response()),
+    let (form, c) = match admit_for(&app, &staff, id, pairs).await? {
+        Ok(admitted) => admitted,
+        Err(refusal) => return Ok(refusal),
     };
-    let c = store::find(&app.db, id).await?.ok_or(WebError::NotFound)?;
-    if !may_moderate(&app, &staff, c.article_id).await? {
-        return Ok(forbidden());
-    }
     let user = users::find(&app.db, staff.user_id).await?.ok_or(WebError::NotFound)?;
     let policy = app.site.get().settings.comments.clone();
     let text = form.get("reply").map_or("", String::as_str);

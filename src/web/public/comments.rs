@@ -130,11 +130,7 @@ fn threads(rows: &[PublicComment], view: impl Fn(&PublicComment) -> CommentView)
     let mut children: HashMap<i64, Vec<&PublicComment>> = HashMap::new();
     let mut roots = Vec::new();
     for c in rows {
-        let parent = c
-            .parent_id
-            .filter(|p| shown.contains_key(p))
-            .or_else(|| c.thread_id.filter(|t| *t != c.id && shown.contains_key(t)));
-        match parent {
+        match shown_parent(c, &shown) {
             Some(p) => children.entry(p).or_default().push(c),
             None => roots.push(c),
         }
@@ -155,6 +151,14 @@ fn threads(rows: &[PublicComment], view: impl Fn(&PublicComment) -> CommentView)
         v
     }
     roots.into_iter().map(|c| build(c, &children, &view, 0)).collect()
+}
+
+/// The comment a comment is shown under: its parent, else its thread's first comment, when
+/// that is shown; `None` for the start of a thread.
+fn shown_parent(c: &PublicComment, shown: &HashMap<i64, &PublicComment>) -> Option<i64> {
+    c.parent_id
+        .filter(|p| shown.contains_key(p))
+        .or_else(|| c.thread_id.filter(|t| *t != c.id && shown.contains_key(t)))
 }
 
 /// The comment form as posted (names as in the theme's form).
@@ -286,20 +290,17 @@ pub async fn post(
 /// The page of threads a comment appears on.
 async fn page_of(app: &AppState, policy: &Policy, article_id: i64, id: i64) -> anyhow::Result<usize> {
     let rows = store::approved_for_article(&app.db, article_id).await?;
-    let threads = threads(&rows, |c| CommentView {
-        id: c.id,
-        author: String::new(),
-        author_url: String::new(),
-        staff: false,
-        time: TimeView { iso: String::new(), display: String::new(), short: String::new() },
-        body_html: String::new(),
-        reply_url: String::new(),
-        replies: Vec::new(),
-    });
-    fn contains(v: &CommentView, id: i64) -> bool {
-        v.id == id || v.replies.iter().any(|r| contains(r, id))
+    let shown: HashMap<i64, &PublicComment> = rows.iter().map(|c| (c.id, c)).collect();
+    // Up to the start of its thread (depth is bounded when stored; the bound guards old data).
+    let mut root = id;
+    for _ in 0..12 {
+        match shown.get(&root).and_then(|c| shown_parent(c, &shown)) {
+            Some(parent) => root = parent,
+            None => break,
+        }
     }
-    let index = threads.iter().position(|t| contains(t, id)).unwrap_or(0);
+    let index =
+        rows.iter().filter(|c| shown_parent(c, &shown).is_none()).position(|c| c.id == root).unwrap_or(0);
     Ok(index / policy.threads_per_page + 1)
 }
 
@@ -345,12 +346,8 @@ async fn refused(app: &AppState, policy: &Policy, sub: &Submission, refusal: Ref
     let site = app.site.get();
     let views = app.views(&site);
     let target = store::target(&app.db, sub.article_id).await?;
-    let article = target.as_ref().map(|t| {
-        let headline = String::new();
-        (site.article_url(&t.slug, t.published_at), headline)
-    });
-    let can_retry = target.is_some()
-        && !matches!(refusal, Refusal::Closed | Refusal::Rejected | Refusal::NoArticle)
+    let article_url = target.as_ref().map(|t| site.article_url(&t.slug, t.published_at));
+    let can_retry = !matches!(refusal, Refusal::Closed | Refusal::Rejected | Refusal::NoArticle)
         && target
             .as_ref()
             .is_some_and(|t| policy.open_for(&t.comment_status, t.published_at, crate::storage::now()));
@@ -361,7 +358,7 @@ async fn refused(app: &AppState, policy: &Policy, sub: &Submission, refusal: Ref
             site => views.site(),
             meta => views.meta("Your comment", "", "/comments").noindex(),
             message => refusal.to_string(),
-            article_url => article.map(|(url, _)| url),
+            article_url => article_url,
             can_retry => can_retry,
             form => serde_json::json!({
                 "article_id": sub.article_id,

@@ -117,7 +117,7 @@ pub async fn show(State(app): State<AppState>, Query(params): Query<SearchQuery>
             .map(|card| ResultView { snippet: String::new(), card })
             .collect();
     } else if !query.is_empty() {
-        notes.push("Those are all very common words; add a name, a place or a topic.".to_owned());
+        notes.push("Nothing to search for there: very common words and punctuation are left out; add a name, a place or a topic.".to_owned());
     }
 
     let mut extra = format!("q={}", urlencode(&query));

@@ -308,3 +308,63 @@ pub async fn autosave(db: &Db, actor: Actor, id: i64, article: &NewArticle) -> R
     tx.commit().await?;
     Ok(())
 }
+
+/// Points an article at local copies of remote media: `relink` gets its body source and its
+/// featured image address and returns the new text when it changed. Rendered again, stored
+/// with a revision and (when published) `article.updated`, in one transaction. Returns
+/// whether anything changed.
+pub async fn relink_article_media(
+    db: &Db,
+    id: i64,
+    relink: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<bool> {
+    use crate::storage::events::{self, EventKind};
+    let mut tx = db.begin().await?;
+    let Some((body, image, status)) = crate::tx_fetch!(
+        fetch_optional,
+        &mut tx,
+        (String, Option<String>, String),
+        "SELECT body_source, featured_image_url, status FROM articles WHERE id = $1",
+        id
+    )?
+    else {
+        return Ok(false);
+    };
+    let new_body = relink(&body);
+    let new_image = image.as_deref().and_then(&relink);
+    if new_body.is_none() && new_image.is_none() {
+        return Ok(false);
+    }
+    let body = new_body.unwrap_or(body);
+    let rendered = markdown::render(&body)?;
+    articles::set_body_and_image(&mut tx, id, &body, &rendered, new_image.or(image).as_deref()).await?;
+    articles::snapshot_revision(&mut tx, id).await?;
+    if status == "published" {
+        events::record(&mut tx, EventKind::ArticleUpdated, id).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Points a static page at local copies of remote media (see [`relink_article_media`]).
+pub async fn relink_page_media(
+    db: &Db,
+    id: i64,
+    relink: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<bool> {
+    let mut tx = db.begin().await?;
+    let Some((body,)) = crate::tx_fetch!(
+        fetch_optional,
+        &mut tx,
+        (String,),
+        "SELECT body_source FROM pages WHERE id = $1",
+        id
+    )?
+    else {
+        return Ok(false);
+    };
+    let Some(body) = relink(&body) else { return Ok(false) };
+    pages::set_body(&mut tx, id, &body).await?;
+    tx.commit().await?;
+    Ok(true)
+}

@@ -12,6 +12,7 @@ pub mod generate;
 pub mod jsonl;
 pub mod media;
 pub mod related;
+pub mod remote_media;
 pub mod search;
 pub mod site;
 pub mod spam;

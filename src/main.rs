@@ -84,6 +84,11 @@ enum Command {
         #[command(subcommand)]
         action: RelatedCommand,
     },
+    /// Copies of an imported site's images in this site's own media store.
+    Media {
+        #[command(subcommand)]
+        action: MediaCommand,
+    },
     /// Fill the store with a synthetic archive, for benchmarks.
     Generate {
         /// How many articles to add.
@@ -92,6 +97,41 @@ enum Command {
         /// Seed of the generator; the same seed gives the same archive.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+}
+
+/// How remote images are fetched (`media fetch`, `import wordpress --fetch-media`).
+#[derive(Debug, Clone, clap::Args)]
+struct FetchArgs {
+    /// Downloads in flight at once.
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
+    /// Longest wait for one file, in seconds.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+    /// Largest file accepted, in megabytes.
+    #[arg(long, default_value_t = 8)]
+    max_mb: usize,
+}
+
+impl FetchArgs {
+    fn options(&self) -> gazette::remote_media::Options {
+        gazette::remote_media::Options {
+            concurrency: self.concurrency.max(1),
+            timeout: std::time::Duration::from_secs(self.timeout.max(1)),
+            max_bytes: self.max_mb.max(1) << 20,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum MediaCommand {
+    /// Download the remote images that imported articles and pages show (attachments,
+    /// featured images, images in bodies on the attachments' hosts), store them under
+    /// DATA_DIR/media and relink what shows them. Run it again to retry what failed.
+    Fetch {
+        #[command(flatten)]
+        fetch: FetchArgs,
     },
 }
 
@@ -205,6 +245,11 @@ enum ImportCommand {
     Wordpress {
         /// The export file (Tools → Export in WordPress).
         file: PathBuf,
+        /// Then copy the site's images from the old host (as `gazette media fetch` does).
+        #[arg(long)]
+        fetch_media: bool,
+        #[command(flatten)]
+        fetch: FetchArgs,
     },
     /// Articles from JSON Lines (id, title, text, published, category, author, tags), as
     /// scrapers and the news corpora write them; ids already present are skipped.
@@ -397,7 +442,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("run `gazette reindex` (or start the server) for search and related posts");
             Ok(())
         }
-        Command::Import { format: ImportCommand::Wordpress { file } } => {
+        Command::Import { format: ImportCommand::Wordpress { file, fetch_media, fetch } } => {
             let db = app::open_store(&config).await?;
             let report = gazette::wordpress::import(&db, &file, |r| {
                 let total: usize = r.counts.values().sum();
@@ -409,11 +454,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             })
             .await;
             eprintln!();
+            let report = report.with_context(|| format!("importing {}", file.display()));
+            let report = match report {
+                Ok(report) if fetch_media => {
+                    print!("{report}");
+                    fetch_media_command(&db, &config, &fetch).await
+                }
+                Ok(report) => {
+                    print!("{report}");
+                    println!(
+                        "images stay at their original addresses; `gazette media fetch` copies them here"
+                    );
+                    Ok(())
+                }
+                Err(err) => Err(err),
+            };
             db.close().await;
-            let report = report.with_context(|| format!("importing {}", file.display()))?;
-            print!("{report}");
+            report?;
             println!("run `gazette reindex` (or start the server) for search and related posts");
             Ok(())
+        }
+        Command::Media { action: MediaCommand::Fetch { fetch } } => {
+            let db = app::open_store(&config).await?;
+            let result = fetch_media_command(&db, &config, &fetch).await;
+            db.close().await;
+            result
         }
         Command::Reindex => {
             let db = app::open_store(&config).await?;
@@ -467,6 +532,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// A one-line progress bar on standard error.
+async fn fetch_media_command(
+    db: &gazette::storage::Db,
+    config: &Config,
+    fetch: &FetchArgs,
+) -> anyhow::Result<()> {
+    println!("copying remote images into {}", gazette::media::dir(&config.data_dir).display());
+    let report = gazette::remote_media::fetch(db, &config.data_dir, &fetch.options(), |done, total| {
+        progress_bar("media", done, total);
+    })
+    .await;
+    eprintln!();
+    print!("{}", report.context("fetching media")?);
+    Ok(())
+}
+
 fn progress_bar(stage: &str, done: usize, total: usize) {
     let width = 30;
     let filled = (done * width).checked_div(total).map_or(width, |n| n.min(width));

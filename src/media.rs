@@ -12,8 +12,8 @@ pub const MAX_BYTES: usize = 8 * 1024 * 1024;
 pub enum MediaError {
     #[error("The file is empty.")]
     Empty,
-    #[error("The file is too large ({0} MB); the limit is 8 MB.")]
-    TooLarge(usize),
+    #[error("The file is too large ({0} MB); the limit is {1} MB.")]
+    TooLarge(usize, usize),
     #[error("Only JPEG, PNG, GIF and WebP images are accepted.")]
     UnsupportedType,
 }
@@ -31,11 +31,16 @@ pub fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
 
 /// Checks an upload and returns the file name it is stored under.
 pub fn validate(bytes: &[u8]) -> Result<String, MediaError> {
+    validate_with_limit(bytes, MAX_BYTES)
+}
+
+/// [`validate`] with another size limit (media fetched from an imported site).
+pub fn validate_with_limit(bytes: &[u8], max_bytes: usize) -> Result<String, MediaError> {
     if bytes.is_empty() {
         return Err(MediaError::Empty);
     }
-    if bytes.len() > MAX_BYTES {
-        return Err(MediaError::TooLarge(bytes.len().div_ceil(1024 * 1024)));
+    if bytes.len() > max_bytes {
+        return Err(MediaError::TooLarge(bytes.len().div_ceil(1024 * 1024), max_bytes >> 20));
     }
     let (ext, _) = sniff(bytes).ok_or(MediaError::UnsupportedType)?;
     let hash: String = Sha256::digest(bytes).iter().take(12).map(|b| format!("{b:02x}")).collect();
@@ -83,7 +88,7 @@ mod tests {
         assert_eq!(validate(b""), Err(MediaError::Empty));
         assert_eq!(validate(b"<svg onload=alert(1)>"), Err(MediaError::UnsupportedType));
         assert_eq!(validate(b"<?php echo 1; ?>"), Err(MediaError::UnsupportedType));
-        assert!(matches!(validate(&vec![0xFF; MAX_BYTES + 1]), Err(MediaError::TooLarge(_))));
+        assert!(matches!(validate(&vec![0xFF; MAX_BYTES + 1]), Err(MediaError::TooLarge(_, 8))));
         assert!(!is_stored_name("../etc/passwd") && !is_stored_name("abc.png"));
     }
 }

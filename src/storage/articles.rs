@@ -619,6 +619,42 @@ pub async fn update(
     set_links(tx, id, primary_id, article).await
 }
 
+/// Replaces the body and the featured image address, nothing else (relinked media); counts as
+/// a new version.
+pub async fn set_body_and_image(
+    tx: &mut Tx,
+    id: i64,
+    body_source: &str,
+    rendered: &Rendered,
+    image_url: Option<&str>,
+) -> anyhow::Result<()> {
+    tx_exec!(
+        tx,
+        "UPDATE articles SET body_source = $1, body_html = $2, body_text = $3, word_count = $4, \
+            featured_image_url = $5, updated_at = $6, version = version + 1 WHERE id = $7",
+        body_source,
+        &rendered.html,
+        &rendered.text,
+        rendered.word_count,
+        image_url,
+        now(),
+        id
+    )?;
+    Ok(())
+}
+
+/// Records the article as it now is as a revision by no one (an operator's command).
+pub async fn snapshot_revision(tx: &mut Tx, id: i64) -> anyhow::Result<()> {
+    tx_exec!(
+        tx,
+        "INSERT INTO article_revisions (article_id, user_id, slug, headline, standfirst, body_source, status, created_at) \
+         SELECT id, NULL, slug, headline, standfirst, body_source, status, $2 FROM articles WHERE id = $1",
+        id,
+        now()
+    )?;
+    Ok(())
+}
+
 pub async fn set_created_by(tx: &mut Tx, id: i64, user_id: i64) -> anyhow::Result<()> {
     tx_exec!(tx, "UPDATE articles SET created_by = $1 WHERE id = $2", user_id, id)?;
     Ok(())

@@ -132,3 +132,17 @@ pub async fn delete(tx: &mut Tx, id: i64) -> anyhow::Result<()> {
     crate::tx_exec!(tx, "DELETE FROM pages WHERE id = $1", id)?;
     events::record(tx, EventKind::PageChanged, id).await
 }
+
+/// Replaces a page's body (rendered again), with its event.
+pub async fn set_body(tx: &mut Tx, id: i64, body_source: &str) -> anyhow::Result<()> {
+    let rendered = markdown::render(body_source)?;
+    crate::tx_exec!(
+        tx,
+        "UPDATE pages SET body_source = $1, body_html = $2, updated_at = $3 WHERE id = $4",
+        body_source,
+        &rendered.html,
+        now(),
+        id
+    )?;
+    events::record(tx, EventKind::PageChanged, id).await
+}

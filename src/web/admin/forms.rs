@@ -125,7 +125,7 @@ pub async fn read_upload(mut multipart: Multipart) -> Result<(HashMap<String, St
 /// Validates and stores an uploaded image; its public URL, or the answer to give.
 pub async fn store_image(app: &AppState, bytes: &[u8]) -> Result<String, Response> {
     let name = crate::media::validate(bytes).map_err(|e| {
-        let status = if matches!(e, crate::media::MediaError::TooLarge(_)) {
+        let status = if matches!(e, crate::media::MediaError::TooLarge(..)) {
             StatusCode::PAYLOAD_TOO_LARGE
         } else {
             StatusCode::UNPROCESSABLE_ENTITY

@@ -1,6 +1,9 @@
 //! The site snapshot: settings, sections and pages that every page shows, held in memory and
 //! reloaded when the content event log moves (on this node or any other sharing the database).
+//! It also says which rendered pages the events since the last reload made stale: all of them,
+//! or only those showing certain articles (a comment approved, a related list recomputed).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -70,6 +73,11 @@ pub struct Site {
     pub pages: Vec<(String, String)>,
     /// The newest content event this snapshot reflects.
     pub event_id: i64,
+    /// Pages rendered before this event are stale, whatever they show.
+    pub pages_since: i64,
+    /// Articles changed by events after `pages_since` that concern them alone, with the
+    /// newest such event: pages showing one of them and rendered before it are stale.
+    pub touched: Arc<HashMap<i64, i64>>,
     pub permalink: PermalinkStyle,
     /// The config file's permalink style, used when the settings do not choose one.
     pub default_permalink: PermalinkStyle,
@@ -93,6 +101,8 @@ impl Site {
             sections: taxonomy::sections(db).await?,
             pages: pages::list_published(db).await?,
             event_id,
+            pages_since: event_id,
+            touched: Arc::default(),
             permalink,
             default_permalink: permalink_default,
             secret: map.get(SECRET_KEY).map_or_else(|| Arc::from(&b""[..]), |s| Arc::from(s.as_bytes())),
@@ -142,6 +152,10 @@ impl Site {
     }
 }
 
+/// Events read per refresh, and articles remembered as touched, before every page is simply
+/// treated as stale.
+const MAX_TOUCHED: usize = 10_000;
+
 /// The shared, swappable snapshot.
 #[derive(Clone)]
 pub struct SiteHandle(Arc<ArcSwap<Site>>);
@@ -155,14 +169,53 @@ impl SiteHandle {
         self.0.load()
     }
 
-    /// Reloads the snapshot if the event log moved past it. Returns whether it did.
+    /// The snapshot as an owned handle, to keep across an `await`.
+    pub fn get_full(&self) -> Arc<Site> {
+        self.0.load_full()
+    }
+
+    /// Takes in the events past the snapshot: events that concern single articles only mark
+    /// them (no reload); any other reloads the snapshot and makes every page stale. Returns
+    /// whether the snapshot moved.
     pub async fn refresh(&self, db: &Db) -> anyhow::Result<bool> {
-        let current = self.0.load();
-        if events::latest_id(db).await? <= current.event_id {
+        let current = self.0.load_full();
+        let new = events::after(db, current.event_id, MAX_TOUCHED as i64).await?;
+        let Some(&(last, _, _)) = new.last() else {
             return Ok(false);
+        };
+        let everything = new
+            .iter()
+            .rev()
+            .find(|(_, kind, subject)| events::page_scope(kind, *subject) == events::PageScope::Everything)
+            .map(|e| e.0);
+        // More than a page of events at once (an import): simpler to start afresh.
+        let everything = if new.len() >= MAX_TOUCHED { Some(last) } else { everything };
+        let mut next = match everything {
+            Some(id) => {
+                let mut fresh = Site::load(db, current.default_permalink).await?;
+                fresh.pages_since = id;
+                fresh.touched = Arc::default();
+                fresh
+            }
+            None => (*current).clone(),
+        };
+        let mut touched = (*next.touched).clone();
+        for (id, kind, subject) in &new {
+            if let events::PageScope::Article(article) = events::page_scope(kind, *subject)
+                && *id > next.pages_since
+            {
+                touched.insert(article, *id);
+            }
         }
-        let fresh = Site::load(db, current.default_permalink).await?;
-        self.0.store(Arc::new(fresh));
+        if touched.len() > MAX_TOUCHED {
+            next.pages_since = last;
+            touched.clear();
+        }
+        // The events read decide what is stale, so the snapshot stands for exactly those (the
+        // reload may have seen newer ones: their pages will simply be rendered again).
+        next.event_id = last;
+        next.touched = Arc::new(touched);
+        self.0.store(Arc::new(next));
         Ok(true)
     }
 

@@ -231,7 +231,7 @@ impl Engine {
         let mut to = from;
         let mut changed = Vec::new();
         loop {
-            let events = store::events_after(db, to, 1_000).await?;
+            let events = crate::storage::events::after(db, to, 1_000).await?;
             let Some(last) = events.last() else { break };
             to = last.0;
             for (_, kind, subject) in &events {
@@ -284,7 +284,7 @@ impl Engine {
         if from >= to {
             return Ok(());
         }
-        let events = store::events_after(db, from, 10_000).await?;
+        let events = crate::storage::events::after(db, from, 10_000).await?;
         let events: Vec<_> = events.into_iter().filter(|e| e.0 <= to).collect();
         let Some(last) = events.last().map(|e| e.0) else { return Ok(()) };
         let changed: Vec<i64> = events
@@ -316,17 +316,19 @@ impl Engine {
         if !store::claim(&mut tx, RELATED_JOB, from, last).await? {
             return Ok(());
         }
-        let mut changed_lists = 0;
+        // One event per list that changed: page caches drop only the pages showing those
+        // articles.
         for (article, list) in &updates {
             let before = store::list_in(&mut tx, *article).await?;
             if before.len() != list.len() || before.iter().zip(list).any(|(a, b)| *a != b.0) {
                 store::set_list(&mut tx, *article, list).await?;
-                changed_lists += 1;
-            }
-        }
-        if changed_lists > 0 {
-            crate::storage::events::record(&mut tx, crate::storage::events::EventKind::RelatedUpdated, 0)
+                crate::storage::events::record(
+                    &mut tx,
+                    crate::storage::events::EventKind::RelatedUpdated,
+                    *article,
+                )
                 .await?;
+            }
         }
         tx.commit().await?;
         if !updates.is_empty() {

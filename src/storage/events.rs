@@ -23,8 +23,8 @@ pub enum EventKind {
     CommentUnapproved,
     /// A visible comment's text was edited by a moderator (subject: the article).
     CommentEdited,
-    /// Related lists were computed again after other events (subject: 0). Derived data, but
-    /// pages show it, so page caches must follow.
+    /// An article's related list was computed again (subject: the article; 0 when every list
+    /// was rebuilt). Derived data, but pages show it, so page caches must follow.
     RelatedUpdated,
 }
 
@@ -48,6 +48,30 @@ impl EventKind {
     }
 }
 
+/// Which rendered pages an event can change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageScope {
+    /// Only pages that show this article (its own page, and cards of it elsewhere): its
+    /// comments or its related list changed, nothing that decides where it is listed.
+    Article(i64),
+    /// Any page: what is listed where, menus, settings.
+    Everything,
+}
+
+/// The pages an event stored as `kind` (with its subject) can change. Publishing, editing and
+/// unpublishing stay [`PageScope::Everything`]: they can move an article into or out of lists
+/// that did not show it.
+pub fn page_scope(kind: &str, subject_id: i64) -> PageScope {
+    match kind {
+        "comment.approved" | "comment.unapproved" | "comment.edited" | "related.updated"
+            if subject_id > 0 =>
+        {
+            PageScope::Article(subject_id)
+        }
+        _ => PageScope::Everything,
+    }
+}
+
 pub async fn record(tx: &mut Tx, kind: EventKind, subject_id: i64) -> anyhow::Result<()> {
     tx_exec!(
         tx,
@@ -63,4 +87,15 @@ pub async fn record(tx: &mut Tx, kind: EventKind, subject_id: i64) -> anyhow::Re
 pub async fn latest_id(db: &Db) -> anyhow::Result<i64> {
     let (id,) = fetch_one!(db, (i64,), "SELECT COALESCE(MAX(id), 0) FROM content_events")?;
     Ok(id)
+}
+
+/// Events after `after`, oldest first: `(id, kind, subject)`.
+pub async fn after(db: &Db, after: i64, limit: i64) -> anyhow::Result<Vec<(i64, String, i64)>> {
+    Ok(crate::fetch_all!(
+        db,
+        (i64, String, i64),
+        "SELECT id, kind, subject_id FROM content_events WHERE id > $1 ORDER BY id LIMIT $2",
+        after,
+        limit
+    )?)
 }

@@ -345,14 +345,3 @@ pub async fn set_cursor(db: &Db, name: &str, to: i64) -> anyhow::Result<()> {
     )?;
     tx.commit().await
 }
-
-/// Content events after `after`: (id, kind, subject).
-pub async fn events_after(db: &Db, after: i64, limit: i64) -> anyhow::Result<Vec<(i64, String, i64)>> {
-    Ok(fetch_all!(
-        db,
-        (i64, String, i64),
-        "SELECT id, kind, subject_id FROM content_events WHERE id > $1 ORDER BY id LIMIT $2",
-        after,
-        limit
-    )?)
-}

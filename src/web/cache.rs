@@ -1,9 +1,15 @@
-//! The page cache: rendered public pages kept in memory and dropped as soon as the content
-//! event log moves (on this node or any other), or after a minute at most (pages show today's
-//! date). It only stores successful HTML responses to plain GET requests.
+//! The page cache: rendered public pages kept in memory until the content event log says they
+//! are stale (on this node or any other), or for a minute at most (pages show today's date).
+//! It only stores successful HTML responses to plain GET requests.
+//!
+//! Each page remembers the articles it shows (noted by the views while it renders, see
+//! [`shows_article`]). An event that concerns one article alone (a comment approved, its
+//! related list recomputed) drops only the pages showing that article; any other event
+//! (publishing, a new section, settings) drops every page. So a steady stream of comments on
+//! one story leaves the rest of the site served from memory.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -21,11 +27,36 @@ const MAX_BODY: usize = 512 * 1024;
 
 struct Entry {
     event_id: i64,
+    /// The articles the page shows.
+    deps: Box<[i64]>,
     stored: Instant,
     headers: HeaderMap,
     body: Bytes,
     /// Where the page's comment form token goes.
     form: Option<FormSlot>,
+}
+
+tokio::task_local! {
+    static SHOWN: Arc<Mutex<Vec<i64>>>;
+}
+
+/// Notes that the page being rendered shows this article (its own page, or a card of it). A
+/// no-op outside the cache's scope.
+pub fn shows_article(id: i64) {
+    let _ = SHOWN.try_with(|shown| {
+        if let Ok(mut shown) = shown.lock() {
+            shown.push(id);
+        }
+    });
+}
+
+impl Entry {
+    /// Whether no event since the page was rendered concerns it.
+    fn is_fresh(&self, site: &crate::site::Site) -> bool {
+        self.event_id >= site.pages_since
+            && self.stored.elapsed() <= MAX_AGE
+            && self.deps.iter().all(|d| site.touched.get(d).is_none_or(|&at| at <= self.event_id))
+    }
 }
 
 /// Set by handlers on pages that carry a comment form: each response gets its own token.
@@ -95,11 +126,11 @@ impl PageCache {
         Self { capacity, entries: Mutex::new(HashMap::new()) }
     }
 
-    fn get(&self, app: &AppState, key: &str, event_id: i64) -> Option<Response> {
+    fn get(&self, app: &AppState, key: &str, site: &crate::site::Site) -> Option<Response> {
         let (mut headers, body, form) = {
             let entries = self.entries.lock().ok()?;
             let entry = entries.get(key)?;
-            if entry.event_id != event_id || entry.stored.elapsed() > MAX_AGE {
+            if !entry.is_fresh(site) {
                 return None;
             }
             (entry.headers.clone(), entry.body.clone(), entry.form)
@@ -114,16 +145,16 @@ impl PageCache {
         Some(response)
     }
 
-    fn put(&self, key: String, event_id: i64, headers: HeaderMap, body: Bytes, form: Option<FormSlot>) {
+    fn put(&self, key: String, entry: Entry, site: &crate::site::Site) {
         let Ok(mut entries) = self.entries.lock() else { return };
         if entries.len() >= self.capacity {
             // Stale entries go first; if all are fresh, start over (cheap, and rare).
-            entries.retain(|_, e| e.event_id == event_id && e.stored.elapsed() <= MAX_AGE);
+            entries.retain(|_, e| e.is_fresh(site));
             if entries.len() >= self.capacity {
                 entries.clear();
             }
         }
-        entries.insert(key, Entry { event_id, stored: Instant::now(), headers, body, form });
+        entries.insert(key, entry);
     }
 }
 
@@ -136,11 +167,13 @@ pub async fn serve_cached(State(app): State<AppState>, request: Request, next: N
         return stamp_fresh(&app, next.run(request).await).await;
     }
     let key = request.uri().to_string();
-    let event_id = app.site.get().event_id;
-    if let Some(hit) = cache.get(&app, &key, event_id) {
+    let site = app.site.get_full();
+    let event_id = site.event_id;
+    if let Some(hit) = cache.get(&app, &key, &site) {
         return hit;
     }
-    let response = next.run(request).await;
+    let shown = Arc::new(Mutex::new(Vec::new()));
+    let response = SHOWN.scope(shown.clone(), next.run(request)).await;
     let is_html =
         response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
     let private = response
@@ -160,7 +193,18 @@ pub async fn serve_cached(State(app): State<AppState>, request: Request, next: N
     match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(bytes) => {
             let form = if has_form { find_slot(&bytes) } else { None };
-            cache.put(key, event_id, parts.headers.clone(), bytes.clone(), form);
+            let mut deps = shown.lock().map(|d| d.clone()).unwrap_or_default();
+            deps.sort_unstable();
+            deps.dedup();
+            let entry = Entry {
+                event_id,
+                deps: deps.into_boxed_slice(),
+                stored: Instant::now(),
+                headers: parts.headers.clone(),
+                body: bytes.clone(),
+                form,
+            };
+            cache.put(key, entry, &app.site.get());
             let body = match form {
                 Some(slot) => stamp(&app, &mut parts.headers, &bytes, slot),
                 None => bytes,

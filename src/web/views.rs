@@ -291,6 +291,7 @@ impl Views<'_> {
                 .push(Link { name: b.name.clone(), url: author_url(&b.slug) });
         }
         rows.iter()
+            .inspect(|r| super::cache::shows_article(r.id))
             .map(|r| CardView {
                 headline: r.headline.clone(),
                 url: self.site.article_url(&r.slug, r.published_at),
@@ -311,6 +312,7 @@ impl Views<'_> {
     }
 
     pub fn article(&self, row: &ArticleRow, terms: &[TermRow]) -> ArticleView {
+        super::cache::shows_article(row.id);
         let links = |kind: &str, url: fn(&str) -> String| {
             terms
                 .iter()

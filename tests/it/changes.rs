@@ -35,7 +35,7 @@ async fn a_change_made_by_another_node_appears_within_seconds(app: TestApp) {
     panic!("the new section did not appear in the menu within five seconds");
 }
 
-on_both_stores!(cached_pages_follow_content_changes);
+on_both_stores!(cached_pages_follow_content_changes, a_comment_drops_only_the_pages_showing_its_article);
 
 async fn cached_pages_follow_content_changes(app: TestApp) {
     app.load_demo().await;
@@ -54,4 +54,74 @@ async fn cached_pages_follow_content_changes(app: TestApp) {
     // Errors are never cached.
     app.page("/section/nope/", 404).await;
     assert!(app.get("/section/nope/").await.headers().get("x-cache").is_none());
+}
+
+/// Whether a page came from memory, and its text.
+async fn cached(app: &TestApp, path: &str) -> (bool, String) {
+    let response = app.get(path).await;
+    assert_eq!(response.status(), 200, "{path}");
+    let hit = response.headers().get("x-cache").is_some_and(|v| v == "hit");
+    (hit, response.text().await.unwrap())
+}
+
+async fn a_comment_drops_only_the_pages_showing_its_article(app: TestApp) {
+    use gazette::comments::{self, Existing};
+    use gazette::domain::comment::CommentState;
+    app.load_demo().await;
+    // The related lists' own events, written after the first refresh.
+    app.site.refresh(&app.db).await.unwrap();
+    let (id, slug, published_at): (i64, String, i64) = gazette::fetch_one!(
+        &app.db,
+        (i64, String, i64),
+        "SELECT id, slug, published_at FROM articles WHERE status = 'published' ORDER BY published_at LIMIT 1"
+    )
+    .unwrap();
+    let url = app.site.get().article_url(&slug, published_at);
+    let mut pages = vec!["/".to_owned(), url.clone(), "/search?q=harbour".to_owned()];
+    pages.extend(app.site.get().main_sections().map(|s| format!("/section/{}/", s.slug)));
+    for p in &pages {
+        cached(&app, p).await;
+    }
+    for p in &pages {
+        assert!(cached(&app, p).await.0, "{p} is served from memory");
+    }
+
+    // A reader's comment on the oldest story is approved.
+    let filter = comments::load_filter(&app.db).await.unwrap();
+    let comment = Existing {
+        article_id: id,
+        parent_id: None,
+        name: "Wren Ashby".into(),
+        email: "wren@example.com".into(),
+        url: String::new(),
+        text: "I remember the first day of this story well.".into(),
+        created_at: gazette::storage::now(),
+        staff_user_id: None,
+        external_id: None,
+        client_addr: "192.0.2.7".into(),
+    };
+    let cid = comments::add_existing(&app.db, &comment, CommentState::Pending).await.unwrap();
+    comments::moderate(&app.db, &filter, &[cid], CommentState::Approved).await.unwrap();
+    app.site.refresh(&app.db).await.unwrap();
+    let (mut kept, mut dropped) = (0, 0);
+    let link = format!("href=\"{url}\"");
+    for p in &pages {
+        let (hit, html) = cached(&app, p).await;
+        if html.contains(&link) || *p == url {
+            assert!(!hit, "{p} shows the commented article, so it is rendered again");
+            dropped += 1;
+        } else {
+            assert!(hit, "{p} does not show the commented article, so it stays in memory");
+            kept += 1;
+        }
+    }
+    assert!(dropped >= 1 && kept >= 1, "dropped {dropped}, kept {kept}");
+    assert!(cached(&app, &url).await.1.contains("I remember the first day of this story well."));
+
+    // Publishing can change any list: every page is rendered again.
+    app.publish(crate::helpers::article("late-news", "news", &["tomasz-keller"], 0)).await;
+    app.site.refresh(&app.db).await.unwrap();
+    for p in &pages {
+        assert!(!cached(&app, p).await.0, "{p} after a publication");
+    }
 }

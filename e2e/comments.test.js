@@ -69,6 +69,55 @@ test('a reader comments without JavaScript and a moderator approves it', async (
   await reader.close();
 });
 
+test('with JavaScript the form posts in place: held, refused, then published', async () => {
+  const url = await articleUrl('fishermen-say-turbines-will-close-their-richest-grounds');
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(base + url);
+  await page.evaluate(() => { window.stayed = true; });
+  const fill = async (text, name, email) => {
+    await page.fill('#comment-text', text);
+    await page.fill('#comment-author', name);
+    await page.fill('#comment-email', email);
+    await page.waitForTimeout(3200);
+  };
+
+  // A first-time commenter: held, and the notice appears where the form was.
+  await fill('Posted without leaving the page.', 'Corin Vale', 'corin@example.net');
+  await page.click('.comment-form button[type=submit]');
+  await page.locator('.respond .notice').waitFor();
+  assert.match(await page.locator('.respond .notice').innerText(), /awaiting moderation/);
+  assert.equal(await page.evaluate(() => window.stayed), true, 'the page was not reloaded');
+  assert.match(page.url(), /\?comment=held#respond$/);
+  assert.equal(await page.locator('#comment-text').inputValue(), '', 'a fresh form');
+  await page.locator('#respond').screenshot({ path: join(shots, 'comment-held-in-place.png') });
+
+  // A refusal (a forged form token) is said beside the button, and nothing typed is lost.
+  await fill('This one has a broken token.', 'Corin Vale', 'corin@example.net');
+  await page.evaluate(() => { document.querySelector('.comment-form input[name=token]').value = 'forged'; });
+  await page.click('.comment-form button[type=submit]');
+  await page.locator('.form-status.form-error').waitFor();
+  assert.match(await page.locator('.form-status').innerText(), /renewed.*post your comment again/);
+  assert.equal(await page.locator('#comment-text').inputValue(), 'This one has a broken token.');
+  assert.equal(await page.evaluate(() => window.stayed), true);
+  await page.locator('#respond').screenshot({ path: join(shots, 'comment-refused-in-place.png') });
+
+  // Isla's first comment was approved above, so hers now appears at once, and she is taken to it.
+  await page.waitForTimeout(3200); // the fresh token from the refusal is new, too
+  await page.fill('#comment-text', 'Thank you for publishing my earlier note.');
+  await page.fill('#comment-author', 'Isla Moncrieff');
+  await page.fill('#comment-email', 'isla@example.net');
+  await page.click('.comment-form button[type=submit]');
+  const mine = page.locator('.comment', { hasText: 'Thank you for publishing my earlier note.' });
+  await mine.waitFor();
+  assert.equal(await page.evaluate(() => window.stayed), true);
+  assert.match(page.url(), /#comment-\d+$/);
+  const focused = await page.evaluate(() => document.activeElement?.id || '');
+  assert.match(focused, /^comment-\d+$/, 'focus moves to the new comment');
+  assert.match(await page.locator('#comments-heading').innerText(), /Comments/);
+  await page.locator('#comments').screenshot({ path: join(shots, 'comment-published-in-place.png') });
+  await page.close();
+});
+
 // Written for this test; the shared lists, when present, add thousands more.
 const BUILT_IN = [
   '<script>alert(1)</script>',

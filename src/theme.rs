@@ -26,7 +26,7 @@ const TEMPLATES: &[(&str, &[u8])] = embedded!("templates":
 );
 
 const ASSETS: &[(&str, &[u8])] = embedded!("static":
-    "style.css", "admin.css", "admin.js", "favicon.svg", "favicon.ico",
+    "style.css", "admin.css", "admin.js", "comments.js", "favicon.svg", "favicon.ico",
 );
 
 /// One static file, ready to serve.

@@ -85,7 +85,8 @@ fn find_slot(body: &[u8]) -> Option<FormSlot> {
 }
 
 /// The page with a fresh form token in its slot. The page may now be kept by the reader's
-/// browser only.
+/// browser only, and must be asked for again before it is shown again: after posting, a reader
+/// sent back to the article must see their comment, not the copy from before it.
 fn stamp(app: &AppState, headers: &mut HeaderMap, body: &Bytes, slot: FormSlot) -> Bytes {
     let site = app.site.get();
     let token = crate::comments::issue_token(&site.secret, slot.article_id, crate::storage::now());
@@ -93,7 +94,7 @@ fn stamp(app: &AppState, headers: &mut HeaderMap, body: &Bytes, slot: FormSlot) 
     out.extend_from_slice(&body[..slot.start]);
     out.extend_from_slice(token.as_bytes());
     out.extend_from_slice(&body[slot.end..]);
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=60"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
     headers.remove(header::CONTENT_LENGTH);
     Bytes::from(out)
 }

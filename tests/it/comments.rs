@@ -15,6 +15,7 @@ on_both_stores!(
     threads_nest_to_the_set_depth_and_page,
     moderation_respects_roles_and_staff_replies_show,
     the_spam_filter_learns_from_moderators,
+    the_script_gets_the_same_answers_as_json,
 );
 
 /// Publishes an article with open comments and returns its address.
@@ -664,4 +665,59 @@ async fn an_acknowledged_comment_survives_kill_9() {
     for text in &acknowledged {
         assert!(bodies.contains(text), "{text} was lost");
     }
+}
+
+/// The theme's script posts in place with `Accept: application/json`: the same checks, the
+/// same outcomes, the answers as JSON (a refusal keeps its status and brings a fresh token).
+async fn the_script_gets_the_same_answers_as_json(app: TestApp) {
+    let url = commentable(&app, "in-place-story").await;
+    set(&app, "comments.min_seconds", "0").await;
+    // A page with a form token is the reader's alone, and is asked for again before it is
+    // shown again (back at the article after posting, the reader sees their comment).
+    for _ in 0..2 {
+        assert_eq!(app.get(&url).await.headers()["cache-control"], "private, no-cache");
+    }
+    let send = |fields: Vec<(&'static str, String)>| {
+        app.client
+            .post(format!("{}/comments", app.base))
+            .header("accept", "application/json")
+            .form(&fields)
+            .send()
+    };
+    let (id, token) = form(&app, &url).await;
+    let fields = |token: &str, text: &str| {
+        vec![
+            ("article_id", id.clone()),
+            ("token", token.to_owned()),
+            ("author", "Ann Reader".to_owned()),
+            ("email", "ann@example.com".to_owned()),
+            ("comment", text.to_owned()),
+        ]
+    };
+    let r = send(fields(&token, "Held in place.")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    let answer: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(answer["location"], format!("{url}?comment=held#respond"));
+    assert_eq!(stored(&app).await.len(), 1);
+
+    // The same form again: a replay, refused with 409, a fresh token, and nothing stored.
+    let r = send(fields(&token, "Held in place.")).await.unwrap();
+    assert_eq!(r.status(), 409);
+    let answer: serde_json::Value = r.json().await.unwrap();
+    assert!(answer["error"].as_str().unwrap().contains("post your comment again"), "{answer}");
+    assert_eq!(answer["can_retry"], true);
+    let fresh = answer["token"].as_str().unwrap().to_owned();
+    assert!(!fresh.is_empty() && fresh != token);
+    assert_eq!(stored(&app).await.len(), 1);
+    // Invalid input: 422 with the reason.
+    let r = send(fields(&fresh, "   ")).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.json::<serde_json::Value>().await.unwrap()["error"].as_str().unwrap().len() > 5);
+    // The fresh token works; the plain form still gets its redirect.
+    let r = send(fields(&fresh, "Second, with the fresh token.")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(stored(&app).await.len(), 2);
+    let r = comment(&app, &url, "Ann Reader", "ann@example.com", "Without the script.").await;
+    assert_eq!(r.status(), 303);
 }

@@ -281,10 +281,77 @@ pub async fn post(
                 }
                 Outcome::Held(_) => format!("{url}?comment=held#respond"),
             };
+            if wants_json(&headers) {
+                return Ok(axum::Json(serde_json::json!({ "location": location })).into_response());
+            }
             Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
         }
+        Err(refusal) if wants_json(&headers) => Ok(refused_json(&app, policy, &submission, refusal).await?),
         Err(refusal) => refused(&app, policy, &submission, refusal).await,
     }
+}
+
+/// The theme's script posts the form in place and asks for JSON; a plain form post gets the
+/// redirect and pages.
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// The HTTP status of a refusal.
+fn refusal_status(refusal: &Refusal) -> StatusCode {
+    match refusal {
+        Refusal::NoArticle => StatusCode::NOT_FOUND,
+        Refusal::Closed | Refusal::Rejected => StatusCode::FORBIDDEN,
+        Refusal::BadToken | Refusal::ExpiredToken => StatusCode::BAD_REQUEST,
+        Refusal::Replayed => StatusCode::CONFLICT,
+        Refusal::Invalid(_) | Refusal::BadParent => StatusCode::UNPROCESSABLE_ENTITY,
+        Refusal::TooMany => StatusCode::TOO_MANY_REQUESTS,
+    }
+}
+
+/// Whether the reader may correct the form and send it again, and a fresh token for that.
+async fn retry(
+    app: &AppState,
+    policy: &Policy,
+    sub: &Submission,
+    refusal: &Refusal,
+) -> anyhow::Result<(Option<crate::storage::comments::CommentTarget>, bool, String)> {
+    let site = app.site.get();
+    let target = store::target(&app.db, sub.article_id).await?;
+    let can_retry = !matches!(refusal, Refusal::Closed | Refusal::Rejected | Refusal::NoArticle)
+        && target
+            .as_ref()
+            .is_some_and(|t| policy.open_for(&t.comment_status, t.published_at, crate::storage::now()));
+    let token = comments::issue_token(&site.secret, sub.article_id, crate::storage::now());
+    Ok((target, can_retry, token))
+}
+
+/// A refused comment, for the script: the reason, whether to try again, a fresh token. The
+/// form stays as the reader filled it.
+async fn refused_json(
+    app: &AppState,
+    policy: &Policy,
+    sub: &Submission,
+    refusal: Refusal,
+) -> WebResult<Response> {
+    let (_, can_retry, token) = retry(app, policy, sub, &refusal).await?;
+    let status = refusal_status(&refusal);
+    // In place, the form stays on the page and gets the fresh token: no "below" to point to.
+    let error = match &refusal {
+        Refusal::BadToken | Refusal::ExpiredToken | Refusal::Replayed => {
+            "This form had to be renewed before it could be sent. Please post your comment again.".to_owned()
+        }
+        other => other.to_string(),
+    };
+    let body = serde_json::json!({ "error": error, "can_retry": can_retry, "token": token });
+    let mut response = (status, axum::Json(body)).into_response();
+    if refusal == Refusal::TooMany {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("3600"));
+    }
+    Ok(response)
 }
 
 /// The page of threads a comment appears on.
@@ -335,23 +402,11 @@ impl MapStatus for Response {
 
 /// A refused comment: the reason and the form again, filled in, with a fresh token.
 async fn refused(app: &AppState, policy: &Policy, sub: &Submission, refusal: Refusal) -> WebResult<Response> {
-    let status = match refusal {
-        Refusal::NoArticle => StatusCode::NOT_FOUND,
-        Refusal::Closed | Refusal::Rejected => StatusCode::FORBIDDEN,
-        Refusal::BadToken | Refusal::ExpiredToken => StatusCode::BAD_REQUEST,
-        Refusal::Replayed => StatusCode::CONFLICT,
-        Refusal::Invalid(_) | Refusal::BadParent => StatusCode::UNPROCESSABLE_ENTITY,
-        Refusal::TooMany => StatusCode::TOO_MANY_REQUESTS,
-    };
+    let status = refusal_status(&refusal);
+    let (target, can_retry, token) = retry(app, policy, sub, &refusal).await?;
     let site = app.site.get();
     let views = app.views(&site);
-    let target = store::target(&app.db, sub.article_id).await?;
     let article_url = target.as_ref().map(|t| site.article_url(&t.slug, t.published_at));
-    let can_retry = !matches!(refusal, Refusal::Closed | Refusal::Rejected | Refusal::NoArticle)
-        && target
-            .as_ref()
-            .is_some_and(|t| policy.open_for(&t.comment_status, t.published_at, crate::storage::now()));
-    let token = comments::issue_token(&site.secret, sub.article_id, crate::storage::now());
     let body = app.theme.render(
         "comment_problem.html",
         crate::view! {

@@ -141,6 +141,7 @@ async fn main() {
             featured_image: None,
             comment_status: CommentStatus::Open,
             published_at: Some(now),
+            sticky: false,
         };
         gazette::content::create_article(&state.db, &article).await.unwrap();
         let t = Instant::now();

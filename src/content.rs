@@ -128,6 +128,8 @@ pub async fn save_article(
             if !actor.role.can_set_status(article.status, true) {
                 return Err(SaveError::Forbidden);
             }
+            // What leads the front page is an editor's call: below that, the form has no say.
+            article.sticky &= actor.role.can_set_sticky();
             if articles::slug_taken(&mut tx, article.slug.as_str(), 0).await? {
                 return Err(SaveError::Invalid(format!(
                     "The slug {:?} is already used.",
@@ -145,6 +147,9 @@ pub async fn save_article(
             let owns = current.created_by == Some(actor.user_id);
             if !actor.role.can_edit(owns) || !actor.role.can_set_status(article.status, owns) {
                 return Err(SaveError::Forbidden);
+            }
+            if !actor.role.can_set_sticky() {
+                article.sticky = current.sticky != 0;
             }
             // Contributors may not touch an article once it is out of their hands.
             if !actor.role.can_set_status(Published, owns) && !matches!(old_status, "draft" | "pending") {
@@ -188,16 +193,17 @@ pub async fn save_article(
 /// Returns false when nothing differed. The slug is kept (readers' links stay valid).
 pub async fn update_imported(db: &Db, id: i64, article: &NewArticle) -> anyhow::Result<bool> {
     use crate::storage::events::{self, EventKind};
-    let (headline, body, status, published_at): (String, String, String, Option<i64>) = crate::fetch_one!(
+    let (headline, body, status, published_at, sticky): (String, String, String, Option<i64>, i64) = crate::fetch_one!(
         db,
-        (String, String, String, Option<i64>),
-        "SELECT headline, body_source, status, published_at FROM articles WHERE id = $1",
+        (String, String, String, Option<i64>, i64),
+        "SELECT headline, body_source, status, published_at, sticky FROM articles WHERE id = $1",
         id
     )?;
     let same = headline == article.headline
         && body == article.body_source
         && status == article.status.as_str()
-        && published_at == article.published_at;
+        && published_at == article.published_at
+        && (sticky != 0) == article.sticky;
     if same {
         return Ok(false);
     }

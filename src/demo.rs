@@ -262,6 +262,7 @@ pub async fn load(db: &Db) -> anyhow::Result<Report> {
                 featured_image: None,
                 comment_status: if def.comments_closed { CommentStatus::Closed } else { CommentStatus::Open },
                 published_at: Some(published.timestamp()),
+                sticky: false,
             };
             content::create_article(db, &article).await?;
             report.added += 1;

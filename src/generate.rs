@@ -311,6 +311,7 @@ pub async fn generate(db: &Db, count: usize, seed: u64) -> anyhow::Result<()> {
             featured_image: None,
             comment_status: CommentStatus::Open,
             published_at: Some(newest - (rng.next() % span as u64) as i64),
+            sticky: false,
         };
         content::create_article(db, &article).await?;
         if (i + 1) % 500 == 0 || i + 1 == count {

@@ -269,6 +269,7 @@ async fn add(
         featured_image: None,
         comment_status: CommentStatus::Open,
         published_at: Some(item.published.unwrap_or(fallback_time)),
+        sticky: false,
     };
     content::create_article(db, &article).await
 }

@@ -71,6 +71,8 @@ pub struct Site {
     pub settings: Settings,
     pub sections: Vec<SectionRow>,
     pub pages: Vec<(String, String)>,
+    /// Published sticky articles, newest first: they lead the front page.
+    pub sticky: Vec<i64>,
     /// The newest content event this snapshot reflects.
     pub event_id: i64,
     /// Pages rendered before this event are stale, whatever they show.
@@ -100,6 +102,7 @@ impl Site {
             settings: Settings::from_map(&map),
             sections: taxonomy::sections(db).await?,
             pages: pages::list_published(db).await?,
+            sticky: crate::storage::articles::sticky_ids(db).await?,
             event_id,
             pages_since: event_id,
             touched: Arc::default(),

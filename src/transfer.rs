@@ -148,6 +148,9 @@ pub struct ArticleRecord {
     pub version: i64,
     pub correction: String,
     pub corrected_at: Option<i64>,
+    /// 1 when it leads the front page (absent in dumps written before sticky articles).
+    #[serde(default)]
+    pub sticky: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -213,7 +216,7 @@ pub async fn export(db: &Db, out: &mut impl Write) -> anyhow::Result<usize> {
             "SELECT a.id, a.external_id, a.slug, a.headline, a.standfirst, a.body_source, a.body_html, a.body_text, \
              a.excerpt, a.word_count, a.status, s.slug AS primary_section, a.featured_image_url, a.featured_image_alt, \
              a.featured_image_caption, a.featured_image_credit, a.comment_status, a.published_at, a.created_at, \
-             a.updated_at, u.email AS created_by, a.version, a.correction, a.corrected_at \
+             a.updated_at, u.email AS created_by, a.version, a.correction, a.corrected_at, a.sticky \
              FROM articles a JOIN sections s ON s.id = a.primary_section_id LEFT JOIN users u ON u.id = a.created_by \
              ORDER BY a.id LIMIT $1 OFFSET $2",
             PAGE,
@@ -462,9 +465,9 @@ async fn load(
                 "INSERT INTO articles (external_id, slug, headline, standfirst, body_source, body_html, body_text, \
                    excerpt, word_count, status, primary_section_id, featured_image_url, featured_image_alt, \
                    featured_image_caption, featured_image_credit, comment_status, published_at, created_at, \
-                   updated_at, created_by, version, correction, corrected_at) \
+                   updated_at, created_by, version, correction, corrected_at, sticky) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-                   $21, $22, $23) RETURNING id",
+                   $21, $22, $23, $24) RETURNING id",
                 a.external_id.as_deref(),
                 &a.slug,
                 &a.headline,
@@ -488,7 +491,8 @@ async fn load(
                 created_by,
                 a.version,
                 &a.correction,
-                a.corrected_at
+                a.corrected_at,
+                i64::from(a.sticky != 0)
             )?;
             for (position, slug) in a.sections.iter().enumerate() {
                 let section = id_of(ids, "section", slug)?;

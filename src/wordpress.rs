@@ -746,6 +746,7 @@ async fn import_post(
             CommentStatus::Open
         },
         published_at: published_at.or((status == ArticleStatus::Published).then(now)),
+        sticky: item.get("wp:is_sticky") == "1",
     };
     let existing = fetch_optional!(db, (i64,), "SELECT id FROM articles WHERE external_id = $1", &external)?;
     let article_id = if let Some((id,)) = existing {
@@ -812,8 +813,8 @@ async fn import_post(
             });
         let id = content::create_article(db, &article).await?;
         report.add("articles");
-        if item.get("wp:is_sticky") == "1" {
-            report.add("articles marked sticky in WordPress (not carried over)");
+        if article.sticky {
+            report.add("sticky articles (kept at the top of the front page)");
         }
         id
     };
@@ -985,6 +986,7 @@ struct ExportArticle {
     published_at: Option<i64>,
     created_at: i64,
     comment_status: String,
+    sticky: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -1099,8 +1101,8 @@ pub async fn export(db: &Db, base_url: &str, out: &mut impl std::io::Write) -> a
         let page = fetch_all!(
             db,
             ExportArticle,
-            "SELECT id, slug, headline, body_html, excerpt, status, published_at, created_at, comment_status \
-             FROM articles WHERE id > $1 ORDER BY id LIMIT 500",
+            "SELECT id, slug, headline, body_html, excerpt, status, published_at, created_at, comment_status, \
+             sticky FROM articles WHERE id > $1 ORDER BY id LIMIT 500",
             after
         )?;
         let Some(last) = page.last() else { break };
@@ -1165,12 +1167,13 @@ pub async fn export(db: &Db, base_url: &str, out: &mut impl std::io::Write) -> a
                 out,
                 "<wp:post_id>{}</wp:post_id><wp:post_date>{}</wp:post_date><wp:post_date_gmt>{}</wp:post_date_gmt>\
                  <wp:comment_status>{}</wp:comment_status><wp:post_name>{}</wp:post_name><wp:status>{status}</wp:status>\
-                 <wp:post_parent>0</wp:post_parent><wp:post_type>post</wp:post_type>",
+                 <wp:post_parent>0</wp:post_parent><wp:post_type>post</wp:post_type><wp:is_sticky>{}</wp:is_sticky>",
                 a.id,
                 local(when),
                 if a.published_at.is_some() { gmt(when) } else { "0000-00-00 00:00:00".into() },
                 if a.comment_status == "open" { "open" } else { "closed" },
-                cdata(&a.slug)
+                cdata(&a.slug),
+                a.sticky
             )?;
             for t in terms.iter().filter(|t| t.kind == "section" || t.kind == "tag") {
                 let domain = if t.kind == "section" { "category" } else { "post_tag" };

@@ -95,6 +95,8 @@ pub struct NewArticle {
     pub featured_image: Option<FeaturedImage>,
     pub comment_status: CommentStatus,
     pub published_at: Option<i64>,
+    /// Kept at the top of the front page (editors decide; WordPress's "sticky").
+    pub sticky: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -49,6 +49,11 @@ impl Role {
         }
     }
 
+    /// May this role decide what stays at the top of the front page (sticky articles)?
+    pub fn can_set_sticky(self) -> bool {
+        self >= Role::Editor
+    }
+
     /// May this role see every article in the admin list (or only its own)?
     pub fn sees_all_articles(self) -> bool {
         self >= Role::Editor

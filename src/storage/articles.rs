@@ -177,6 +177,16 @@ pub async fn latest(db: &Db, limit: i64, offset: i64) -> anyhow::Result<Vec<Card
     )?)
 }
 
+/// Published sticky articles, newest first (the front page puts them on top).
+pub async fn sticky_ids(db: &Db) -> anyhow::Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = fetch_all!(
+        db,
+        (i64,),
+        "SELECT id FROM articles WHERE sticky = 1 AND status = 'published' ORDER BY published_at DESC, id DESC LIMIT 20"
+    )?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
 pub async fn count_published(db: &Db) -> anyhow::Result<i64> {
     let (n,) = fetch_one!(db, (i64,), "SELECT COUNT(*) FROM articles WHERE status = 'published'")?;
     Ok(n)
@@ -414,8 +424,8 @@ pub async fn insert(
         "INSERT INTO articles (external_id, slug, headline, standfirst, body_source, body_html, \
             body_text, excerpt, word_count, status, primary_section_id, featured_image_url, \
             featured_image_alt, featured_image_caption, featured_image_credit, comment_status, \
-            published_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) \
+            published_at, created_at, updated_at, sticky) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19) \
          RETURNING id",
         article.external_id.as_deref(),
         article.slug.as_str(),
@@ -434,7 +444,8 @@ pub async fn insert(
         image.map(|i| i.credit.as_str()),
         article.comment_status.as_str(),
         article.published_at,
-        article.published_at.unwrap_or(created).min(created)
+        article.published_at.unwrap_or(created).min(created),
+        i64::from(article.sticky)
     )?;
 
     set_links(tx, id, primary_id, article).await?;
@@ -508,6 +519,7 @@ pub struct EditRow {
     pub created_by: Option<i64>,
     pub version: i64,
     pub correction: String,
+    pub sticky: i64,
 }
 
 pub async fn find_for_edit(db: &Db, id: i64) -> anyhow::Result<Option<EditRow>> {
@@ -515,7 +527,7 @@ pub async fn find_for_edit(db: &Db, id: i64) -> anyhow::Result<Option<EditRow>> 
         db,
         EditRow,
         "SELECT id, slug, headline, standfirst, body_source, excerpt, status, comment_status, \
-         published_at, updated_at, created_by, version, correction FROM articles WHERE id = $1",
+         published_at, updated_at, created_by, version, correction, sticky FROM articles WHERE id = $1",
         id
     )?)
 }
@@ -540,6 +552,7 @@ pub struct Current {
     pub status: String,
     pub slug: String,
     pub correction: String,
+    pub sticky: i64,
 }
 
 pub async fn current(tx: &mut Tx, id: i64) -> anyhow::Result<Option<Current>> {
@@ -547,7 +560,7 @@ pub async fn current(tx: &mut Tx, id: i64) -> anyhow::Result<Option<Current>> {
         fetch_optional,
         tx,
         Current,
-        "SELECT version, created_by, status, slug, correction FROM articles WHERE id = $1",
+        "SELECT version, created_by, status, slug, correction, sticky FROM articles WHERE id = $1",
         id
     )?)
 }
@@ -600,7 +613,8 @@ pub async fn update(
         tx,
         "UPDATE articles SET slug = $1, headline = $2, standfirst = $3, body_source = $4, body_html = $5, \
             body_text = $6, excerpt = $7, word_count = $8, status = $9, comment_status = $10, \
-            published_at = $11, updated_at = $12, version = version + 1, primary_section_id = $14 WHERE id = $13",
+            published_at = $11, updated_at = $12, version = version + 1, primary_section_id = $14, \
+            sticky = $15 WHERE id = $13",
         article.slug.as_str(),
         &article.headline,
         &article.standfirst,
@@ -614,7 +628,8 @@ pub async fn update(
         article.published_at,
         now(),
         id,
-        primary_id
+        primary_id,
+        i64::from(article.sticky)
     )?;
     set_links(tx, id, primary_id, article).await
 }

@@ -116,6 +116,7 @@ on_both_stores!(
     forms_without_the_right_token_change_nothing,
     a_stale_save_is_told_of_the_conflict,
     scheduled_articles_publish_themselves,
+    editors_choose_what_stays_on_top_and_authors_cannot,
 );
 
 async fn a_fresh_site_explains_how_to_create_the_first_administrator(app: TestApp) {
@@ -690,6 +691,8 @@ async fn every_admin_action_refuses_the_roles_that_may_not_do_it(app: TestApp) {
         .post("/admin/articles/new", &article_form(&csrf, "The editor's own story", "published", "0"))
         .await;
     let article = r.headers()["location"].to_str().unwrap().split('?').next().unwrap().to_owned();
+    // The related lists the new story changes are written now, not during the checks below.
+    app.refresh().await;
     let section = app.site.get().section_by_slug("news").unwrap().id;
     let tag = gazette::storage::taxonomy::tags_with_counts(&app.db).await.unwrap()[0].id;
     let page = gazette::storage::pages::all(&app.db).await.unwrap()[0].id;
@@ -919,4 +922,73 @@ async fn every_workflow_transition_works_and_shows_on_the_site(app: TestApp) {
     tx.commit().await.unwrap();
     assert_eq!(gazette::content::purge_trash(&app.db).await.unwrap(), 1);
     assert_eq!(b.get(&path).await.0, 404);
+}
+
+/// The headline of the front page's lead story.
+async fn lead(app: &TestApp) -> String {
+    let home = app.page("/", 200).await;
+    let after = home.split("class=\"lead-title\"").nth(1).expect("a lead story");
+    after.split("</h3>").next().unwrap().to_owned()
+}
+
+async fn sticky(app: &TestApp, slug: &str) -> i64 {
+    gazette::fetch_one!(&app.db, (i64,), "SELECT sticky FROM articles WHERE slug = $1", slug).unwrap().0
+}
+
+async fn editors_choose_what_stays_on_top_and_authors_cannot(app: TestApp) {
+    staff(&app, "ed@example.com", "Ed Itor", Role::Editor).await;
+    accounts::create_user(&app.db, "au@example.com", "Au Thor", Role::Author, PASSWORD).await.unwrap();
+    let mut au = Browser::new(&app);
+    au.sign_in("au@example.com", PASSWORD).await;
+    let csrf = au.csrf().await;
+    let (_, editor) = au.get("/admin/articles/new").await;
+    assert!(!editor.contains("name=\"sticky\""), "authors are not offered the choice");
+
+    // An author's forged "sticky" is ignored: the story is published, not pinned.
+    let mut form = article_form(&csrf, "An author would like the lead", "published", "0");
+    form.push(("sticky", "on"));
+    assert_eq!(au.post("/admin/articles/new", &form).await.status(), 303);
+    assert_eq!(sticky(&app, "an-author-would-like-the-lead").await, 0);
+    app.refresh().await;
+    assert!(lead(&app).await.contains("An author would like the lead"), "the newest leads");
+
+    // An editor pins an older story: it leads the front page above newer ones.
+    let mut ed = Browser::new(&app);
+    ed.sign_in("ed@example.com", PASSWORD).await;
+    let csrf = ed.csrf().await;
+    let (_, editor) = ed.get("/admin/articles/new").await;
+    assert!(editor.contains("name=\"sticky\""));
+    let mut form = article_form(&csrf, "The harbour inquiry, explained", "published", "0");
+    form.retain(|(k, _)| *k != "publish_at");
+    form.push(("publish_at", "2026-01-05T08:00"));
+    form.push(("sticky", "on"));
+    assert_eq!(ed.post("/admin/articles/new", &form).await.status(), 303);
+    app.refresh().await;
+    assert!(lead(&app).await.contains("The harbour inquiry, explained"), "{}", lead(&app).await);
+    // The editor pins the author's story too; newest sticky first.
+    let id = gazette::fetch_one!(
+        &app.db,
+        (i64,),
+        "SELECT id FROM articles WHERE slug = 'an-author-would-like-the-lead'"
+    )
+    .unwrap()
+    .0;
+    let mut form = article_form(&csrf, "An author would like the lead", "published", "1");
+    form.push(("sticky", "on"));
+    assert_eq!(ed.post(&format!("/admin/articles/{id}"), &form).await.status(), 303);
+    app.refresh().await;
+    assert!(lead(&app).await.contains("An author would like the lead"));
+    // Saving their own story again, the author cannot unpin it (the form has no say).
+    let csrf = au.csrf().await;
+    let form = article_form(&csrf, "An author would like the lead", "published", "2");
+    assert_eq!(au.post(&format!("/admin/articles/{id}"), &form).await.status(), 303);
+    assert_eq!(sticky(&app, "an-author-would-like-the-lead").await, 1);
+    let (_, editor) = au.get(&format!("/admin/articles/{id}")).await;
+    assert!(editor.contains("An editor keeps this story at the top of the front page."));
+    // Unpinned by the editor, the old story goes back to its place in time.
+    let csrf = ed.csrf().await;
+    let form = article_form(&csrf, "An author would like the lead", "published", "3");
+    assert_eq!(ed.post(&format!("/admin/articles/{id}"), &form).await.status(), 303);
+    app.refresh().await;
+    assert!(lead(&app).await.contains("The harbour inquiry, explained"));
 }

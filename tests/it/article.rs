@@ -101,9 +101,18 @@ async fn hostile_markup_in_a_body_is_inert(app: TestApp) {
     app.refresh().await;
     let url = first_article_url(&app).await;
     let html = app.page(&url, 200).await;
-    let body = html.split("class=\"story-body\"").nth(1).unwrap();
+    let body = html.split("class=\"story-body\"").nth(1).unwrap().split("id=\"comments\"").next().unwrap();
     for bad in ["<script", "onerror", "javascript:", "<svg", "onload"] {
         assert!(!body.contains(bad), "{bad} in {body}");
+    }
+    // The page's only scripts are its structured data and the theme's own comment script.
+    for script in html.split("<script").skip(1) {
+        assert!(
+            script.starts_with(" type=\"application/ld+json\">")
+                || script.starts_with(" src=\"/static/comments."),
+            "a script that is not ours: <script{}",
+            &script[..script.len().min(80)]
+        );
     }
     assert!(html.contains("&lt;script&gt;alert(&#39;headline&#39;)&lt;/script&gt; &amp; friends"));
 }

@@ -220,6 +220,7 @@ pub fn article(slug: &str, section: &str, authors: &[&str], days_ago: i64) -> Ne
         featured_image: None,
         comment_status: CommentStatus::Open,
         published_at: Some(chrono::Utc::now().timestamp() - days_ago * 86_400 - 3600),
+        sticky: false,
     }
 }
 

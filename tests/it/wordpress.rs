@@ -25,7 +25,16 @@ async fn a_wordpress_export_moves_in_whole_and_twice_changes_nothing(app: TestAp
     assert_eq!(report.skipped.get("post type nav_menu_item"), Some(&1));
     assert_eq!(report.skipped.get("post type product"), Some(&1));
     assert!(report.problems.is_empty(), "{report}");
+    assert_eq!(
+        report.counts.get("sticky articles (kept at the top of the front page)"),
+        Some(&1),
+        "{report}"
+    );
     app.refresh().await;
+    // The sticky post leads the front page, though the block-editor post is newer.
+    let home = app.page("/", 200).await;
+    let lead = home.split("class=\"lead-title\"").nth(1).unwrap().split("</h3>").next().unwrap();
+    assert!(lead.contains("Council sets the library budget"), "{lead}");
 
     // The classic post: paragraphs, a caption as a figure, an embed as a link, no script.
     let html = app.page("/2024/03/05/library-budget/", 200).await;
@@ -158,14 +167,14 @@ async fn damaged_exports_say_where(app: TestApp) {
 /// (state, threading), author, section (with its parent) and tag.
 async fn inventory(db: &gazette::storage::Db) -> Vec<String> {
     let mut out = Vec::new();
-    for (slug, headline, status) in gazette::fetch_all!(
+    for (slug, headline, status, sticky) in gazette::fetch_all!(
         db,
-        (String, String, String),
-        "SELECT slug, headline, status FROM articles ORDER BY slug"
+        (String, String, String, i64),
+        "SELECT slug, headline, status, sticky FROM articles ORDER BY slug"
     )
     .unwrap()
     {
-        out.push(format!("article {slug} {headline} {status}"));
+        out.push(format!("article {slug} {headline} {status} sticky={sticky}"));
     }
     for (slug, title) in
         gazette::fetch_all!(db, (String, String), "SELECT slug, title FROM pages ORDER BY slug").unwrap()

@@ -105,10 +105,16 @@ pub(super) struct StaffView {
     name: String,
     role: String,
     csrf: String,
+    can_set_sticky: bool,
 }
 
 pub(super) fn staff_view(staff: &Staff) -> StaffView {
-    StaffView { name: staff.name.clone(), role: staff.role.to_string(), csrf: staff.csrf.clone() }
+    StaffView {
+        name: staff.name.clone(),
+        role: staff.role.to_string(),
+        csrf: staff.csrf.clone(),
+        can_set_sticky: staff.role.can_set_sticky(),
+    }
 }
 
 /// What the editor form holds, in and out.
@@ -128,6 +134,7 @@ struct Draft {
     status: String,
     publish_at: String,
     comments_open: bool,
+    sticky: bool,
     correction: String,
 }
 
@@ -151,6 +158,7 @@ impl Draft {
                 "status" => d.status = v,
                 "publish_at" => d.publish_at = v,
                 "comments_open" => d.comments_open = true,
+                "sticky" => d.sticky = true,
                 "correction" => d.correction = v,
                 _ => {}
             }
@@ -198,6 +206,7 @@ impl Draft {
             featured_image: None,
             comment_status: if self.comments_open { CommentStatus::Open } else { CommentStatus::Closed },
             published_at,
+            sticky: self.sticky,
         })
     }
 }
@@ -338,6 +347,7 @@ pub async fn edit(
             .map(|t| site.local(t).format("%Y-%m-%dT%H:%M").to_string())
             .unwrap_or_default(),
         comments_open: row.comment_status == "open",
+        sticky: row.sticky != 0,
         correction: row.correction,
     };
     let mut draft = draft;

@@ -28,6 +28,22 @@ pub struct WordPressQuery {
     p: Option<String>,
 }
 
+/// The stories at the top: sticky ones first (newest first), then the latest. Costs a query
+/// only when a sticky story is older than the latest few.
+async fn front_page_top(app: &AppState, sticky: &[i64]) -> anyhow::Result<Vec<articles::CardRow>> {
+    let mut latest = articles::latest(&app.db, TOP, 0).await?;
+    if sticky.is_empty() {
+        return Ok(latest);
+    }
+    let missing: Vec<i64> = sticky.iter().copied().filter(|id| !latest.iter().any(|c| c.id == *id)).collect();
+    let mut pinned = crate::storage::related::cards_by_id(&app.db, &missing).await?;
+    pinned.extend(latest.extract_if(.., |c| sticky.contains(&c.id)));
+    pinned.sort_by_key(|c| sticky.iter().position(|id| *id == c.id));
+    pinned.extend(latest);
+    pinned.truncate(TOP as usize);
+    Ok(pinned)
+}
+
 pub async fn show(
     State(app): State<AppState>,
     Query(q): Query<PageQuery>,
@@ -48,7 +64,7 @@ pub async fn show(
     }
     let site = app.site.get();
     let views = app.views(&site);
-    let top = articles::latest(&app.db, TOP, 0).await?;
+    let top = front_page_top(&app, &site.sticky).await?;
     // Each section block skips the stories already shown at the top.
     let wanted: Vec<(i64, i64)> = site
         .main_sections()

@@ -88,6 +88,36 @@ pub enum Record {
         spam: i64,
         ham: i64,
     },
+    /// An editor's pin (`kind` "pin", shown first in `position` order) or exclusion of one
+    /// related article.
+    RelatedChoice {
+        article: String,
+        related: String,
+        kind: String,
+        position: i64,
+    },
+    /// An old address (an imported site's permalink or `/?p=ID`) that answers with a 301.
+    Redirect {
+        path: String,
+        article: String,
+    },
+    /// An attachment of an imported site, by its original address.
+    Attachment {
+        external_id: String,
+        url: String,
+        title: String,
+        article: Option<String>,
+        created_at: i64,
+    },
+    /// A remote image and its local copy under DATA_DIR/media (the files are copied with
+    /// the data directory, not in this file).
+    RemoteMedia {
+        url: String,
+        local_name: Option<String>,
+        error: Option<String>,
+        attempts: i64,
+        fetched_at: Option<i64>,
+    },
 }
 
 /// A comment. `key` names it within the file (replies point to their parent's key); the
@@ -296,6 +326,37 @@ pub async fn export(db: &Db, out: &mut impl Write) -> anyhow::Result<usize> {
         fetch_all!(db, (String, i64, i64), "SELECT token, spam, ham FROM spam_tokens ORDER BY token")?
     {
         emit(out, Record::SpamToken { token, spam, ham })?;
+    }
+    for (article, related, kind, position) in fetch_all!(
+        db,
+        (String, String, String, i64),
+        "SELECT a.slug, r.slug, o.kind, o.position FROM related_overrides o \
+         JOIN articles a ON a.id = o.article_id JOIN articles r ON r.id = o.related_id \
+         ORDER BY a.slug, o.position, r.slug"
+    )? {
+        emit(out, Record::RelatedChoice { article, related, kind, position })?;
+    }
+    for (path, article) in fetch_all!(
+        db,
+        (String, String),
+        "SELECT r.path, a.slug FROM redirects r JOIN articles a ON a.id = r.article_id ORDER BY r.path"
+    )? {
+        emit(out, Record::Redirect { path, article })?;
+    }
+    for (external_id, url, title, article, created_at) in fetch_all!(
+        db,
+        (String, String, String, Option<String>, i64),
+        "SELECT t.external_id, t.url, t.title, a.slug, t.created_at FROM attachments t \
+         LEFT JOIN articles a ON a.id = t.article_id ORDER BY t.external_id"
+    )? {
+        emit(out, Record::Attachment { external_id, url, title, article, created_at })?;
+    }
+    for (url, local_name, error, attempts, fetched_at) in fetch_all!(
+        db,
+        (String, Option<String>, Option<String>, i64, Option<i64>),
+        "SELECT url, local_name, error, attempts, fetched_at FROM remote_media ORDER BY url"
+    )? {
+        emit(out, Record::RemoteMedia { url, local_name, error, attempts, fetched_at })?;
     }
     out.flush()?;
     Ok(n)
@@ -634,6 +695,59 @@ async fn load(
                 ham
             )?;
             "spam filter words"
+        }
+        Record::RelatedChoice { article, related, kind, position } => {
+            if kind != "pin" && kind != "exclude" {
+                bail!("a related choice is \"pin\" or \"exclude\", not {kind:?}");
+            }
+            tx_exec!(
+                tx,
+                "INSERT INTO related_overrides (article_id, related_id, kind, position) VALUES ($1, $2, $3, $4)",
+                id_of(ids, "article", &article)?,
+                id_of(ids, "article", &related)?,
+                &kind,
+                position
+            )?;
+            "related choices"
+        }
+        Record::Redirect { path, article } => {
+            if !path.starts_with('/') {
+                bail!("an old address is a path starting with \"/\", not {path:?}");
+            }
+            tx_exec!(
+                tx,
+                "INSERT INTO redirects (path, article_id) VALUES ($1, $2)",
+                &path,
+                id_of(ids, "article", &article)?
+            )?;
+            "old addresses"
+        }
+        Record::Attachment { external_id, url, title, article, created_at } => {
+            let article_id = article.as_deref().map(|a| id_of(ids, "article", a)).transpose()?;
+            tx_exec!(
+                tx,
+                "INSERT INTO attachments (external_id, url, title, article_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+                &external_id,
+                &url,
+                &title,
+                article_id,
+                created_at
+            )?;
+            "attachments"
+        }
+        Record::RemoteMedia { url, local_name, error, attempts, fetched_at } => {
+            // A dump is input: a copy's name is only ever a stored file's name.
+            let local_name = local_name.filter(|n| crate::media::is_stored_name(n));
+            tx_exec!(
+                tx,
+                "INSERT INTO remote_media (url, local_name, error, attempts, fetched_at) VALUES ($1, $2, $3, $4, $5)",
+                &url,
+                local_name,
+                error,
+                attempts,
+                fetched_at
+            )?;
+            "remote media"
         }
     })
 }

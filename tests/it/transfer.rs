@@ -121,3 +121,53 @@ fn the_commands_round_trip_through_files() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("cannot read"));
 }
+
+/// A site moved in from WordPress keeps, through the dump, what only it has: old addresses,
+/// attachments, the state of its media copies, and editors' related-post choices.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_imported_site_moves_with_its_old_addresses_attachments_and_related_choices() {
+    let app = TestApp::sqlite().await;
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/wordpress.xml");
+    gazette::wordpress::import(&app.db, std::path::Path::new(fixture), |_| {}).await.unwrap();
+    // The old host is unreachable: the attempt is recorded (and travels).
+    let options =
+        gazette::remote_media::Options { timeout: std::time::Duration::from_secs(2), ..Default::default() };
+    let fetched =
+        gazette::remote_media::fetch(&app.db, &app.config.data_dir, &options, |_, _| {}).await.unwrap();
+    assert_eq!(fetched.failed.len(), 1, "{fetched}");
+    let id = |slug: &'static str| {
+        let db = app.db.clone();
+        async move { gazette::fetch_one!(&db, (i64,), "SELECT id FROM articles WHERE slug = $1", slug).unwrap().0 }
+    };
+    let (library, bridge) = (id("library-budget").await, id("bridge-works").await);
+    let mut tx = app.db.begin().await.unwrap();
+    gazette::storage::related::set_override(&mut tx, library, bridge, Some("pin")).await.unwrap();
+    tx.commit().await.unwrap();
+    app.refresh().await;
+
+    let first = dump(&app.db).await;
+    for kind in ["related_choice", "redirect", "attachment", "remote_media"] {
+        assert!(first.contains(&format!("{{\"type\":\"{kind}\"")), "no {kind} record in the dump");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut _guard = None;
+    let target = match new_pg_database().await {
+        Some((admin_url, name, url)) => {
+            _guard = Some(PgDatabase { admin_url, name });
+            fresh_store(dir.path(), Some(&url)).await
+        }
+        None => fresh_store(dir.path(), None).await,
+    };
+    let report = transfer::import(&target, first.as_bytes()).await.unwrap();
+    assert_eq!(report.counts["old addresses"], 5, "{report}");
+    assert_eq!(dump(&target).await, first, "the copy's dump equals the original's");
+    let moved = gazette::wordpress::redirect_for(&target, "/?p=10").await.unwrap();
+    assert_eq!(moved.map(|m| m.0).as_deref(), Some("library-budget"), "old addresses still answer");
+    let library =
+        gazette::fetch_one!(&target, (i64,), "SELECT id FROM articles WHERE slug = 'library-budget'")
+            .unwrap()
+            .0;
+    let (pins, _) = gazette::storage::related::overrides(&target, library).await.unwrap();
+    assert_eq!(pins.len(), 1, "the editor's pin travelled");
+    target.close().await;
+}

@@ -14,13 +14,13 @@
 //! its comments and old addresses follow in a second. A run that stops (a damaged file, a
 //! server that went away) leaves whole items; running it again skips what is there and
 //! completes the rest: every record carries its WordPress id. Custom post types it does not
-//! understand are skipped and counted by type. An XML error stops the import with its line.
+//! understand are skipped and counted by type. Malformed XML inside one item skips that item
+//! (named with its line in the report); anywhere else it refuses the file before anything is
+//! written.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::BufRead;
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, bail};
 use chrono::{NaiveDateTime, TimeZone};
@@ -55,133 +55,313 @@ impl Node {
     }
 }
 
-/// A reader that counts the lines it has passed, for error messages.
-struct Lines<R> {
-    inner: R,
-    lines: Arc<AtomicU64>,
+/// Cuts the file into `<item>` elements and what lies between them, without parsing: CDATA
+/// sections and comments are skipped over (a post may quote `</item>`). Each piece comes with
+/// the line it starts on. Memory holds one piece at a time.
+struct Pieces<R> {
+    input: R,
+    buf: Vec<u8>,
+    /// How far `buf` has been scanned.
+    at: usize,
+    line: u64,
+    in_item: bool,
+    eof: bool,
 }
 
-impl<R: BufRead> std::io::Read for Lines<R> {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(out)?;
-        self.lines.fetch_add(out[..n].iter().filter(|b| **b == b'\n').count() as u64, Ordering::Relaxed);
-        Ok(n)
-    }
+#[derive(Debug, PartialEq, Eq)]
+enum Piece {
+    /// Whatever is not an item: the channel's head, the space between items, its close.
+    Other(Vec<u8>, u64),
+    Item(Vec<u8>, u64),
 }
 
-impl<R: BufRead> BufRead for Lines<R> {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        self.inner.fill_buf()
+impl<R: BufRead> Pieces<R> {
+    fn new(input: R) -> Self {
+        Self { input, buf: Vec::new(), at: 0, line: 1, in_item: false, eof: false }
     }
 
-    fn consume(&mut self, amt: usize) {
-        if let Ok(buf) = self.inner.fill_buf() {
-            let n = buf[..amt.min(buf.len())].iter().filter(|b| **b == b'\n').count();
-            self.lines.fetch_add(n as u64, Ordering::Relaxed);
+    /// Makes at least `n` bytes from `at` available; false at the end of the file.
+    fn want(&mut self, n: usize) -> std::io::Result<bool> {
+        while self.buf.len() < self.at + n && !self.eof {
+            let chunk = self.input.fill_buf()?;
+            if chunk.is_empty() {
+                self.eof = true;
+                break;
+            }
+            let len = chunk.len();
+            self.buf.extend_from_slice(chunk);
+            self.input.consume(len);
         }
-        self.inner.consume(amt);
+        Ok(self.buf.len() >= self.at + n)
+    }
+
+    fn looking_at(&mut self, s: &[u8]) -> std::io::Result<bool> {
+        Ok(self.want(s.len())? && self.buf[self.at..].starts_with(s))
+    }
+
+    /// Moves past the next `end` (CDATA, comment); the end of the file stops it too.
+    fn skip_past(&mut self, end: &[u8]) -> std::io::Result<()> {
+        loop {
+            if !self.want(end.len())? {
+                self.at = self.buf.len();
+                return Ok(());
+            }
+            if self.buf[self.at..].starts_with(end) {
+                self.at += end.len();
+                return Ok(());
+            }
+            self.at += 1;
+        }
+    }
+
+    fn cut(&mut self, end: usize) -> (Vec<u8>, u64) {
+        let piece: Vec<u8> = self.buf.drain(..end).collect();
+        self.at -= end;
+        let first = self.line;
+        self.line += piece.iter().filter(|b| **b == b'\n').count() as u64;
+        (piece, first)
+    }
+
+    fn next_piece(&mut self) -> std::io::Result<Option<Piece>> {
+        loop {
+            if !self.want(1)? {
+                if self.buf.is_empty() {
+                    return Ok(None);
+                }
+                // An item the file ends inside is not local damage: the file was cut short.
+                let (bytes, line) = self.cut(self.buf.len());
+                return Ok(Some(Piece::Other(bytes, line)));
+            }
+            if self.buf[self.at] != b'<' {
+                self.at += 1;
+                continue;
+            }
+            if self.looking_at(b"<![CDATA[")? {
+                self.skip_past(b"]]>")?;
+            } else if self.looking_at(b"<!--")? {
+                self.skip_past(b"-->")?;
+            } else if !self.in_item && self.looking_at(b"<item")? && self.want(6)? {
+                let after = self.buf[self.at + 5];
+                if after == b'>' || after.is_ascii_whitespace() {
+                    let start = self.at;
+                    self.in_item = true;
+                    if start > 0 {
+                        let (bytes, line) = self.cut(start);
+                        return Ok(Some(Piece::Other(bytes, line)));
+                    }
+                }
+                self.at += 1;
+            } else if self.in_item && self.looking_at(b"</item")? {
+                self.skip_past(b">")?;
+                self.in_item = false;
+                let (bytes, line) = self.cut(self.at);
+                return Ok(Some(Piece::Item(bytes, line)));
+            } else {
+                self.at += 1;
+            }
+        }
+    }
+}
+
+/// What a parse of the file has seen so far; carried from piece to piece.
+struct Parse {
+    stack: Vec<Node>,
+    prefixes: HashSet<String>,
+    version: String,
+    saw_rss: bool,
+}
+
+impl Parse {
+    /// Parses one piece, continuing from the state the previous pieces left.
+    fn feed(
+        &mut self,
+        bytes: &[u8],
+        first_line: u64,
+        each: &mut impl FnMut(Node) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        // A piece may close what earlier pieces opened: the reader is given those openings
+        // again first (their events are not ours to handle), so it can check every closing tag.
+        let reopened: String = self.stack.iter().map(|n| format!("<{}>", n.name)).collect();
+        let mut synthetic = self.stack.len();
+        let text = [reopened.as_bytes(), bytes].concat();
+        let mut reader = quick_xml::Reader::from_reader(text.as_slice());
+        reader.config_mut().trim_text(false);
+        let line = |reader: &quick_xml::Reader<&[u8]>| {
+            let pos = (reader.buffer_position() as usize).saturating_sub(reopened.len()).min(bytes.len());
+            first_line + bytes[..pos].iter().filter(|b| **b == b'\n').count() as u64
+        };
+        let mut buf = Vec::new();
+        loop {
+            let event = reader
+                .read_event_into(&mut buf)
+                .map_err(|e| anyhow::anyhow!("line {}: malformed XML: {e}", line(&reader)))?;
+            if synthetic > 0 {
+                synthetic -= 1;
+                continue;
+            }
+            match event {
+                Event::Start(ref e) | Event::Empty(ref e) => {
+                    let name = e.name().as_ref().to_owned();
+                    let mut node = Node { name: name.clone(), ..Default::default() };
+                    for a in e.attributes() {
+                        let a = a.map_err(|err| {
+                            anyhow::anyhow!("line {}: bad attribute in <{name}>: {err}", line(&reader))
+                        })?;
+                        let key = a.key.as_ref().to_owned();
+                        let value = a
+                            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .map_err(|err| {
+                                anyhow::anyhow!("line {}: bad attribute in <{name}>: {err}", line(&reader))
+                            })?
+                            .into_owned();
+                        if let Some(p) = key.strip_prefix("xmlns:") {
+                            self.prefixes.insert(p.to_owned());
+                        }
+                        node.attrs.push((key, value));
+                    }
+                    if name == "rss" {
+                        self.saw_rss = true;
+                    }
+                    if let Some((prefix, _)) = name.split_once(':')
+                        && !self.prefixes.contains(prefix)
+                    {
+                        bail!(
+                            "line {}: <{name}> uses the namespace prefix {prefix:?}, which the file never declares",
+                            line(&reader)
+                        );
+                    }
+                    if matches!(event, Event::Empty(_)) {
+                        finish(node, &mut self.stack, &mut self.version, each, line(&reader))?;
+                    } else {
+                        self.stack.push(node);
+                    }
+                }
+                Event::End(ref e) => {
+                    let closing = e.name();
+                    match self.stack.last() {
+                        Some(open) if open.name == closing.as_ref() => {}
+                        Some(open) => bail!(
+                            "line {}: </{}> where </{}> was expected",
+                            line(&reader),
+                            closing.as_ref(),
+                            open.name
+                        ),
+                        None => bail!("line {}: a closing tag without its opening", line(&reader)),
+                    }
+                    let node = self.stack.pop().unwrap_or_default();
+                    finish(node, &mut self.stack, &mut self.version, each, line(&reader))?;
+                }
+                Event::Text(t) => {
+                    if let Some(top) = self.stack.last_mut() {
+                        top.text.push_str(&t.xml10_content());
+                    }
+                }
+                Event::CData(c) => {
+                    if let Some(top) = self.stack.last_mut() {
+                        top.text.push_str(&c.into_inner());
+                    }
+                }
+                Event::GeneralRef(r) => {
+                    let resolved = if r.is_char_ref() {
+                        r.resolve_char_ref().ok().flatten().map(String::from)
+                    } else {
+                        match r.xml10_content().as_ref() {
+                            "amp" => Some("&".into()),
+                            "lt" => Some("<".into()),
+                            "gt" => Some(">".into()),
+                            "quot" => Some("\"".into()),
+                            "apos" => Some("'".into()),
+                            other => bail!("line {}: unknown entity &{other};", line(&reader)),
+                        }
+                    };
+                    if let (Some(top), Some(s)) = (self.stack.last_mut(), resolved) {
+                        top.text.push_str(&s);
+                    }
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+            buf.clear();
+        }
+        Ok(())
     }
 }
 
 /// Streams the channel's children one at a time to `each` (the channel's own fields too).
-/// Returns the WXR version. Errors name the line.
+/// Returns the WXR version and the items that could not be read, each with its line and the
+/// reason: damage inside one `<item>` skips that item and the rest goes on; damage anywhere
+/// else (the channel's head, its structure, a file cut short) is an error that names the line.
 pub fn stream(
     input: impl BufRead,
     mut each: impl FnMut(Node) -> anyhow::Result<()>,
-) -> anyhow::Result<String> {
-    let lines = Arc::new(AtomicU64::new(0));
-    let mut reader = quick_xml::Reader::from_reader(Lines { inner: input, lines: lines.clone() });
-    reader.config_mut().trim_text(false);
-    let line = || lines.load(Ordering::Relaxed) + 1;
-    let mut buf = Vec::new();
-    let mut stack: Vec<Node> = Vec::new();
-    let mut prefixes: HashSet<String> = ["xml".to_owned()].into_iter().collect();
-    let mut version = String::new();
-    let mut saw_rss = false;
-    loop {
-        let event = reader
-            .read_event_into(&mut buf)
-            .map_err(|e| anyhow::anyhow!("line {}: malformed XML: {e}", line()))?;
-        match event {
-            Event::Start(ref e) | Event::Empty(ref e) => {
-                let name = e.name().as_ref().to_owned();
-                let mut node = Node { name: name.clone(), ..Default::default() };
-                for a in e.attributes() {
-                    let a = a.map_err(|err| {
-                        anyhow::anyhow!("line {}: bad attribute in <{name}>: {err}", line())
-                    })?;
-                    let key = a.key.as_ref().to_owned();
-                    let value = a
-                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                        .map_err(|err| anyhow::anyhow!("line {}: bad attribute in <{name}>: {err}", line()))?
-                        .into_owned();
-                    if let Some(p) = key.strip_prefix("xmlns:") {
-                        prefixes.insert(p.to_owned());
+) -> anyhow::Result<(String, Vec<String>)> {
+    let mut pieces = Pieces::new(input);
+    let mut parse = Parse {
+        stack: Vec::new(),
+        prefixes: ["xml".to_owned()].into_iter().collect(),
+        version: String::new(),
+        saw_rss: false,
+    };
+    let mut damaged = Vec::new();
+    while let Some(piece) = pieces.next_piece().context("reading the export")? {
+        match piece {
+            Piece::Other(bytes, line) => parse.feed(&bytes, line, &mut each)?,
+            Piece::Item(bytes, line) => {
+                let depth = parse.stack.len();
+                if depth != 2 {
+                    // Not where items belong (rss > channel): the structure itself is wrong.
+                    parse.feed(&bytes, line, &mut each)?;
+                    continue;
+                }
+                // An item parses on its own, after its channel: on failure, nothing of it was
+                // handed over, and the channel is as it was.
+                let mut item: Option<Node> = None;
+                let result = parse.feed(&bytes, line, &mut |node: Node| {
+                    if node.name == "item" {
+                        item = Some(node);
+                        Ok(())
+                    } else {
+                        bail!("<{}> inside an item", node.name)
                     }
-                    node.attrs.push((key, value));
-                }
-                if name == "rss" {
-                    saw_rss = true;
-                }
-                if let Some((prefix, _)) = name.split_once(':')
-                    && !prefixes.contains(prefix)
-                {
-                    bail!(
-                        "line {}: <{name}> uses the namespace prefix {prefix:?}, which the file never declares",
-                        line()
-                    );
-                }
-                if matches!(event, Event::Empty(_)) {
-                    finish(node, &mut stack, &mut version, &mut each, line())?;
-                } else {
-                    stack.push(node);
-                }
-            }
-            Event::End(_) => {
-                let Some(node) = stack.pop() else {
-                    bail!("line {}: a closing tag without its opening", line())
-                };
-                finish(node, &mut stack, &mut version, &mut each, line())?;
-            }
-            Event::Text(t) => {
-                if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&t.xml10_content());
-                }
-            }
-            Event::CData(c) => {
-                if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&c.into_inner());
-                }
-            }
-            Event::GeneralRef(r) => {
-                let resolved = if r.is_char_ref() {
-                    r.resolve_char_ref().ok().flatten().map(String::from)
-                } else {
-                    match r.xml10_content().as_ref() {
-                        "amp" => Some("&".into()),
-                        "lt" => Some("<".into()),
-                        "gt" => Some(">".into()),
-                        "quot" => Some("\"".into()),
-                        "apos" => Some("'".into()),
-                        other => bail!("line {}: unknown entity &{other};", line()),
+                });
+                match (result, item) {
+                    (Ok(()), Some(node)) if parse.stack.len() == depth => each(node)?,
+                    (Ok(()), _) => {
+                        parse.stack.truncate(depth);
+                        damaged.push(format!(
+                            "item at line {line}: its elements do not close properly; skipped"
+                        ));
                     }
-                };
-                if let (Some(top), Some(s)) = (stack.last_mut(), resolved) {
-                    top.text.push_str(&s);
+                    (Err(err), _) => {
+                        parse.stack.truncate(depth);
+                        let title = item_title(&bytes);
+                        damaged.push(format!("item at line {line}{title}: {err:#}; skipped"));
+                    }
                 }
             }
-            Event::Eof => break,
-            _ => {}
         }
-        buf.clear();
     }
-    if !saw_rss {
+    if !parse.saw_rss {
         bail!("this is not a WordPress export: there is no <rss> element");
     }
-    if !stack.is_empty() {
-        bail!("line {}: the file ends inside <{}>", line(), stack.last().map_or("", |n| n.name.as_str()));
+    if let Some(open) = parse.stack.last() {
+        bail!("line {}: the file ends inside <{}>", pieces.line, open.name);
     }
-    Ok(version)
+    Ok((parse.version, damaged))
+}
+
+/// The `<title>` of a damaged item, for the report, as far as it can be read.
+fn item_title(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let Some(start) = text.find("<title>") else { return String::new() };
+    let rest = &text[start + 7..];
+    let end = rest.find("</title>").unwrap_or(rest.len().min(80));
+    let title = rest[..end].trim_start_matches("<![CDATA[").trim_end_matches("]]>").trim();
+    if title.is_empty() {
+        String::new()
+    } else {
+        format!(" ({:?})", title.chars().take(80).collect::<String>())
+    }
 }
 
 fn finish(
@@ -530,7 +710,7 @@ pub async fn import(db: &Db, path: &Path, mut progress: impl FnMut(&Report)) -> 
     };
     // Pass 1: the site's people, categories and attachments.
     let mut site = Site::default();
-    let version = stream(open()?, |node| {
+    let (version, damaged) = stream(open()?, |node| {
         match node.name.as_str() {
             "wp:base_site_url" | "wp:base_blog_url" if site.base.is_empty() => {
                 site.base = node.text.trim().to_owned()
@@ -560,7 +740,8 @@ pub async fn import(db: &Db, path: &Path, mut progress: impl FnMut(&Report)) -> 
     if version.is_empty() {
         bail!("{} has no <wp:wxr_version>: it is not a WordPress export", path.display());
     }
-    let mut report = Report { version, ..Default::default() };
+    // Damaged items are named now (each is skipped whole in both passes).
+    let mut report = Report { version, problems: damaged, ..Default::default() };
     let tz = crate::site::Settings::from_map(&crate::storage::settings::all(db).await?).timezone;
     let base = site.base.trim_end_matches('/').to_owned();
     let key = |id: &str| format!("wp:{base}:{id}");
@@ -929,6 +1110,30 @@ pub async fn redirect_for(db: &Db, path_and_query: &str) -> anyhow::Result<Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_file_is_cut_at_items_but_not_inside_cdata_or_comments() {
+        let xml = "<rss><channel>\n<items-count>2</items-count><item><title>A</title>\
+                   <c><![CDATA[quoting </item> and <item>]]></c><!-- </item> --></item>\n<item >B</item></channel></rss>";
+        let mut pieces = Pieces::new(xml.as_bytes());
+        let mut out = Vec::new();
+        while let Some(p) = pieces.next_piece().unwrap() {
+            out.push(match p {
+                Piece::Other(b, line) => format!("other@{line}:{}", String::from_utf8(b).unwrap()),
+                Piece::Item(b, line) => format!("item@{line}:{}", String::from_utf8(b).unwrap()),
+            });
+        }
+        assert_eq!(
+            out,
+            [
+                "other@1:<rss><channel>\n<items-count>2</items-count>",
+                "item@2:<item><title>A</title><c><![CDATA[quoting </item> and <item>]]></c><!-- </item> --></item>",
+                "other@2:\n",
+                "item@3:<item >B</item>",
+                "other@3:</channel></rss>",
+            ]
+        );
+    }
 
     #[test]
     fn wpautop_and_blocks() {

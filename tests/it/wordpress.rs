@@ -158,9 +158,33 @@ async fn damaged_exports_say_where(app: TestApp) {
     bad_utf8[at] = 0xff;
     let p = dir.path().join("enc.xml");
     std::fs::write(&p, bad_utf8).unwrap();
-    let err = wordpress::import(&app.db, &p, |_| {}).await.unwrap_err();
-    assert!(format!("{err:#}").contains("line "), "{err:#}");
-    assert_eq!(count(&app, "articles").await, 0);
+    // Damage inside one item is local: that item is named with its line and skipped whole,
+    // the rest is imported.
+    let report = wordpress::import(&app.db, &p, |_| {}).await.unwrap();
+    assert_eq!(report.problems.len(), 1, "{report}");
+    assert!(
+        report.problems[0].starts_with("item at line 22 ") && report.problems[0].contains("UTF-8"),
+        "{report}"
+    );
+    assert_eq!(report.counts.get("articles"), Some(&2), "{report}");
+    assert_eq!(count(&app, "articles").await, 2);
+    assert_eq!(count(&app, "comments").await, 0, "the damaged post's comments are not half-imported");
+
+    // Malformed XML in the middle item (a tag that never closes), and a post that quotes
+    // `</item>` in its text: the quote is text, the damaged item is skipped, the rest comes in.
+    let quoted = fixture
+        .replace(
+            "<p>The old bridge closes for repairs in May.</p>",
+            "<p>The feed said &lt;/item&gt; and </item> too.</p>",
+        )
+        .replace("<title>A draft about the f", "<title><b>A draft about the f");
+    let app2 = TestApp::sqlite().await;
+    let report = wordpress::import(&app2.db, &write("mixed.xml", &quoted), |_| {}).await.unwrap();
+    assert_eq!(report.problems.len(), 1, "{report}");
+    assert!(report.problems[0].contains("</title>") || report.problems[0].contains("close"), "{report}");
+    assert_eq!(report.counts.get("articles"), Some(&2), "{report}");
+    app2.refresh().await;
+    assert!(app2.page("/2024/04/01/bridge-works/", 200).await.contains("The feed said &lt;/item&gt;"));
 }
 
 /// What a round trip must keep: every article (slug, headline, status), static page, comment

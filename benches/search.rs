@@ -2,7 +2,8 @@
 //!
 //! `cargo bench --bench search [-- ARTICLES]` (default 100,000) builds a synthetic store under
 //! `target/bench-data/search-N/` once (`gazette generate`: Zipf-like pseudo-words in running
-//! stories), then measures, on this machine:
+//! stories; with `GAZETTE_BENCH_SAMPLE=FILE.jsonl`, real sentences from that corpus, under
+//! `search-N-sampled/`), then measures, on this machine:
 //! - a full `reindex`: the index and every related list, written to the store;
 //! - index memory and the store's size on disk;
 //! - search: engine time and the whole `/search` page (router in-process), p50 and p99, over
@@ -36,11 +37,16 @@ async fn main() {
         .find(|a| !a.starts_with("--"))
         .and_then(|a| a.parse().ok())
         .unwrap_or(100_000);
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-data/search-{articles}"));
+    // GAZETTE_BENCH_SAMPLE=FILE.jsonl: real sentences from a corpus (e.g. one in
+    // ../shared/data) instead of pseudo-words, in a store of its own.
+    let sample = std::env::var_os("GAZETTE_BENCH_SAMPLE")
+        .map(|p| gazette::generate::Sample::load(std::path::Path::new(&p), 50_000).unwrap());
+    let name = format!("search-{articles}{}", if sample.is_some() { "-sampled" } else { "" });
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data").join(name);
     let mut config = Config::for_store(&dir, None).unwrap();
     config.page_cache = 0;
     let db = gazette::app::open_store(&config).await.unwrap();
-    gazette::generate::generate(&db, articles, 11).await.unwrap();
+    gazette::generate::generate_from(&db, articles, 11, sample.as_ref()).await.unwrap();
 
     let engine = gazette::search::Engine::new();
     let started = Instant::now();

@@ -240,9 +240,98 @@ fn body(rng: &mut Rng, story: &Story) -> String {
     out
 }
 
+/// Real text to draw from instead of pseudo-words (`gazette generate --sample FILE.jsonl`):
+/// the headlines and sentences of a corpus in the JSON Lines schema of `import jsonl`, read at
+/// run time (nothing of it is kept in the repository).
+pub struct Sample {
+    /// (headline, sentences) of each usable article.
+    articles: Vec<(String, Vec<String>)>,
+}
+
+impl Sample {
+    /// Reads up to `max` articles with at least three sentences; unreadable lines are skipped.
+    pub fn load(path: &std::path::Path, max: usize) -> anyhow::Result<Self> {
+        use std::io::BufRead;
+        let file =
+            std::fs::File::open(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        let mut articles = Vec::new();
+        for line in std::io::BufReader::new(file).lines() {
+            let Ok(item) = crate::jsonl::parse_line(&line?) else { continue };
+            let sentences = sentences(&item.text);
+            if sentences.len() >= 3 {
+                articles.push((item.title, sentences));
+            }
+            if articles.len() >= max {
+                break;
+            }
+        }
+        anyhow::ensure!(!articles.is_empty(), "{} has no articles with text to sample", path.display());
+        Ok(Self { articles })
+    }
+
+    pub fn len(&self) -> usize {
+        self.articles.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.articles.is_empty()
+    }
+}
+
+/// Sentences of plain text: cut after `.`, `?` or `!` followed by a space and a capital.
+fn sentences(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    for w in chars.windows(3) {
+        let [(_, a), (_, b), (i, c)] = [w[0], w[1], w[2]];
+        if matches!(a, '.' | '?' | '!') && b.is_whitespace() && c.is_uppercase() {
+            let s = text[start..i].trim();
+            if s.split_whitespace().count() >= 4 {
+                out.push(s.to_owned());
+            }
+            start = i;
+        }
+    }
+    let last = text[start..].trim();
+    if last.split_whitespace().count() >= 4 {
+        out.push(last.to_owned());
+    }
+    out
+}
+
+/// An article of running story `story` made of the sample's text: the story's own articles
+/// give its headline and most sentences (so a story's pieces share their words, names and
+/// places), other articles the rest.
+fn sampled(rng: &mut Rng, sample: &Sample, story: usize) -> (String, String, String) {
+    let n = sample.articles.len();
+    let own = |k: usize| &sample.articles[(story * 3 + k) % n];
+    let (headline, _) = own(rng.below(3));
+    let pick = |rng: &mut Rng| {
+        let (_, s) = if rng.below(10) < 7 { own(rng.below(3)) } else { &sample.articles[rng.below(n)] };
+        s[rng.below(s.len())].clone()
+    };
+    let standfirst = pick(rng);
+    let mut body = String::new();
+    for p in 0..(4 + rng.below(5)) {
+        if p == 2 {
+            body.push_str(&format!("> \u{201c}{}\u{201d}\n\n", pick(rng)));
+        }
+        let para: Vec<String> = (0..2 + rng.below(3)).map(|_| pick(rng)).collect();
+        body.push_str(&crate::jsonl::text_to_markdown(&para.join(" ")));
+        body.push_str("\n\n");
+    }
+    (headline.clone(), standfirst, body)
+}
+
 /// Makes sure the `count` articles of this seed exist (and the sections, authors and tags they
 /// use): running it again with the same seed adds nothing.
 pub async fn generate(db: &Db, count: usize, seed: u64) -> anyhow::Result<()> {
+    generate_from(db, count, seed, None).await
+}
+
+/// [`generate`], with the text drawn from a sample of real articles when one is given.
+pub async fn generate_from(db: &Db, count: usize, seed: u64, sample: Option<&Sample>) -> anyhow::Result<()> {
     let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     for (i, name) in SECTIONS.iter().enumerate() {
         let section = NewSection {
@@ -281,28 +370,45 @@ pub async fn generate(db: &Db, count: usize, seed: u64) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     for i in 0..count {
         // Running stories of about six pieces each.
-        let story = Story::new(rng.below(count.div_ceil(6)));
-        let headline = format!(
-            "{} {} {} {}",
-            capitalize(rng.pick(WORDS)),
-            rng.pick(VERBS),
-            story.words[rng.below(story.words.len())],
-            zipf_word(&mut rng)
-        );
+        let story_id = rng.below(count.div_ceil(6));
+        let story = Story::new(story_id);
+        // (The order of draws is the same as before samples existed: a seed's archive stays.)
+        let (headline, text) = match sample {
+            Some(sample) => {
+                let (headline, standfirst, body) = sampled(&mut rng, sample, story_id);
+                (headline, Some((standfirst, body)))
+            }
+            None => {
+                let headline = format!(
+                    "{} {} {} {}",
+                    capitalize(rng.pick(WORDS)),
+                    rng.pick(VERBS),
+                    story.words[rng.below(story.words.len())],
+                    zipf_word(&mut rng)
+                );
+                (headline, None)
+            }
+        };
         let mut sections = vec![section_slugs[rng.below(section_slugs.len())].clone()];
         if rng.below(3) == 0 {
             sections.push(section_slugs[rng.below(section_slugs.len())].clone());
         }
-        let external_id = format!("generated:{seed}:{i}");
+        let external_id = format!("{}:{seed}:{i}", if sample.is_some() { "sampled" } else { "generated" });
         if articles::exists_external(db, &external_id).await? {
             continue;
         }
+        let (standfirst, body_source) =
+            text.unwrap_or_else(|| (sentence(&mut rng, &story), body(&mut rng, &story)));
         let article = NewArticle {
             external_id: Some(external_id),
-            slug: Slug::parse(&format!("{}-{seed}-{i}", Slug::from_title(&headline)))?,
+            slug: Slug::parse(&format!(
+                "{}-{}{seed}-{i}",
+                Slug::from_title(&headline.chars().take(80).collect::<String>()),
+                if sample.is_some() { "s" } else { "" }
+            ))?,
             headline,
-            standfirst: sentence(&mut rng, &story),
-            body_source: body(&mut rng, &story),
+            standfirst,
+            body_source,
             excerpt: String::new(),
             status: ArticleStatus::Published,
             author_slugs: (0..1 + rng.below(2)).map(|_| authors[rng.below(authors.len())].clone()).collect(),

@@ -97,6 +97,10 @@ enum Command {
         /// Seed of the generator; the same seed gives the same archive.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Draw headlines and sentences from real articles in this JSON Lines file (the
+        /// `import jsonl` schema: title, text), in running stories, instead of pseudo-words.
+        #[arg(long, value_name = "FILE.jsonl")]
+        sample: Option<PathBuf>,
     },
 }
 
@@ -522,9 +526,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Generate { articles, seed } => {
+        Command::Generate { articles, seed, sample } => {
+            let sample = sample.map(|p| gazette::generate::Sample::load(&p, 50_000)).transpose()?;
+            if let Some(s) = &sample {
+                println!("sampling the text of {} articles", s.len());
+            }
             let db = app::open_store(&config).await?;
-            gazette::generate::generate(&db, articles, seed).await?;
+            gazette::generate::generate_from(&db, articles, seed, sample.as_ref()).await?;
             db.close().await;
             Ok(())
         }

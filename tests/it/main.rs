@@ -13,6 +13,7 @@ mod changes;
 mod comments;
 mod feeds;
 mod front_page;
+mod generate;
 mod media_fetch;
 mod nodes;
 mod search;

@@ -76,10 +76,12 @@ async fn main() {
     );
     db.close().await;
 
-    // The app, with its own engine built the same way.
+    // The app, served by the engine the reindex built (a second copy would double the memory,
+    // which at a million articles this machine does not have).
     let app = App::build(&config).await.unwrap();
-    let state = app.state.clone();
-    state.search.build(&state.db, |_| {}).await.unwrap();
+    let mut state = app.state.clone();
+    let engine = std::sync::Arc::new(engine);
+    state.search = engine.clone();
     let router = gazette::web::router(state.clone());
     let headlines: Vec<(String,)> = gazette::fetch_all!(
         &state.db,

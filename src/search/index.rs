@@ -19,6 +19,18 @@ const VECTOR_FEATURES: usize = 200;
 /// Features of an article that gather its candidates, and how many candidates are scored fully.
 const CANDIDATE_FEATURES: usize = 40;
 const RESCORED: usize = 200;
+/// Features shared by more articles than this (a twentieth of the archive, within these
+/// bounds) are passed over when gathering candidates. The upper bound keeps the work per
+/// article the same however large the archive grows: at a million articles a twentieth is
+/// 50,000 postings per feature, and the lists took hours to compute.
+const LONG_LIST: (usize, usize) = (2_000, 5_000);
+
+thread_local! {
+    /// Per-thread scratch for `similar`: an accumulator over documents and a dense copy of the
+    /// query vector, kept zeroed between calls (allocating them per call cost more than the
+    /// scoring at a million articles).
+    static SCRATCH: std::cell::RefCell<(Vec<f32>, Vec<f32>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
 
 /// What the index needs of an article.
 #[derive(Debug, Clone, Default)]
@@ -364,38 +376,48 @@ impl Index {
     pub fn similar(&self, vector: &[(u32, f32)], skip: i64) -> Vec<(u32, f32)> {
         let mut strongest: Vec<(u32, f32)> = vector.to_vec();
         strongest.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let long = (self.live as usize / 20).max(2_000);
-        let mut acc = vec![0f32; self.docs.len()];
-        let mut touched: Vec<u32> = Vec::new();
-        for &(feature, w) in strongest.iter().take(CANDIDATE_FEATURES) {
-            let Some(list) = self.feature_docs.get(feature as usize) else { continue };
-            if list.len() > long {
-                continue;
-            }
-            for &(doc, dw) in list {
-                let slot = &mut acc[doc as usize];
-                if *slot == 0.0 {
-                    touched.push(doc);
+        let long = (self.live as usize / 20).clamp(LONG_LIST.0, LONG_LIST.1);
+        SCRATCH.with_borrow_mut(|(acc, dense)| {
+            acc.resize(self.docs.len(), 0.0);
+            let mut touched: Vec<u32> = Vec::new();
+            for &(feature, w) in strongest.iter().take(CANDIDATE_FEATURES) {
+                let Some(list) = self.feature_docs.get(feature as usize) else { continue };
+                if list.len() > long {
+                    continue;
                 }
-                *slot += w * dw;
+                for &(doc, dw) in list {
+                    let slot = &mut acc[doc as usize];
+                    if *slot == 0.0 {
+                        touched.push(doc);
+                    }
+                    *slot += w * dw;
+                }
             }
-        }
-        let mut candidates: Vec<(u32, f32)> = touched.into_iter().map(|d| (d, acc[d as usize])).collect();
-        candidates.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        candidates.truncate(RESCORED);
-        // Whole-vector cosine against a dense copy of the query vector: one lookup per entry.
-        let mut dense = vec![0f32; self.postings.len()];
-        for &(f, w) in vector {
-            dense[f as usize] = w;
-        }
-        candidates
-            .into_iter()
-            .filter_map(|(doc, _)| {
-                let d = self.docs[doc as usize].as_ref()?;
-                let cos = d.vector.iter().map(|&(f, w)| dense.get(f as usize).map_or(0.0, |q| q * w)).sum();
-                (d.article_id != skip).then_some((doc, cos))
-            })
-            .collect()
+            let mut candidates: Vec<(u32, f32)> = touched.iter().map(|&d| (d, acc[d as usize])).collect();
+            for &d in &touched {
+                acc[d as usize] = 0.0;
+            }
+            candidates.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            candidates.truncate(RESCORED);
+            // Whole-vector cosine against a dense copy of the query vector: one lookup per entry.
+            dense.resize(self.postings.len(), 0.0);
+            for &(f, w) in vector {
+                dense[f as usize] = w;
+            }
+            let scored = candidates
+                .into_iter()
+                .filter_map(|(doc, _)| {
+                    let d = self.docs[doc as usize].as_ref()?;
+                    let cos =
+                        d.vector.iter().map(|&(f, w)| dense.get(f as usize).map_or(0.0, |q| q * w)).sum();
+                    (d.article_id != skip).then_some((doc, cos))
+                })
+                .collect();
+            for &(f, _) in vector {
+                dense[f as usize] = 0.0;
+            }
+            scored
+        })
     }
 
     /// Cosine similarity of two vectors.

@@ -17,6 +17,22 @@ async fn fresh_store(dir: &std::path::Path, url: Option<&str>) -> Db {
     gazette::app::open_store(&Config::for_store(dir, url).unwrap()).await.unwrap()
 }
 
+/// The store a site moves to: a fresh PostgreSQL database when the suite has a server (dropped
+/// with the guard), else a second SQLite file.
+async fn target_store(dir: &std::path::Path) -> (Db, Option<PgDatabase>) {
+    match new_pg_database().await {
+        Some((admin_url, name, url)) => {
+            (fresh_store(dir, Some(&url)).await, Some(PgDatabase { admin_url, name }))
+        }
+        None => {
+            eprintln!(
+                "skipped the PostgreSQL half: GAZETTE_TEST_POSTGRES is not set; moving SQLite to SQLite"
+            );
+            (fresh_store(dir, None).await, None)
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_site_moves_from_sqlite_to_postgres_and_back_unchanged() {
     let app = TestApp::sqlite().await;
@@ -34,19 +50,7 @@ async fn the_demo_site_moves_from_sqlite_to_postgres_and_back_unchanged() {
     assert!(first.lines().count() > 35 + 9 + 5, "{} records", first.lines().count());
 
     let dir = tempfile::tempdir().unwrap();
-    let mut _guard = None;
-    let target = match new_pg_database().await {
-        Some((admin_url, name, url)) => {
-            _guard = Some(PgDatabase { admin_url, name });
-            fresh_store(dir.path(), Some(&url)).await
-        }
-        None => {
-            eprintln!(
-                "skipped the PostgreSQL half: GAZETTE_TEST_POSTGRES is not set; moving SQLite to SQLite"
-            );
-            fresh_store(dir.path(), None).await
-        }
-    };
+    let (target, _guard) = target_store(dir.path()).await;
     let report = transfer::import(&target, first.as_bytes()).await.unwrap();
     assert_eq!(report.counts["articles"], 35, "{report}");
     assert_eq!(report.counts["comments"], 11, "{report}");
@@ -150,14 +154,7 @@ async fn an_imported_site_moves_with_its_old_addresses_attachments_and_related_c
         assert!(first.contains(&format!("{{\"type\":\"{kind}\"")), "no {kind} record in the dump");
     }
     let dir = tempfile::tempdir().unwrap();
-    let mut _guard = None;
-    let target = match new_pg_database().await {
-        Some((admin_url, name, url)) => {
-            _guard = Some(PgDatabase { admin_url, name });
-            fresh_store(dir.path(), Some(&url)).await
-        }
-        None => fresh_store(dir.path(), None).await,
-    };
+    let (target, _guard) = target_store(dir.path()).await;
     let report = transfer::import(&target, first.as_bytes()).await.unwrap();
     assert_eq!(report.counts["old addresses"], 5, "{report}");
     assert_eq!(dump(&target).await, first, "the copy's dump equals the original's");

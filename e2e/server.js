@@ -1,4 +1,7 @@
-// Starts the release binary with the demo edition on a fresh data directory and a free port.
+// Starts the release binary with the demo edition on a fresh data directory. The server picks
+// its own free port (`--listen 127.0.0.1:0`) and the address is read from its log, so a port
+// taken by another service on the machine cannot stop a run. A server that exits or does not
+// come up within a minute fails the test with its own log, and is never left running.
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,19 +12,53 @@ import { chromium } from 'playwright-core';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const shots = join(root, 'target', 'screenshots');
 
-export async function startGazette() {
+const running = new Set();
+process.on('exit', () => { for (const child of running) child.kill('SIGKILL'); });
+
+export async function startGazette({ timeoutMs = 60_000 } = {}) {
   const binary = process.env.GAZETTE_BIN || join(root, 'target', 'release', 'gazette');
-  const port = 3400 + Math.floor(Math.random() * 2000);
-  const base = `http://127.0.0.1:${port}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'gazette-e2e-'));
-  const server = spawn(binary, ['--data-dir', dataDir, 'serve', '--demo', '--listen', `127.0.0.1:${port}`], {
-    stdio: ['ignore', 'ignore', 'inherit'],
+  const server = spawn(binary, ['--data-dir', dataDir, 'serve', '--demo', '--listen', '127.0.0.1:0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
   });
-  for (let i = 0; i < 100; i++) {
-    try { if ((await fetch(base + '/robots.txt')).ok) return { server, base }; } catch {}
-    await new Promise((r) => setTimeout(r, 100));
+  running.add(server);
+  server.on('exit', () => running.delete(server));
+  let log = '';
+  try {
+    const base = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`gazette did not start within ${timeoutMs} ms`)), timeoutMs);
+      // The log is on stdout, errors before it starts on stderr; both are kept for the report.
+      for (const stream of [server.stdout, server.stderr]) {
+        stream.setEncoding('utf8');
+        stream.on('data', (chunk) => {
+          if (!log.includes('Gazette is serving')) log += chunk;
+          if (stream === server.stderr) process.stderr.write(chunk);
+          const found = log.match(/Gazette is serving (http:\/\/[0-9.:]+)\//);
+          if (found) { clearTimeout(timer); resolve(found[1]); }
+        });
+      }
+      server.on('error', (e) => { clearTimeout(timer); reject(e); });
+      server.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`gazette exited before serving (code ${code}, signal ${signal})`));
+      });
+    });
+    for (let i = 0; i < 100; i++) {
+      try {
+        const r = await fetch(base + '/robots.txt', { signal: AbortSignal.timeout(5_000) });
+        if (r.ok) return { server, base };
+      } catch {}
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`gazette at ${base} does not answer /robots.txt`);
+  } catch (e) {
+    server.kill('SIGKILL');
+    server.stdout.destroy();
+    server.stderr.destroy();
+    e.message += `\n--- gazette's log ---\n${log}`;
+    throw e;
   }
-  throw new Error('gazette did not start');
 }
 
 export function launch() {

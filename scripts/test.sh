@@ -27,6 +27,7 @@ elif [ ! -d e2e/node_modules/playwright-core ]; then
   echo "skipped: e2e packages missing (cd e2e && npm ci)"
 else
   cargo build --release --locked
-  (cd e2e && node --test)
+  # Bounded: a browser or server that hangs fails the run instead of stalling it.
+  (cd e2e && timeout --kill-after=30 1200 node --test --test-timeout=300000)
   echo "screenshots: target/screenshots/"
 fi

@@ -31,7 +31,7 @@ fn pct(v: &mut [Duration], p: f64) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt().with_env_filter("gazette=info").init();
+    tracing_subscriber::fmt().with_env_filter("gazette=info,gazette::http=warn").init();
     let articles: usize = std::env::args()
         .skip(1)
         .find(|a| !a.starts_with("--"))

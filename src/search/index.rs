@@ -24,6 +24,11 @@ const RESCORED: usize = 200;
 /// article the same however large the archive grows: at a million articles a twentieth is
 /// 50,000 postings per feature, and the lists took hours to compute.
 const LONG_LIST: (usize, usize) = (2_000, 5_000);
+/// Postings read per call, at most. The strongest (rarest) features are read first; a list
+/// that would pass the budget is passed over. Without it the work per list grew with the
+/// archive (more of its features reach the long-list bound), and each posting read is a cache
+/// miss in an accumulator over every document.
+const VISIT_BUDGET: usize = 40_000;
 
 thread_local! {
     /// Per-thread scratch for `similar`: an accumulator over documents and a dense copy of the
@@ -55,10 +60,12 @@ pub struct Doc {
     pub vector: Vec<(u32, f32)>,
 }
 
+/// A document's counts of one term per field, saturating at 255 (BM25's `k1` has long
+/// flattened the score by then): 8 bytes a posting instead of 12.
 #[derive(Debug, Clone, Copy)]
 struct Posting {
     doc: u32,
-    tf: [u16; 3],
+    tf: [u8; 3],
 }
 
 #[derive(Default)]
@@ -153,7 +160,7 @@ impl Index {
     pub fn add_deferred(&mut self, src: &Source) {
         self.remove(src.article_id);
         let doc = self.docs.len() as u32;
-        let mut tf: HashMap<u32, [u16; 3]> = HashMap::new();
+        let mut tf: HashMap<u32, [u8; 3]> = HashMap::new();
         let mut len = [0u32; 3];
         let mut features: HashMap<u32, f32> = HashMap::new();
         for (field, text) in [&src.headline, &src.standfirst, &src.body].into_iter().enumerate() {
@@ -225,6 +232,18 @@ impl Index {
                 d.vector = vector;
             }
         }
+    }
+
+    /// Gives back the room lists grew into while a whole archive was loaded (a list's
+    /// capacity doubles as it grows, so up to half of it was spare).
+    pub fn compact(&mut self) {
+        for list in &mut self.postings {
+            list.shrink_to_fit();
+        }
+        for list in &mut self.feature_docs {
+            list.shrink_to_fit();
+        }
+        self.pending.shrink_to_fit();
     }
 
     /// The strongest features, weighted `(1 + ln count) · idf`, as a unit vector.
@@ -380,11 +399,13 @@ impl Index {
         SCRATCH.with_borrow_mut(|(acc, dense)| {
             acc.resize(self.docs.len(), 0.0);
             let mut touched: Vec<u32> = Vec::new();
+            let mut visited = 0;
             for &(feature, w) in strongest.iter().take(CANDIDATE_FEATURES) {
                 let Some(list) = self.feature_docs.get(feature as usize) else { continue };
-                if list.len() > long {
+                if list.len() > long || visited + list.len() > VISIT_BUDGET {
                     continue;
                 }
+                visited += list.len();
                 for &(doc, dw) in list {
                     let slot = &mut acc[doc as usize];
                     if *slot == 0.0 {
@@ -397,8 +418,11 @@ impl Index {
             for &d in &touched {
                 acc[d as usize] = 0.0;
             }
-            candidates.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            candidates.truncate(RESCORED);
+            // The best RESCORED, in no particular order (the caller sorts what it keeps).
+            if candidates.len() > RESCORED {
+                candidates.select_nth_unstable_by(RESCORED, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                candidates.truncate(RESCORED);
+            }
             // Whole-vector cosine against a dense copy of the query vector: one lookup per entry.
             dense.resize(self.postings.len(), 0.0);
             for &(f, w) in vector {

@@ -211,6 +211,7 @@ impl Engine {
         }
         fresh = tokio::task::spawn_blocking(move || {
             fresh.finish();
+            fresh.compact();
             fresh
         })
         .await?;

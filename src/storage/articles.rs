@@ -66,16 +66,42 @@ pub struct TermRow {
 }
 
 /// Card columns; every list query starts with this.
+macro_rules! card_columns {
+    () => {
+        "SELECT a.id, a.slug, a.headline, a.standfirst, a.excerpt, \
+         COALESCE(a.published_at, a.created_at) AS published_at, \
+         a.featured_image_url, a.featured_image_alt, \
+         s.slug AS section_slug, s.name AS section_name, a.comment_count "
+    };
+}
+
 macro_rules! cards {
     ($rest:literal) => {
+        concat!(card_columns!(), "FROM articles a JOIN sections s ON s.id = a.primary_section_id ", $rest)
+    };
+}
+
+/// Cards of the published articles linked to one section, tag or author (`$1`), newest first,
+/// `LIMIT $2 OFFSET $3`: one range of the link table's listing index (migration 0010), however
+/// large the archive.
+macro_rules! listing {
+    ($links:literal, $key:literal) => {
         concat!(
-            "SELECT a.id, a.slug, a.headline, a.standfirst, a.excerpt, \
-             COALESCE(a.published_at, a.created_at) AS published_at, \
-             a.featured_image_url, a.featured_image_alt, \
-             s.slug AS section_slug, s.name AS section_name, a.comment_count \
-             FROM articles a JOIN sections s ON s.id = a.primary_section_id ",
-            $rest
+            card_columns!(),
+            "FROM ",
+            $links,
+            " l JOIN articles a ON a.id = l.article_id JOIN sections s ON s.id = a.primary_section_id \
+             WHERE l.",
+            $key,
+            " = $1 AND l.listed_at IS NOT NULL ORDER BY l.listed_at DESC, l.article_id DESC LIMIT $2 OFFSET $3"
         )
+    };
+}
+
+/// How many published articles are linked to one section, tag or author (`$1`).
+macro_rules! listing_count {
+    ($links:literal, $key:literal) => {
+        concat!("SELECT COUNT(*) FROM ", $links, " WHERE ", $key, " = $1 AND listed_at IS NOT NULL")
     };
 }
 
@@ -218,80 +244,29 @@ pub async fn latest_in_sections(db: &Db, wanted: &[(i64, i64)]) -> anyhow::Resul
 
 /// Stories filed in a section (as primary or further section).
 pub async fn in_section(db: &Db, section_id: i64, limit: i64, offset: i64) -> anyhow::Result<Vec<CardRow>> {
-    Ok(fetch_all!(
-        db,
-        CardRow,
-        cards!(
-            "WHERE a.status = 'published' AND a.id IN \
-             (SELECT article_id FROM article_sections WHERE section_id = $1) \
-             ORDER BY a.published_at DESC, a.id DESC LIMIT $2 OFFSET $3"
-        ),
-        section_id,
-        limit,
-        offset
-    )?)
+    Ok(fetch_all!(db, CardRow, listing!("article_sections", "section_id"), section_id, limit, offset)?)
 }
 
 pub async fn count_in_section(db: &Db, section_id: i64) -> anyhow::Result<i64> {
-    let (n,) = fetch_one!(
-        db,
-        (i64,),
-        "SELECT COUNT(*) FROM articles a WHERE a.status = 'published' AND a.id IN \
-         (SELECT article_id FROM article_sections WHERE section_id = $1)",
-        section_id
-    )?;
+    let (n,) = fetch_one!(db, (i64,), listing_count!("article_sections", "section_id"), section_id)?;
     Ok(n)
 }
 
 pub async fn with_tag(db: &Db, tag_id: i64, limit: i64, offset: i64) -> anyhow::Result<Vec<CardRow>> {
-    Ok(fetch_all!(
-        db,
-        CardRow,
-        cards!(
-            "WHERE a.status = 'published' AND a.id IN \
-             (SELECT article_id FROM article_tags WHERE tag_id = $1) \
-             ORDER BY a.published_at DESC, a.id DESC LIMIT $2 OFFSET $3"
-        ),
-        tag_id,
-        limit,
-        offset
-    )?)
+    Ok(fetch_all!(db, CardRow, listing!("article_tags", "tag_id"), tag_id, limit, offset)?)
 }
 
 pub async fn count_with_tag(db: &Db, tag_id: i64) -> anyhow::Result<i64> {
-    let (n,) = fetch_one!(
-        db,
-        (i64,),
-        "SELECT COUNT(*) FROM articles a WHERE a.status = 'published' AND a.id IN \
-         (SELECT article_id FROM article_tags WHERE tag_id = $1)",
-        tag_id
-    )?;
+    let (n,) = fetch_one!(db, (i64,), listing_count!("article_tags", "tag_id"), tag_id)?;
     Ok(n)
 }
 
 pub async fn by_author(db: &Db, author_id: i64, limit: i64, offset: i64) -> anyhow::Result<Vec<CardRow>> {
-    Ok(fetch_all!(
-        db,
-        CardRow,
-        cards!(
-            "WHERE a.status = 'published' AND a.id IN \
-             (SELECT article_id FROM article_authors WHERE author_id = $1) \
-             ORDER BY a.published_at DESC, a.id DESC LIMIT $2 OFFSET $3"
-        ),
-        author_id,
-        limit,
-        offset
-    )?)
+    Ok(fetch_all!(db, CardRow, listing!("article_authors", "author_id"), author_id, limit, offset)?)
 }
 
 pub async fn count_by_author(db: &Db, author_id: i64) -> anyhow::Result<i64> {
-    let (n,) = fetch_one!(
-        db,
-        (i64,),
-        "SELECT COUNT(*) FROM articles a WHERE a.status = 'published' AND a.id IN \
-         (SELECT article_id FROM article_authors WHERE author_id = $1)",
-        author_id
-    )?;
+    let (n,) = fetch_one!(db, (i64,), listing_count!("article_authors", "author_id"), author_id)?;
     Ok(n)
 }
 
@@ -348,20 +323,22 @@ pub async fn recent_in_section(
     )?)
 }
 
-/// The newest stories sharing any section with `article_id`, other than it.
+/// The newest stories sharing any section with `article_id`, other than it: the newest of each
+/// of its sections (one listing range each), merged.
 pub async fn recent_sharing_sections(db: &Db, article_id: i64, limit: i64) -> anyhow::Result<Vec<CardRow>> {
-    Ok(fetch_all!(
-        db,
-        CardRow,
-        cards!(
-            "WHERE a.status = 'published' AND a.id <> $1 AND a.id IN \
-             (SELECT x.article_id FROM article_sections x WHERE x.section_id IN \
-               (SELECT section_id FROM article_sections WHERE article_id = $1)) \
-             ORDER BY a.published_at DESC, a.id DESC LIMIT $2"
-        ),
-        article_id,
-        limit
-    )?)
+    let sections: Vec<(i64,)> =
+        fetch_all!(db, (i64,), "SELECT section_id FROM article_sections WHERE article_id = $1", article_id)?;
+    let mut out: Vec<CardRow> = Vec::new();
+    for (section_id,) in sections {
+        for card in in_section(db, section_id, limit + 1, 0).await? {
+            if card.id != article_id && !out.iter().any(|c| c.id == card.id) {
+                out.push(card);
+            }
+        }
+    }
+    out.sort_by(|a, b| b.published_at.cmp(&a.published_at).then(b.id.cmp(&a.id)));
+    out.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(out)
 }
 
 /// Plain substring search over headline, standfirst and text; headline matches first, then
@@ -931,27 +908,44 @@ pub enum Scope {
 
 /// The newest published articles of a scope, for feeds.
 pub async fn feed_items(db: &Db, scope: Scope, limit: i64) -> anyhow::Result<Vec<FeedRow>> {
-    let (kind, id) = match scope {
-        Scope::All => ("all", 0),
-        Scope::Section(id) => ("section", id),
-        Scope::Tag(id) => ("tag", id),
-        Scope::Author(id) => ("author", id),
+    macro_rules! feed {
+        ($from:expr, $order:expr) => {
+            concat!(
+                "SELECT a.id, a.slug, a.headline, a.standfirst, a.excerpt, a.body_html, a.published_at, \
+                 a.updated_at, a.created_at, a.featured_image_url, a.featured_image_alt, a.correction FROM ",
+                $from,
+                " ORDER BY ",
+                $order,
+                " LIMIT $2"
+            )
+        };
+    }
+    macro_rules! linked {
+        ($links:literal, $key:literal) => {
+            feed!(
+                concat!(
+                    $links,
+                    " l JOIN articles a ON a.id = l.article_id WHERE l.",
+                    $key,
+                    " = $1 AND l.listed_at IS NOT NULL"
+                ),
+                "l.listed_at DESC, l.article_id DESC"
+            )
+        };
+    }
+    let (sql, id) = match scope {
+        Scope::All => (
+            feed!(
+                "articles a WHERE $1 = 0 AND a.status = 'published' AND a.published_at IS NOT NULL",
+                "a.published_at DESC, a.id DESC"
+            ),
+            0,
+        ),
+        Scope::Section(id) => (linked!("article_sections", "section_id"), id),
+        Scope::Tag(id) => (linked!("article_tags", "tag_id"), id),
+        Scope::Author(id) => (linked!("article_authors", "author_id"), id),
     };
-    Ok(fetch_all!(
-        db,
-        FeedRow,
-        "SELECT a.id, a.slug, a.headline, a.standfirst, a.excerpt, a.body_html, a.published_at, a.updated_at, \
-         a.created_at, a.featured_image_url, a.featured_image_alt, a.correction FROM articles a \
-         WHERE a.status = 'published' AND a.published_at IS NOT NULL AND ( \
-           $1 = 'all' \
-           OR ($1 = 'section' AND a.id IN (SELECT article_id FROM article_sections WHERE section_id = $2)) \
-           OR ($1 = 'tag' AND a.id IN (SELECT article_id FROM article_tags WHERE tag_id = $2)) \
-           OR ($1 = 'author' AND a.id IN (SELECT article_id FROM article_authors WHERE author_id = $2))) \
-         ORDER BY a.published_at DESC, a.id DESC LIMIT $3",
-        kind,
-        id,
-        limit
-    )?)
+    Ok(fetch_all!(db, FeedRow, sql, id, limit)?)
 }
 
 /// Section names of several articles (primary first), in one query.

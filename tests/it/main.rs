@@ -14,6 +14,7 @@ mod comments;
 mod feeds;
 mod front_page;
 mod generate;
+mod listings;
 mod media_fetch;
 mod nodes;
 mod search;

@@ -243,7 +243,6 @@ impl Index {
         for list in &mut self.feature_docs {
             list.shrink_to_fit();
         }
-        self.pending.shrink_to_fit();
     }
 
     /// The strongest features, weighted `(1 + ln count) · idf`, as a unit vector.

@@ -81,19 +81,28 @@ macro_rules! cards {
     };
 }
 
-/// Cards of the published articles linked to one section, tag or author (`$1`), newest first,
-/// `LIMIT $2 OFFSET $3`: one range of the link table's listing index (migration 0010), however
-/// large the archive.
+/// The published articles linked to one section, tag or author (`$1`), newest first: one range
+/// of the link table `l`'s listing index (migration 0010), however large the archive.
+macro_rules! listed {
+    ($key:literal) => {
+        concat!(
+            " WHERE l.",
+            $key,
+            " = $1 AND l.listed_at IS NOT NULL ORDER BY l.listed_at DESC, l.article_id DESC "
+        )
+    };
+}
+
+/// Cards of a section's, tag's or author's articles (see `listed!`), `LIMIT $2 OFFSET $3`.
 macro_rules! listing {
     ($links:literal, $key:literal) => {
         concat!(
             card_columns!(),
             "FROM ",
             $links,
-            " l JOIN articles a ON a.id = l.article_id JOIN sections s ON s.id = a.primary_section_id \
-             WHERE l.",
-            $key,
-            " = $1 AND l.listed_at IS NOT NULL ORDER BY l.listed_at DESC, l.article_id DESC LIMIT $2 OFFSET $3"
+            " l JOIN articles a ON a.id = l.article_id JOIN sections s ON s.id = a.primary_section_id",
+            listed!($key),
+            "LIMIT $2 OFFSET $3"
         )
     };
 }
@@ -908,39 +917,36 @@ pub enum Scope {
 
 /// The newest published articles of a scope, for feeds.
 pub async fn feed_items(db: &Db, scope: Scope, limit: i64) -> anyhow::Result<Vec<FeedRow>> {
-    macro_rules! feed {
-        ($from:expr, $order:expr) => {
-            concat!(
-                "SELECT a.id, a.slug, a.headline, a.standfirst, a.excerpt, a.body_html, a.published_at, \
-                 a.updated_at, a.created_at, a.featured_image_url, a.featured_image_alt, a.correction FROM ",
-                $from,
-                " ORDER BY ",
-                $order,
-                " LIMIT $2"
-            )
+    macro_rules! columns {
+        () => {
+            "SELECT a.id, a.slug, a.headline, a.standfirst, a.excerpt, a.body_html, a.published_at, \
+             a.updated_at, a.created_at, a.featured_image_url, a.featured_image_alt, a.correction FROM "
         };
     }
     macro_rules! linked {
         ($links:literal, $key:literal) => {
-            feed!(
-                concat!(
-                    $links,
-                    " l JOIN articles a ON a.id = l.article_id WHERE l.",
-                    $key,
-                    " = $1 AND l.listed_at IS NOT NULL"
-                ),
-                "l.listed_at DESC, l.article_id DESC"
+            concat!(
+                columns!(),
+                $links,
+                " l JOIN articles a ON a.id = l.article_id",
+                listed!($key),
+                "LIMIT $2"
             )
         };
     }
     let (sql, id) = match scope {
-        Scope::All => (
-            feed!(
-                "articles a WHERE $1 = 0 AND a.status = 'published' AND a.published_at IS NOT NULL",
-                "a.published_at DESC, a.id DESC"
-            ),
-            0,
-        ),
+        Scope::All => {
+            return Ok(fetch_all!(
+                db,
+                FeedRow,
+                concat!(
+                    columns!(),
+                    "articles a WHERE a.status = 'published' AND a.published_at IS NOT NULL \
+                     ORDER BY a.published_at DESC, a.id DESC LIMIT $1"
+                ),
+                limit
+            )?);
+        }
         Scope::Section(id) => (linked!("article_sections", "section_id"), id),
         Scope::Tag(id) => (linked!("article_tags", "tag_id"), id),
         Scope::Author(id) => (linked!("article_authors", "author_id"), id),

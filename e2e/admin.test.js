@@ -18,7 +18,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  server?.kill();
+  server?.kill('SIGKILL');
 });
 
 async function signIn(email) {
@@ -95,8 +95,10 @@ test('an editor schedules it; it appears at its time; a new slug keeps the old a
   const { context, page, problems } = await signIn('maeve@harbourcourier.example');
   await page.goto(base + '/admin/articles?status=pending');
   await page.click(`text=${HEADLINE}`);
-  // The next whole minute, in the site's time zone (the demo uses Europe/London).
-  const due = new Date(Date.now() + 60_000);
+  // A whole minute (the form's precision) at least 20 s away, whatever the clock's second:
+  // the save cannot overtake it, and the wait is at most 80 s. In the site's time zone (the
+  // demo uses Europe/London).
+  const due = new Date(Math.floor((Date.now() + 80_000) / 60_000) * 60_000);
   const local = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).format(due).replace(' ', 'T');
   await page.selectOption('#status', 'scheduled');
   await page.fill('#publish_at', local);
@@ -105,7 +107,7 @@ test('an editor schedules it; it appears at its time; a new slug keeps the old a
   assert.equal(await page.locator('.status-scheduled').count(), 1);
 
   let permalink;
-  for (let i = 0; i < 90 && !permalink; i++) {
+  for (let i = 0; i < 120 && !permalink; i++) {
     await new Promise((r) => setTimeout(r, 1000));
     const html = await (await fetch(base + '/')).text();
     permalink = html.match(/href="(\/\d{4}\/\d\d\/\d\d\/night-ferry-crews-vote-to-strike-over-rotas\/)"/)?.[1];

@@ -16,7 +16,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  server?.kill();
+  server?.kill('SIGKILL');
 });
 
 async function open(path, { width = 1280, height = 900 } = {}) {

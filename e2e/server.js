@@ -13,7 +13,13 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const shots = join(root, 'target', 'screenshots');
 
 const running = new Set();
-process.on('exit', () => { for (const child of running) child.kill('SIGKILL'); });
+// Servers die with the test process, however it ends: a normal exit, a failure, a timeout
+// signal from the runner or from CI's `timeout`.
+const killAll = () => { for (const child of running) child.kill('SIGKILL'); };
+process.on('exit', killAll);
+for (const [signal, n] of [['SIGHUP', 1], ['SIGINT', 2], ['SIGTERM', 15]]) {
+  process.on(signal, () => { killAll(); process.exit(128 + n); });
+}
 
 export async function startGazette({ timeoutMs = 60_000 } = {}) {
   const binary = process.env.GAZETTE_BIN || join(root, 'target', 'release', 'gazette');

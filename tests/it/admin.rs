@@ -284,17 +284,19 @@ async fn scheduled_articles_publish_themselves(app: TestApp) {
     b.sign_in("ed@example.com", PASSWORD).await;
     let csrf = b.csrf().await;
     let site = app.site.get();
-    let soon = site.local(chrono::Utc::now().timestamp() + 61).format("%Y-%m-%dT%H:%M").to_string();
+    // The form's precision is the minute: two minutes on, truncated, is at least a minute away
+    // whatever the clock's second, so the save cannot overtake it.
+    let soon = site.local(chrono::Utc::now().timestamp() + 120).format("%Y-%m-%dT%H:%M").to_string();
     let mut form = article_form(&csrf, "Embargoed until the minute", "scheduled", "0");
     form.retain(|(k, _)| *k != "publish_at");
     form.push(("publish_at", &soon));
     assert_eq!(b.post("/admin/articles/new", &form).await.status(), 303);
     assert!(!app.page("/", 200).await.contains("Embargoed until the minute"));
-    // Time passes (moved back two minutes): the app's own scheduler publishes it.
+    // Time passes (moved back three minutes): the app's own scheduler publishes it.
     let mut tx = app.db.begin().await.unwrap();
     gazette::tx_exec!(
         &mut tx,
-        "UPDATE articles SET published_at = published_at - 120 WHERE status = 'scheduled'"
+        "UPDATE articles SET published_at = published_at - 180 WHERE status = 'scheduled'"
     )
     .unwrap();
     tx.commit().await.unwrap();

@@ -12,7 +12,9 @@
 //!   them, "Staff";
 //! - `tags` or `keywords`: a list of names.
 //!
-//! A line that cannot be read stops the import with its number; the lines before it stay
+//! A record without a headline or a text (real corpora have a few) is skipped, named by its
+//! line on standard error, and counted in the summary; the rest is imported. A line that is not
+//! JSON at all stops the import with its number (the file is damaged): the lines before it stay
 //! imported (each article is its own transaction), and running the command again resumes.
 
 use std::collections::HashMap;
@@ -32,13 +34,38 @@ use crate::{fetch_optional, storage::now};
 pub struct Report {
     pub added: usize,
     pub skipped: usize,
+    /// Records left out for lacking a headline or a text: `(line number, what is missing)`.
+    pub incomplete: Vec<(usize, String)>,
 }
 
 impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "imported {} articles; {} were already there", self.added, self.skipped)
+        write!(f, "imported {} articles; {} were already there", self.added, self.skipped)?;
+        if !self.incomplete.is_empty() {
+            let lines: Vec<String> = self.incomplete.iter().take(10).map(|(n, _)| n.to_string()).collect();
+            let more = if self.incomplete.len() > 10 { ", ..." } else { "" };
+            write!(
+                f,
+                "; {} skipped for lacking a headline or a text (line {}{more})",
+                self.incomplete.len(),
+                lines.join(", ")
+            )?;
+        }
+        Ok(())
     }
 }
+
+/// A record that is JSON with an id but lacks a headline or a text.
+#[derive(Debug)]
+pub struct Incomplete(pub &'static str);
+
+impl std::fmt::Display for Incomplete {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "no {}", self.0)
+    }
+}
+
+impl std::error::Error for Incomplete {}
 
 /// One article read from a line.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,8 +147,8 @@ pub fn parse_line(text: &str) -> anyhow::Result<Line> {
         bail!("not a JSON object");
     }
     let id = string(&v, &["id", "external_id", "guid"]).context("no \"id\"")?;
-    let title = string(&v, &["title", "headline"]).context("no \"title\"")?;
-    let text = string(&v, &["text", "body", "content"]).context("no \"text\"")?;
+    let title = string(&v, &["title", "headline"]).ok_or(Incomplete("\"title\" (headline)"))?;
+    let text = string(&v, &["text", "body", "content"]).ok_or(Incomplete("\"text\" (body)"))?;
     Ok(Line {
         id,
         title,
@@ -175,7 +202,14 @@ pub async fn import_as(
         if line.trim().is_empty() {
             continue;
         }
-        let item = parse_line(&line).with_context(|| format!("line {number}"))?;
+        let item = match parse_line(&line) {
+            Ok(item) => item,
+            Err(err) if err.downcast_ref::<Incomplete>().is_some() => {
+                report.incomplete.push((number, err.to_string()));
+                continue;
+            }
+            Err(err) => return Err(err.context(format!("line {number}"))),
+        };
         let external = format!("{prefix}{}", item.id);
         if articles::exists_external(db, &external).await? {
             report.skipped += 1;

@@ -442,7 +442,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .await;
             eprintln!();
             db.close().await;
-            println!("{}", report.with_context(|| format!("importing {}", file.display()))?);
+            let report = report.with_context(|| format!("importing {}", file.display()))?;
+            for (line, missing) in &report.incomplete {
+                eprintln!("line {line}: skipped, {missing}");
+            }
+            println!("{report}");
             println!("run `gazette reindex` (or start the server) for search and related posts");
             Ok(())
         }

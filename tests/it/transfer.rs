@@ -168,3 +168,67 @@ async fn an_imported_site_moves_with_its_old_addresses_attachments_and_related_c
     assert_eq!(pins.len(), 1, "the editor's pin travelled");
     target.close().await;
 }
+
+/// `gazette import jsonl`: records without a headline or a text are named by their line,
+/// skipped and counted; the rest is imported. A line that is not JSON stops the import there,
+/// keeping what came before, and a second run resumes without doubling anything.
+#[test]
+fn a_jsonl_import_skips_incomplete_records_and_names_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let file = dir.path().join("corpus.jsonl");
+    let lines = [
+        r#"{"id": "a", "title": "Ferry service resumes", "body": "The ferry ran again at dawn.", "published": "2024-03-01"}"#,
+        r#"{"id": "b", "title": "", "body": "A record with an empty headline."}"#,
+        r#"{"id": "c", "title": "A headline without a text"}"#,
+        "",
+        r#"{"id": "d", "headline": "Harbour dredging starts", "text": "Dredgers arrived on Monday.", "published": "2024-03-02"}"#,
+    ];
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_gazette"))
+            .args(args)
+            .env("GAZETTE_LOG", "error")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--data-dir", data, "import", "jsonl", file.to_str().unwrap()]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("imported 2 articles; 0 were already there; 2 skipped for lacking a headline or a text (line 2, 3)"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("line 2: skipped, no \"title\""), "{stderr}");
+    assert!(stderr.contains("line 3: skipped, no \"text\""), "{stderr}");
+
+    // A damaged line stops the import with its number; the good line before it is kept.
+    let damaged = dir.path().join("damaged.jsonl");
+    std::fs::write(
+        &damaged,
+        [
+            r#"{"id": "e", "title": "Lighthouse keeper retires", "body": "After forty years."}"#,
+            r#"{"id": "f", "title": "Cut off"#,
+            r#"{"id": "g", "title": "Never reached", "body": "Past the damage."}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let out = run(&["--data-dir", data, "import", "jsonl", damaged.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 2"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["--data-dir", data, "import", "jsonl", file.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("imported 0 articles; 2 were already there"));
+    let out = run(&["--data-dir", data, "export", "json", dir.path().join("dump.jsonl").to_str().unwrap()]);
+    assert!(out.status.success());
+    let dump = std::fs::read_to_string(dir.path().join("dump.jsonl")).unwrap();
+    for kept in ["Ferry service resumes", "Harbour dredging starts", "Lighthouse keeper retires"] {
+        assert!(dump.contains(kept), "{kept} is in the store");
+    }
+    assert!(!dump.contains("Never reached"));
+}

@@ -38,8 +38,14 @@ fn read_lines(path: &Path) -> anyhow::Result<Vec<Line>> {
     let mut out = Vec::new();
     for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
         let line = line.with_context(|| format!("{} line {}", path.display(), n + 1))?;
-        if !line.trim().is_empty() {
-            out.push(jsonl::parse_line(&line).with_context(|| format!("{} line {}", path.display(), n + 1))?);
+        if line.trim().is_empty() {
+            continue;
+        }
+        match jsonl::parse_line(&line) {
+            Ok(l) => out.push(l),
+            // Left out by the import too.
+            Err(err) if err.downcast_ref::<jsonl::Incomplete>().is_some() => {}
+            Err(err) => return Err(err.context(format!("{} line {}", path.display(), n + 1))),
         }
     }
     Ok(out)
@@ -126,7 +132,8 @@ impl TfIdf {
             let mut c: HashMap<u32, f32> = HashMap::new();
             for w in text::words(t) {
                 let w = w.to_lowercase();
-                if text::is_stopword(&w) {
+                // scikit-learn's default tokens: two characters or more.
+                if w.chars().count() < 2 || text::is_stopword(&w) {
                     continue;
                 }
                 let n = dict.len() as u32;
@@ -143,7 +150,8 @@ impl TfIdf {
         let mut postings: HashMap<u32, Vec<(usize, f32)>> = HashMap::new();
         for (doc, c) in counts.into_iter().enumerate() {
             let mut v: Vec<(u32, f32)> =
-                c.into_iter().map(|(id, tf)| (id, (1.0 + tf.ln()) * (n / df[&id]).ln())).collect();
+                // scikit-learn's TfidfVectorizer(sublinear_tf=True): smoothed idf, plus one.
+                c.into_iter().map(|(id, tf)| (id, (1.0 + tf.ln()) * (((1.0 + n) / (1.0 + df[&id])).ln() + 1.0))).collect();
             let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt().max(1e-6);
             for (id, w) in &mut v {
                 *w /= norm;
@@ -155,6 +163,11 @@ impl TfIdf {
     }
 
     fn top(&self, doc: usize, k: usize) -> Vec<usize> {
+        self.top_weighted(doc, k, |_| 1.0)
+    }
+
+    /// The `k` best by cosine times `weight(other)`.
+    fn top_weighted(&self, doc: usize, k: usize, weight: impl Fn(usize) -> f32) -> Vec<usize> {
         let mut acc: HashMap<usize, f32> = HashMap::new();
         for (id, w) in &self.vectors[doc] {
             for (other, ow) in &self.postings[id] {
@@ -163,7 +176,7 @@ impl TfIdf {
                 }
             }
         }
-        let mut v: Vec<(usize, f32)> = acc.into_iter().collect();
+        let mut v: Vec<(usize, f32)> = acc.into_iter().map(|(d, s)| (d, s * weight(d))).collect();
         v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         v.into_iter().take(k).map(|(d, _)| d).collect()
     }
@@ -178,7 +191,8 @@ pub async fn related(
 ) -> anyhow::Result<Vec<Scores>> {
     let lines = read_lines(corpus)?;
     let dir = tempfile::tempdir()?;
-    let db = load_store(dir.path(), corpus, distractors).await?;
+    let keep = std::env::var("GAZETTE_EVAL_DIR").ok().map(PathBuf::from);
+    let db = load_store(keep.as_deref().unwrap_or(dir.path()), corpus, distractors).await?;
     let engine = Engine::new();
     let started = std::time::Instant::now();
     engine.reindex(&db, |stage, done, total| eprint!("\r{stage}: {done}/{total}     ")).await?;
@@ -195,6 +209,25 @@ pub async fn related(
         .collect();
     let texts: Vec<String> = rows.iter().map(|r| format!("{} {}", r.headline, r.body_text)).collect();
     let tfidf = TfIdf::new(&texts);
+    // The sceptic's baseline: headline twice and body, cosine times a decay with the days apart
+    // (0.5 when either date is missing from the corpus; the store's fallback dates are not used).
+    let texts: Vec<String> = rows.iter().map(|r| format!("{0} {0} {1}", r.headline, r.body_text)).collect();
+    let tfidf_twice = TfIdf::new(&texts);
+    let mut undated: std::collections::HashSet<String> =
+        lines.iter().filter(|l| l.published.is_none()).map(|l| format!("jsonl:{}", l.id)).collect();
+    if let Some(d) = distractors {
+        undated.extend(
+            read_lines(d)?.iter().filter(|l| l.published.is_none()).map(|l| format!("distractor:{}", l.id)),
+        );
+    }
+    let dates: Vec<Option<i64>> = rows
+        .iter()
+        .map(|r| (!r.external_id.as_ref().is_some_and(|e| undated.contains(e))).then_some(r.published_at))
+        .collect();
+    let decay = |a: usize, b: usize| match (dates[a], dates[b]) {
+        (Some(x), Some(y)) => 0.3 + 0.7 * (-((x - y).abs() as f32 / 86_400.0) / 30.0).exp(),
+        _ => 0.5,
+    };
     let mut by_section: HashMap<i64, Vec<usize>> = HashMap::new();
     for (i, r) in rows.iter().enumerate() {
         by_section.entry(r.primary_section_id).or_default().push(i);
@@ -208,6 +241,10 @@ pub async fn related(
         Scores { name: "Gazette".into(), ..Default::default() },
         Scores { name: "latest in the same section".into(), ..Default::default() },
         Scores { name: "TF-IDF cosine (headline + body)".into(), ..Default::default() },
+        Scores {
+            name: "TF-IDF x time decay (headline twice + body, tau 30 days)".into(),
+            ..Default::default()
+        },
     ];
     let mut dump_out = match dump {
         Some(p) => Some(std::io::BufWriter::new(std::fs::File::create(p)?)),
@@ -237,7 +274,12 @@ pub async fn related(
             .map(|j| rows[*j].id)
             .collect();
         let cosine: Vec<i64> = tfidf.top(i, search::RELATED).into_iter().map(|j| rows[j].id).collect();
-        for (system, list) in systems.iter_mut().zip([&gazette, &latest, &cosine]) {
+        let decayed: Vec<i64> = tfidf_twice
+            .top_weighted(i, search::RELATED, |j| decay(i, j))
+            .into_iter()
+            .map(|j| rows[j].id)
+            .collect();
+        for (system, list) in systems.iter_mut().zip([&gazette, &latest, &cosine, &decayed]) {
             let (p, n, rr) = score_list(list, &relevant, search::RELATED);
             system.p6 += p;
             system.ndcg += n;
@@ -269,7 +311,9 @@ pub async fn search(
     corpus: &Path,
     label: &str,
     max_queries: usize,
+    dump: Option<&Path>,
 ) -> anyhow::Result<Vec<(String, f64, f64, usize, usize)>> {
+    let mut dump_out = dump.map(std::fs::File::create).transpose()?.map(std::io::BufWriter::new);
     let lines = read_lines(corpus)?;
     let dir = tempfile::tempdir()?;
     let db = load_store(dir.path(), corpus, None).await?;
@@ -307,6 +351,17 @@ pub async fn search(
             |list: &[i64]| list.iter().position(|id| *id == r.id).map_or(0.0, |p| 1.0 / (p + 1) as f64);
         g_mrr += rank(&gazette);
         w_mrr += rank(&wp);
+        if let Some(out) = dump_out.as_mut() {
+            let at = |list: &[i64]| list.iter().position(|id| *id == r.id).map(|p| p + 1);
+            let external = r.external_id.as_deref().unwrap_or_default();
+            let line = serde_json::json!({
+                "id": external.strip_prefix("jsonl:").unwrap_or(external),
+                "query": r.headline,
+                "gazette": at(&gazette),
+                "baseline": at(&wp),
+            });
+            writeln!(out, "{line}")?;
+        }
         known += 1;
         if let Some(l) = labels.get(&i) {
             let relevant: std::collections::HashSet<i64> = labels

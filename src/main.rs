@@ -234,6 +234,10 @@ enum EvalCommand {
         /// At most this many queries (spread evenly over the corpus).
         #[arg(long, default_value_t = 2000)]
         queries: usize,
+        /// Write one JSON line per query: the article's external id, the query, and the rank
+        /// (1-based, null past 100) of the article in Gazette's and the baseline's results.
+        #[arg(long, value_name = "FILE")]
+        dump: Option<PathBuf>,
     },
 }
 
@@ -520,8 +524,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Eval { what: EvalCommand::Search { corpus, label, queries } } => {
-            let rows = gazette::eval::search(&corpus, &label, queries).await?;
+        Command::Eval { what: EvalCommand::Search { corpus, label, queries, dump } } => {
+            let rows = gazette::eval::search(&corpus, &label, queries, dump.as_deref()).await?;
             println!("corpus: {} (label {label})", corpus.display());
             println!("| system | known-item MRR | story nDCG@10 | known-item queries | story queries |");
             println!("|---|---|---|---|---|");

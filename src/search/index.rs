@@ -16,6 +16,9 @@ const K1: f32 = 1.2;
 const B: f32 = 0.75;
 /// Features kept per article for related posts.
 const VECTOR_FEATURES: usize = 200;
+/// Words of standfirst and body that make an article's lede: what a report says first (who,
+/// what, where, when), which reports of one event share and pieces on one topic do not.
+pub const LEDE_WORDS: usize = 120;
 /// Features of an article that gather its candidates, and how many candidates are scored fully.
 const CANDIDATE_FEATURES: usize = 40;
 const RESCORED: usize = 200;
@@ -36,6 +39,9 @@ thread_local! {
     /// scoring at a million articles).
     static SCRATCH: std::cell::RefCell<(Vec<f32>, Vec<f32>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
+
+/// Raw weights by feature or term id.
+type Weights = Vec<(u32, f32)>;
 
 /// What the index needs of an article.
 #[derive(Debug, Clone, Default)]
@@ -58,6 +64,10 @@ pub struct Doc {
     len: [u32; 3],
     /// Unit-length feature vector, sorted by feature id.
     pub vector: Vec<(u32, f32)>,
+    /// Unit-length vector of the headline's words alone, sorted by term id.
+    pub headline: Vec<(u32, f32)>,
+    /// Unit-length vector of the lede's words (the first [`LEDE_WORDS`] of standfirst and body).
+    pub lede: Vec<(u32, f32)>,
 }
 
 /// A document's counts of one term per field, saturating at 255 (BM25's `k1` has long
@@ -84,8 +94,9 @@ pub struct Index {
     total_len: [u64; 3],
     live: u32,
     dead: u32,
-    /// Raw feature weights of documents added without a vector yet (see `finish`).
-    pending: Vec<(u32, Vec<(u32, f32)>)>,
+    /// Raw feature weights (whole article, headline, lede) of documents added without vectors
+    /// yet (see `finish`).
+    pending: Vec<(u32, Weights, Weights, Weights)>,
 }
 
 /// One part of a query: all its terms must appear (a phrase also in order, checked by the
@@ -163,6 +174,8 @@ impl Index {
         let mut tf: HashMap<u32, [u8; 3]> = HashMap::new();
         let mut len = [0u32; 3];
         let mut features: HashMap<u32, f32> = HashMap::new();
+        let mut lede: HashMap<u32, f32> = HashMap::new();
+        let mut lede_len = 0;
         for (field, text) in [&src.headline, &src.standfirst, &src.body].into_iter().enumerate() {
             for word in text::words(text) {
                 let folded = text::fold(word);
@@ -183,6 +196,10 @@ impl Index {
                 counts[field] = counts[field].saturating_add(1);
                 len[field] += 1;
                 *features.entry(id).or_default() += [3.0, 2.0, 1.0][field];
+                if field > 0 && lede_len < LEDE_WORDS {
+                    lede_len += 1;
+                    *lede.entry(id).or_default() += 1.0;
+                }
             }
         }
         for name in text::names(&format!("{}. {}. {}", src.headline, src.standfirst, src.body)) {
@@ -207,29 +224,36 @@ impl Index {
             self.total_len[i] += u64::from(*l);
         }
         self.live += 1;
-        self.pending.push((doc, features.into_iter().collect()));
+        let headline = tf.iter().filter(|(_, c)| c[0] > 0).map(|(&t, c)| (t, f32::from(c[0]))).collect();
+        self.pending.push((doc, features.into_iter().collect(), headline, lede.into_iter().collect()));
         self.docs.push(Some(Doc {
             article_id: src.article_id,
             published_at: src.published_at,
             section_ids: src.section_ids.clone(),
             len,
             vector: Vec::new(),
+            headline: Vec::new(),
+            lede: Vec::new(),
         }));
         self.by_article.insert(src.article_id, doc);
     }
 
     /// Makes the vectors of the articles added since the last call.
     pub fn finish(&mut self) {
-        for (doc, features) in std::mem::take(&mut self.pending) {
+        for (doc, features, headline, lede) in std::mem::take(&mut self.pending) {
             if self.docs[doc as usize].is_none() {
                 continue;
             }
             let vector = self.vector(&features);
+            let headline = self.vector(&headline);
+            let lede = self.vector(&lede);
             for &(feature, weight) in &vector {
                 self.feature_docs[feature as usize].push((doc, weight));
             }
             if let Some(d) = self.docs[doc as usize].as_mut() {
                 d.vector = vector;
+                d.headline = headline;
+                d.lede = lede;
             }
         }
     }
@@ -325,6 +349,18 @@ impl Index {
                 ids
             }
         }
+    }
+
+    /// The term ids a query's words and phrases stand for (prefixes left out), sorted.
+    pub fn query_terms(&self, clauses: &[Clause]) -> Vec<u32> {
+        let mut ids: Vec<u32> = clauses
+            .iter()
+            .filter(|c| !matches!(c, Clause::Prefix(_)))
+            .flat_map(|c| self.clause_terms(c))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
     }
 
     /// Every document meeting at least `min_clauses` clauses, with its BM25F score.

@@ -163,6 +163,21 @@ pub async fn listed_by(db: &Db, article_id: i64) -> anyhow::Result<Vec<i64>> {
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
+/// For each of some articles that has a stored list: its length and its weakest score.
+pub async fn floors(db: &Db, ids: &[i64]) -> anyhow::Result<std::collections::HashMap<i64, (usize, f32)>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT article_id, count(*), min(score) FROM related_articles \
+             WHERE article_id IN ({}) GROUP BY article_id",
+            placeholders(0, chunk.len())
+        );
+        let rows: Vec<(i64, i64, f64)> = fetch_all_with_ids(db, sql, chunk).await?;
+        out.extend(rows.into_iter().map(|(id, n, weakest)| (id, (n as usize, weakest as f32))));
+    }
+    Ok(out)
+}
+
 /// Replaces an article's list.
 pub async fn set_list(tx: &mut Tx, article_id: i64, list: &[(i64, f32)]) -> anyhow::Result<()> {
     tx_exec!(tx, "DELETE FROM related_articles WHERE article_id = $1", article_id)?;

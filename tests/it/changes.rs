@@ -68,8 +68,6 @@ async fn a_comment_drops_only_the_pages_showing_its_article(app: TestApp) {
     use gazette::comments::{self, Existing};
     use gazette::domain::comment::CommentState;
     app.load_demo().await;
-    // The related lists' own events, written after the first refresh.
-    app.site.refresh(&app.db).await.unwrap();
     let (id, slug, published_at): (i64, String, i64) = gazette::fetch_one!(
         &app.db,
         (i64, String, i64),

@@ -257,3 +257,37 @@ async fn a_list_left_empty_fills_when_related_pieces_arrive() {
     app.refresh().await;
     assert!(!related::list(&app.db, lone).await.unwrap().is_empty(), "the lone piece's list filled");
 }
+
+/// The demo edition's running stories: each piece's related block holds pieces of its own
+/// story, earlier or later, and most of the story's other pieces are there (the bridge and the
+/// election stories are entangled on purpose, so a few places go to the other story).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_editions_running_stories_are_related() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/stories");
+    let (mut found, mut possible) = (0, 0);
+    for story in ["bridge", "drought", "election", "lyric", "rovers", "windfarm"] {
+        let text = std::fs::read_to_string(root.join(format!("{story}.md"))).unwrap();
+        let slugs: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("slug = \"").and_then(|l| l.strip_suffix('"')))
+            .collect();
+        assert!(slugs.len() >= 4, "{story}");
+        let mut ids = Vec::new();
+        for slug in &slugs {
+            let (id,): (i64,) =
+                gazette::fetch_one!(&app.db, (i64,), "SELECT id FROM articles WHERE slug = $1", *slug)
+                    .unwrap();
+            ids.push(id);
+        }
+        for (i, id) in ids.iter().enumerate() {
+            let list = related::list(&app.db, *id).await.unwrap();
+            let mates = list.iter().filter(|r| ids.contains(r)).count();
+            assert!(mates >= 1, "{}: no piece of its story in {list:?}", slugs[i]);
+            found += mates;
+            possible += (ids.len() - 1).min(6);
+        }
+    }
+    assert!(found * 10 >= possible * 8, "{found} of {possible} places hold the same story");
+}

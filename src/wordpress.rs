@@ -50,6 +50,17 @@ impl Node {
         self.child(name).map_or("", |c| c.text.trim())
     }
 
+    /// The item's identity within its site: its `wp:post_id`, or for exports without ids (old
+    /// or hand-made ones) its `guid`, else its title and date, so that two items are never
+    /// taken for one.
+    fn post_key(&self) -> String {
+        match (self.get("wp:post_id"), self.get("guid")) {
+            ("", "") => format!("title:{}@{}", self.get("title"), self.get("wp:post_date")),
+            ("", guid) => format!("guid:{guid}"),
+            (id, _) => id.to_owned(),
+        }
+    }
+
     fn attr(&self, name: &str) -> Option<&str> {
         self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
@@ -812,9 +823,14 @@ pub async fn import(db: &Db, path: &Path, mut progress: impl FnMut(&Report)) -> 
         let result = match kind.as_str() {
             "post" => import_post(db, &item, &site, &key, tz, &mut report).await,
             "page" => import_page(db, &item, &site, &mut report).await,
-            "attachment" => import_attachment(db, &item, &key, &mut report).await,
+            "attachment" => {
+                skip_comments(&item, "comment on an attachment", &mut report);
+                import_attachment(db, &item, &key, &mut report).await
+            }
             other => {
-                report.skip(format!("post type {}", if other.is_empty() { "(none)" } else { other }));
+                let kind = if other.is_empty() { "(none)" } else { other };
+                report.skip(format!("post type {kind}"));
+                skip_comments(&item, &format!("comment on a {kind} item"), &mut report);
                 Ok(())
             }
         };
@@ -840,7 +856,7 @@ async fn import_attachment(
 ) -> anyhow::Result<()> {
     let url = item.get("wp:attachment_url");
     let url = if url.is_empty() { item.get("guid") } else { url };
-    let external = key(item.get("wp:post_id"));
+    let external = key(&item.post_key());
     let parent = key(item.get("wp:post_parent"));
     let parent_id = fetch_optional!(db, (i64,), "SELECT id FROM articles WHERE external_id = $1", &parent)?;
     let mut tx = db.begin().await?;
@@ -863,7 +879,20 @@ async fn import_attachment(
     Ok(())
 }
 
+/// Counts the comments of an item that is not imported as an article, so the report accounts
+/// for every comment in the file.
+fn skip_comments(item: &Node, why: &str, report: &mut Report) {
+    for c in item.children.iter().filter(|c| c.name == "wp:comment") {
+        match c.get("wp:comment_type") {
+            kind @ ("pingback" | "trackback") => report.skip(format!("comment type {kind}")),
+            _ => report.skip(why.to_owned()),
+        }
+    }
+}
+
 async fn import_page(db: &Db, item: &Node, site: &Site, report: &mut Report) -> anyhow::Result<()> {
+    // Pages in Gazette are fixed texts (about, contact): they take no comments.
+    skip_comments(item, "comment on a page (Gazette pages take no comments)", report);
     if item.get("wp:status") != "publish" {
         report.skip(format!("page ({})", item.get("wp:status")));
         return Ok(());
@@ -892,7 +921,7 @@ async fn import_post(
     report: &mut Report,
 ) -> anyhow::Result<()> {
     let wp_id = item.get("wp:post_id");
-    let external = key(wp_id);
+    let external = key(&item.post_key());
     let status = match item.get("wp:status") {
         "publish" => ArticleStatus::Published,
         "future" => ArticleStatus::Scheduled,
@@ -902,6 +931,7 @@ async fn import_post(
         "trash" => ArticleStatus::Trashed,
         "auto-draft" | "inherit" => {
             report.skip(format!("post ({})", item.get("wp:status")));
+            skip_comments(item, &format!("comment on a post ({})", item.get("wp:status")), report);
             return Ok(());
         }
         other => bail!("unknown status {other:?}"),
@@ -943,7 +973,18 @@ async fn import_post(
         if fetch_optional!(db, (i64,), "SELECT id FROM articles WHERE slug = $1", article.slug.as_str())?
             .is_some()
         {
-            article.slug = Slug::parse(&format!("{}-wp{wp_id}", article.slug.as_str()))?;
+            // Taken by another post: the WordPress id tells them apart, or, in an export
+            // without ids, the first number that is free.
+            let base = article.slug.as_str().to_owned();
+            let by_id = (!wp_id.is_empty()).then(|| format!("{base}-wp{wp_id}"));
+            for candidate in by_id.into_iter().chain((2..10_000).map(|n| format!("{base}-{n}"))) {
+                article.slug = Slug::parse(&candidate)?;
+                if fetch_optional!(db, (i64,), "SELECT id FROM articles WHERE slug = $1", &candidate)?
+                    .is_none()
+                {
+                    break;
+                }
+            }
         }
         for c in item.children.iter().filter(|c| c.name == "category") {
             match c.attr("domain") {
@@ -1001,7 +1042,7 @@ async fn import_post(
     };
     import_comments(db, item, article_id, key, tz, report).await?;
     // Old addresses: the item's link (its path) and `?p=ID`.
-    let mut paths = vec![format!("/?p={wp_id}")];
+    let mut paths = if wp_id.is_empty() { Vec::new() } else { vec![format!("/?p={wp_id}")] };
     if let Some(rest) = item.get("link").split_once("://").map(|(_, r)| r)
         && let Some((_, path)) = rest.split_once('/')
     {
@@ -1049,7 +1090,7 @@ async fn import_comments(
                     None => None,
                 },
             };
-            let external = format!("{}#comment-{}", key(item.get("wp:post_id")), c.get("wp:comment_id"));
+            let external = format!("{}#comment-{}", key(&item.post_key()), c.get("wp:comment_id"));
             if let Some((id,)) =
                 fetch_optional!(db, (i64,), "SELECT id FROM comments WHERE external_id = $1", &external)?
             {

@@ -22,6 +22,7 @@ mod startup;
 mod static_files;
 mod transfer;
 mod wordpress;
+mod wordpress_shared;
 
 /// Declares `name::sqlite` and `name::postgres` tests that call `async fn name(app: TestApp)`.
 #[macro_export]

@@ -258,3 +258,54 @@ async fn export_then_import_into_an_empty_site_keeps_everything() {
         assert!(a.len() > 10, "{source}: {} records", a.len());
     }
 }
+
+/// An export without post ids (an old or hand-made one): every item is its own article, two
+/// posts of one title get two addresses, and comments on pages are counted as not imported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn items_without_ids_are_not_taken_for_one() {
+    let app = TestApp::sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    let item = |title: &str, guid: &str, kind: &str, comment: &str| {
+        format!(
+            "<item><title>{title}</title><guid isPermaLink=\"false\">{guid}</guid>\
+             <content:encoded><![CDATA[<p>{title} text.</p>]]></content:encoded>\
+             <wp:post_date>2020-05-01 10:00:00</wp:post_date><wp:post_name>same-name</wp:post_name>\
+             <wp:status>publish</wp:status><wp:post_type>{kind}</wp:post_type>{comment}</item>"
+        )
+    };
+    let comment = "<wp:comment><wp:comment_id>1</wp:comment_id><wp:comment_author>Ann</wp:comment_author>\
+                   <wp:comment_content>Nice.</wp:comment_content><wp:comment_approved>1</wp:comment_approved>\
+                   </wp:comment>";
+    let file = dir.path().join("old.xml");
+    std::fs::write(
+        &file,
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\" \
+             xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" \
+             xmlns:wp=\"https://wordpress.org/export/1.2/\"><channel><title>Old</title>\
+             <wp:wxr_version>1.2</wp:wxr_version><wp:base_site_url>http://old.example</wp:base_site_url>{}{}{}{}\
+             </channel></rss>",
+            item("First", "http://old.example/?p=1", "post", comment),
+            item("Second", "http://old.example/?p=2", "post", ""),
+            item("Third", "", "post", ""),
+            item("About", "http://old.example/?page_id=3", "page", comment),
+        ),
+    )
+    .unwrap();
+    let report = wordpress::import(&app.db, &file, |_| {}).await.unwrap();
+    assert_eq!(report.counts.get("articles"), Some(&3), "{report}");
+    assert_eq!(report.counts.get("comments"), Some(&1), "{report}");
+    assert_eq!(
+        report.skipped.get("comment on a page (Gazette pages take no comments)"),
+        Some(&1),
+        "{report}"
+    );
+    let slugs: Vec<(String,)> =
+        gazette::fetch_all!(&app.db, (String,), "SELECT slug FROM articles ORDER BY id").unwrap();
+    let slugs: Vec<&str> = slugs.iter().map(|s| s.0.as_str()).collect();
+    assert_eq!(slugs, ["same-name", "same-name-2", "same-name-3"]);
+    // A second run finds every one of them again.
+    let again = wordpress::import(&app.db, &file, |_| {}).await.unwrap();
+    assert_eq!(again.counts.get("articles"), None, "{again}");
+    assert_eq!(count(&app, "articles").await, 3);
+}

@@ -127,8 +127,8 @@ impl Policy {
             per_address_per_hour: num("comments.per_address_per_hour", 30, 1..=1_000_000),
             per_email_per_hour: num("comments.per_email_per_hour", 10, 1..=1_000_000),
             keep_days: num("comments.keep_days", 30, 1..=3650),
-            hold_above: 0.5,
-            spam_above: 0.99,
+            hold_above: crate::spam::HOLD_ABOVE,
+            spam_above: crate::spam::SPAM_ABOVE,
         }
     }
 

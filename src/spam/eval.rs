@@ -1,0 +1,228 @@
+//! How well the filter separates spam from honest comments, beside the baselines a sceptic
+//! would try first (docs/COMMENTS.md).
+
+use super::{Labelled, Model};
+
+/// Whether a labelled comment belongs to the held-out fifth (by a hash of its text, so the
+/// split is the same on every run and every machine).
+pub fn held_out(c: &Labelled) -> bool {
+    crate::theme::fnv1a64(c.text.as_bytes()).is_multiple_of(5)
+}
+
+/// Thresholds every table shows: 0.5 (held for a moderator) and 0.99 (spam), with 0.9 between.
+pub const THRESHOLDS: [f64; 3] = [super::HOLD_ABOVE, 0.9, super::SPAM_ABOVE];
+
+/// One system's scores on one test set.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    pub system: &'static str,
+    /// `(spam probability, is spam)` per test comment, in the test set's order.
+    pub scores: Vec<(f64, bool)>,
+}
+
+/// Precision, recall, F1 and accuracy at a threshold.
+pub fn metrics(scores: &[(f64, bool)], threshold: f64) -> (f64, f64, f64, f64) {
+    let tp = scores.iter().filter(|(p, s)| *p >= threshold && *s).count() as f64;
+    let fp = scores.iter().filter(|(p, s)| *p >= threshold && !*s).count() as f64;
+    let fn_ = scores.iter().filter(|(p, s)| *p < threshold && *s).count() as f64;
+    let correct = scores.iter().filter(|(p, s)| (*p >= threshold) == *s).count() as f64;
+    let precision = if tp + fp > 0.0 { tp / (tp + fp) } else { 1.0 };
+    let recall = if tp + fn_ > 0.0 { tp / (tp + fn_) } else { 0.0 };
+    let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+    (precision, recall, f1, if scores.is_empty() { 0.0 } else { correct / scores.len() as f64 })
+}
+
+/// Trains Gazette's filter and both baselines on `train` and scores `test`.
+pub fn compare(train: &[Labelled], test: &[Labelled]) -> Vec<Scored> {
+    let mut model = Model::default();
+    for c in train {
+        model.learn(&c.features(), c.spam, 1);
+    }
+    let gazette = test.iter().map(|c| (model.score(&c.features()).unwrap_or(0.0), c.spam)).collect();
+    let nb = WordsNb::train(train);
+    let lr = Logistic::train(train);
+    vec![
+        Scored { system: "Gazette (naive Bayes over words, links, name, facts)", scores: gazette },
+        Scored {
+            system: "multinomial naive Bayes, words",
+            scores: test.iter().map(|c| (nb.score(&c.text), c.spam)).collect(),
+        },
+        Scored {
+            system: "logistic regression, word 1-2 and char 2-5 grams",
+            scores: test.iter().map(|c| (lr.score(&c.text), c.spam)).collect(),
+        },
+    ]
+}
+
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 2)
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// The sceptic's first try: multinomial naive Bayes over lower-cased words, add-one smoothing.
+struct WordsNb {
+    counts: std::collections::HashMap<String, [f64; 2]>,
+    totals: [f64; 2],
+    docs: [f64; 2],
+}
+
+impl WordsNb {
+    fn train(corpus: &[Labelled]) -> Self {
+        let mut nb = Self { counts: Default::default(), totals: [0.0; 2], docs: [0.0; 2] };
+        for c in corpus {
+            let k = usize::from(c.spam);
+            nb.docs[k] += 1.0;
+            for w in words(&c.text) {
+                nb.counts.entry(w).or_default()[k] += 1.0;
+                nb.totals[k] += 1.0;
+            }
+        }
+        nb
+    }
+
+    fn score(&self, text: &str) -> f64 {
+        let v = self.counts.len() as f64;
+        let mut odds = (self.docs[1].max(1.0) / self.docs[0].max(1.0)).ln();
+        for w in words(text) {
+            if let Some(c) = self.counts.get(&w) {
+                odds +=
+                    ((c[1] + 1.0) / (self.totals[1] + v)).ln() - ((c[0] + 1.0) / (self.totals[0] + v)).ln();
+            }
+        }
+        1.0 / (1.0 + (-odds.clamp(-50.0, 50.0)).exp())
+    }
+}
+
+/// The sceptic's second try: logistic regression (L2, trained by SGD) over hashed, sublinear,
+/// L2-normalized TF-IDF of word unigrams and bigrams and of character 2- to 5-grams within
+/// words, each block normalized on its own (scikit-learn's `make_union` of two vectorizers).
+struct Logistic {
+    idf: Vec<f32>,
+    weights: Vec<f32>,
+    bias: f32,
+}
+
+const BUCKETS: usize = 1 << 18;
+
+fn hashed(text: &str) -> [Vec<(usize, f32)>; 2] {
+    let hash = |prefix: u8, s: &str| {
+        let mut bytes = vec![prefix];
+        bytes.extend_from_slice(s.as_bytes());
+        crate::theme::fnv1a64(&bytes) as usize % BUCKETS
+    };
+    let ws = words(text);
+    let mut word_grams: std::collections::HashMap<usize, f32> = Default::default();
+    for (i, w) in ws.iter().enumerate() {
+        *word_grams.entry(hash(b'w', w)).or_default() += 1.0;
+        if let Some(next) = ws.get(i + 1) {
+            *word_grams.entry(hash(b'b', &format!("{w} {next}"))).or_default() += 1.0;
+        }
+    }
+    let mut char_grams: std::collections::HashMap<usize, f32> = Default::default();
+    for w in text.to_lowercase().split_whitespace() {
+        let padded: Vec<char> = format!(" {w} ").chars().collect();
+        for n in 2..=5 {
+            for gram in padded.windows(n) {
+                *char_grams.entry(hash(b'c', &gram.iter().collect::<String>())).or_default() += 1.0;
+            }
+        }
+    }
+    [word_grams.into_iter().collect(), char_grams.into_iter().collect()]
+}
+
+impl Logistic {
+    fn vector(&self, text: &str) -> Vec<(usize, f32)> {
+        let mut out = Vec::new();
+        for block in hashed(text) {
+            let mut v: Vec<(usize, f32)> =
+                block.into_iter().map(|(f, tf)| (f, (1.0 + tf.ln()) * self.idf[f])).collect();
+            let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt().max(1e-6);
+            v.iter_mut().for_each(|(_, x)| *x /= norm);
+            out.extend(v);
+        }
+        out
+    }
+
+    fn train(corpus: &[Labelled]) -> Self {
+        let n = corpus.len() as f32;
+        let mut df = vec![0f32; BUCKETS];
+        for c in corpus {
+            for block in hashed(&c.text) {
+                for (f, _) in block {
+                    df[f] += 1.0;
+                }
+            }
+        }
+        let idf = df.iter().map(|d| ((1.0 + n) / (1.0 + d)).ln() + 1.0).collect();
+        let mut lr = Self { idf, weights: vec![0.0; BUCKETS], bias: 0.0 };
+        let data: Vec<(Vec<(usize, f32)>, f32)> =
+            corpus.iter().map(|c| (lr.vector(&c.text), if c.spam { 1.0 } else { 0.0 })).collect();
+        // SGD on log loss + (1 / 2Cn)·|w|² with C = 10, a fixed shuffle per epoch.
+        let lambda = 1.0 / (10.0 * n);
+        let mut order: Vec<usize> = (0..data.len()).collect();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for epoch in 0..40 {
+            for i in (1..order.len()).rev() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                order.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+            let rate = 0.5 / (1.0 + epoch as f32 * 0.2);
+            for &i in &order {
+                let (x, y) = &data[i];
+                let z = lr.bias + x.iter().map(|(f, v)| lr.weights[*f] * v).sum::<f32>();
+                let g = 1.0 / (1.0 + (-z).exp()) - y;
+                for (f, v) in x {
+                    let w = &mut lr.weights[*f];
+                    *w -= rate * (g * v + lambda * *w);
+                }
+                lr.bias -= rate * g;
+            }
+        }
+        lr
+    }
+
+    fn score(&self, text: &str) -> f64 {
+        let z = self.bias + self.vector(text).iter().map(|(f, v)| self.weights[*f] * v).sum::<f32>();
+        1.0 / (1.0 + f64::from(-z).exp())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labelled(text: &str, spam: bool) -> Labelled {
+        Labelled { id: String::new(), author: String::new(), text: text.to_owned(), spam }
+    }
+
+    #[test]
+    fn metrics_count_the_verdicts() {
+        let scores = [(0.995, true), (0.995, false), (0.6, true), (0.1, false)];
+        let (p, r, _, a) = metrics(&scores, 0.99);
+        assert!((p - 0.5).abs() < 1e-9 && (r - 0.5).abs() < 1e-9 && (a - 0.5).abs() < 1e-9);
+        let (p, r, _, _) = metrics(&scores, 0.5);
+        assert!((p - 2.0 / 3.0).abs() < 1e-9 && (r - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_baselines_learn() {
+        let mut train = Vec::new();
+        for i in 0..30 {
+            train.push(labelled(
+                &format!("subscribe to my channel {i} check it out http://spam{i}.example"),
+                true,
+            ));
+            train.push(labelled(&format!("this song reminds me of summer {i}, love the chorus"), false));
+        }
+        let test =
+            [labelled("please subscribe to my channel", true), labelled("love this song so much", false)];
+        for system in compare(&train, &test) {
+            let (spam, ham) = (system.scores[0].0, system.scores[1].0);
+            assert!(spam > 0.5 && ham < 0.5, "{}: {spam} / {ham}", system.system);
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! The local spam filter: naive Bayes over a comment's words, the places it links to and a few
+//! facts about it (how many links, whether a website was given, the email's domain, the
+//! length, shouting).
+//!
+//! It starts from the model shipped in `models/spam.json` (built by `gazette spam train` from a
+//! labelled corpus) and adds what moderators teach it: every "spam" / "not spam" decision is
+//! stored as token counts in `spam_tokens`, in the same transaction as the decision, so every
+//! node (and a restart) learns it too. Until it has seen enough of both kinds it abstains: a
+//! filter that knows nothing must not hold every comment. A moderator always has the last word.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::RwLock;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::comment::count_links;
+
+mod corpus;
+mod eval;
+
+pub use corpus::{Labelled, load_corpus, parse_csv};
+pub use eval::{Scored, THRESHOLDS, compare, held_out, metrics};
+
+/// The model shipped with Gazette (empty until built from a corpus: see docs/COMMENTS.md).
+const SHIPPED: &str = include_str!("../../models/spam.json");
+/// Fewer examples of either kind than this, and the filter gives no opinion.
+pub const MIN_DOCS: u64 = 10;
+/// A comment scored at or above this is held for a moderator (the default policy).
+pub const HOLD_ABOVE: f64 = 0.5;
+/// A comment scored at or above this goes straight to the spam folder.
+pub const SPAM_ABOVE: f64 = 0.99;
+/// Token under which document counts are stored in `spam_tokens`.
+pub const DOCS_TOKEN: &str = "\u{1}documents";
+
+/// Word counts per class.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Model {
+    pub spam_docs: u64,
+    pub ham_docs: u64,
+    /// token -> (spam count, ham count), counting each document once per token.
+    pub tokens: HashMap<String, (u64, u64)>,
+}
+
+/// The parts of a comment the filter looks at.
+#[derive(Debug, Clone, Default)]
+pub struct Sample<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    pub url: &'a str,
+    pub text: &'a str,
+}
+
+/// The distinct features of a comment.
+pub fn features(sample: &Sample) -> Vec<String> {
+    let mut out: HashSet<String> = HashSet::new();
+    let text = sample.text;
+    for word in
+        text.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '$').map(|w| w.trim_matches('\''))
+    {
+        let count = word.chars().count();
+        if (2..=24).contains(&count) {
+            out.insert(word.to_lowercase());
+        }
+    }
+    for host in hosts(text).into_iter().chain(hosts(sample.url)) {
+        out.insert(format!("link:{host}"));
+    }
+    for word in sample.name.split_whitespace().take(4) {
+        out.insert(format!("name:{}", word.to_lowercase()));
+    }
+    let links = count_links(text);
+    out.insert(format!("meta:links:{}", links.min(3)));
+    out.insert(format!("meta:website:{}", !sample.url.is_empty()));
+    if let Some((_, domain)) = sample.email.rsplit_once('@') {
+        out.insert(format!("meta:email:{}", domain.to_lowercase()));
+    }
+    let chars = text.chars().count();
+    let bucket = match chars {
+        0..=20 => "tiny",
+        21..=80 => "short",
+        81..=400 => "medium",
+        401..=1500 => "long",
+        _ => "huge",
+    };
+    out.insert(format!("meta:length:{bucket}"));
+    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
+    let upper = text.chars().filter(|c| c.is_uppercase()).count();
+    if letters >= 10 && upper * 2 > letters {
+        out.insert("meta:shouting".to_owned());
+    }
+    if text.contains('!') && text.matches('!').count() >= 3 {
+        out.insert("meta:exclaiming".to_owned());
+    }
+    let mut out: Vec<String> = out.into_iter().collect();
+    out.sort();
+    out
+}
+
+/// Host names of the addresses in a text, without `www.`.
+fn hosts(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .filter_map(|w| {
+            let lower = w.to_ascii_lowercase();
+            let rest = lower
+                .strip_prefix("https://")
+                .or_else(|| lower.strip_prefix("http://"))
+                .or_else(|| lower.starts_with("www.").then_some(lower.as_str()))?;
+            let host = rest.split(['/', '?', '#', ')', ',', '"', '\'']).next()?.trim_end_matches('.');
+            let host = host.strip_prefix("www.").unwrap_or(host);
+            (!host.is_empty()).then(|| host.to_owned())
+        })
+        .collect()
+}
+
+impl Model {
+    pub fn shipped() -> anyhow::Result<Self> {
+        serde_json::from_str(SHIPPED).context("the shipped spam model (models/spam.json) is not valid")
+    }
+
+    /// Adds (`delta` = 1) or removes (`delta` = -1) one labelled document's features.
+    pub fn learn(&mut self, features: &[String], spam: bool, delta: i64) {
+        let bump = |n: &mut u64| *n = n.saturating_add_signed(delta);
+        bump(if spam { &mut self.spam_docs } else { &mut self.ham_docs });
+        for f in features {
+            let entry = self.tokens.entry(f.clone()).or_default();
+            bump(if spam { &mut entry.0 } else { &mut entry.1 });
+        }
+    }
+
+    /// Whether the model has seen enough to give an opinion.
+    pub fn ready(&self) -> bool {
+        self.spam_docs >= MIN_DOCS && self.ham_docs >= MIN_DOCS
+    }
+
+    /// The probability that a comment with these features is spam; `None` when not ready.
+    ///
+    /// Bernoulli naive Bayes on the features the model knows, with add-one smoothing: each
+    /// known feature adds `ln P(f|spam) - ln P(f|ham)`; the sum and the prior give the odds.
+    pub fn score(&self, features: &[String]) -> Option<f64> {
+        if !self.ready() {
+            return None;
+        }
+        let (s, h) = (self.spam_docs as f64, self.ham_docs as f64);
+        let mut log_odds = (s / h).ln();
+        for f in features {
+            if let Some(&(fs, fh)) = self.tokens.get(f) {
+                if fs + fh < 2 {
+                    continue;
+                }
+                log_odds += ((fs as f64 + 1.0) / (s + 2.0)).ln() - ((fh as f64 + 1.0) / (h + 2.0)).ln();
+            }
+        }
+        Some(1.0 / (1.0 + (-log_odds.clamp(-50.0, 50.0)).exp()))
+    }
+
+    /// Drops tokens seen fewer than `min` times in all (keeps the shipped file small).
+    pub fn prune(&mut self, min: u64) {
+        self.tokens.retain(|_, (s, h)| *s + *h >= min);
+    }
+}
+
+/// The filter a running node uses: the shipped model plus what was learned in the store.
+pub struct SpamFilter {
+    model: RwLock<Model>,
+}
+
+impl SpamFilter {
+    pub fn new(model: Model) -> Self {
+        Self { model: RwLock::new(model) }
+    }
+
+    pub fn score(&self, features: &[String]) -> Option<f64> {
+        self.model.read().ok()?.score(features)
+    }
+
+    pub fn learn(&self, features: &[String], spam: bool, delta: i64) {
+        if let Ok(mut m) = self.model.write() {
+            m.learn(features, spam, delta);
+        }
+    }
+
+    pub fn replace(&self, model: Model) {
+        if let Ok(mut m) = self.model.write() {
+            *m = model;
+        }
+    }
+}
+
+/// Trains a model on labelled comments.
+pub fn train(corpus: &[Labelled]) -> Model {
+    let mut model = Model::default();
+    for c in corpus {
+        model.learn(&c.features(), c.spam, 1);
+    }
+    model
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(text: &str) -> Vec<String> {
+        features(&Sample { name: "x", email: "a@b.com", url: "", text })
+    }
+
+    #[test]
+    fn learns_and_abstains_until_ready() {
+        let mut m = Model::default();
+        assert_eq!(m.score(&sample("hello")), None);
+        for i in 0..12 {
+            m.learn(&sample(&format!("cheap pills buy now http://pills{i}.example/ discount")), true, 1);
+            m.learn(&sample(&format!("the council vote on the harbour plan was close, {i} said")), false, 1);
+        }
+        assert!(m.score(&sample("buy cheap pills at a discount http://pills.example/")).unwrap() > 0.9);
+        assert!(m.score(&sample("the harbour council vote")).unwrap() < 0.1);
+        // Unlearning restores the counts.
+        let before = m.clone();
+        let f = sample("one more");
+        m.learn(&f, true, 1);
+        m.learn(&f, true, -1);
+        assert_eq!(m.spam_docs, before.spam_docs);
+        assert_eq!(m.tokens.get("one").map(|t| t.0), Some(0));
+    }
+}

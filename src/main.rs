@@ -429,7 +429,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Eval { what: EvalCommand::Spam { corpus, train, test, leave_one_out, dump } } => {
-            eval_spam(corpus, train.zip(test), leave_one_out, dump.as_deref())
+            let runs = gazette::spam::runs(corpus.as_deref(), train.zip(test), leave_one_out.as_deref())?;
+            eval_spam(&runs, dump.as_deref())
         }
         Command::Import { format: ImportCommand::Jsonl { file } } => {
             let input =
@@ -667,50 +668,13 @@ async fn shutdown_signal() {
 }
 
 /// `gazette eval spam`: the table, and the dump.
-fn eval_spam(
-    corpus: Option<PathBuf>,
-    split: Option<(PathBuf, PathBuf)>,
-    leave_one_out: Option<PathBuf>,
-    dump: Option<&std::path::Path>,
-) -> anyhow::Result<()> {
-    use gazette::spam::{self, Labelled};
+fn eval_spam(runs: &[gazette::spam::Run], dump: Option<&std::path::Path>) -> anyhow::Result<()> {
+    use gazette::spam;
     use std::io::Write;
-    // (name of the test set, training comments, test comments)
-    let mut runs: Vec<(String, Vec<Labelled>, Vec<Labelled>)> = Vec::new();
-    if let Some((train, test)) = split {
-        runs.push((test.display().to_string(), spam::load_corpus(&train)?, spam::load_corpus(&test)?));
-    } else if let Some(dir) = leave_one_out {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .with_context(|| format!("cannot read {}", dir.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "csv" || e == "json" || e == "jsonl"))
-            .collect();
-        files.sort();
-        if files.len() < 2 {
-            anyhow::bail!("{} needs two corpus files or more for leave-one-out", dir.display());
-        }
-        let sets: Vec<Vec<Labelled>> =
-            files.iter().map(|f| spam::load_corpus(f)).collect::<anyhow::Result<_>>()?;
-        for (i, f) in files.iter().enumerate() {
-            let train: Vec<Labelled> =
-                sets.iter().enumerate().filter(|(j, _)| *j != i).flat_map(|(_, s)| s.clone()).collect();
-            runs.push((
-                f.file_name().unwrap_or_default().to_string_lossy().into_owned(),
-                train,
-                sets[i].clone(),
-            ));
-        }
-    } else {
-        let corpus =
-            corpus.context("give --corpus PATH, --train PATH --test PATH, or --leave-one-out DIR")?;
-        let all = spam::load_corpus(&corpus)?;
-        let (test, train): (Vec<Labelled>, Vec<Labelled>) = all.into_iter().partition(spam::held_out);
-        runs.push((format!("held-out fifth of {}", corpus.display()), train, test));
-    }
     let mut out = dump.map(std::fs::File::create).transpose()?.map(std::io::BufWriter::new);
     // system -> threshold -> summed (precision, recall, f1, accuracy)
     let mut sums: Vec<(&'static str, Vec<[f64; 4]>)> = Vec::new();
-    for (name, train, test) in &runs {
+    for spam::Run { name, train, test } in runs {
         let spam_in = test.iter().filter(|c| c.spam).count();
         println!("test {name}: {} comments ({spam_in} spam), trained on {}", test.len(), train.len());
         let scored = spam::compare(train, test);

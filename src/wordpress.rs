@@ -1070,6 +1070,7 @@ async fn import_comments(
     report: &mut Report,
 ) -> anyhow::Result<()> {
     let mut ids: HashMap<String, i64> = HashMap::new();
+    let post = key(&item.post_key());
     let comments: Vec<&Node> = item.children.iter().filter(|c| c.name == "wp:comment").collect();
     // Parents before children, whatever the file's order.
     let mut pending: Vec<&Node> = comments.clone();
@@ -1090,7 +1091,7 @@ async fn import_comments(
                     None => None,
                 },
             };
-            let external = format!("{}#comment-{}", key(&item.post_key()), c.get("wp:comment_id"));
+            let external = format!("{post}#comment-{}", c.get("wp:comment_id"));
             if let Some((id,)) =
                 fetch_optional!(db, (i64,), "SELECT id FROM comments WHERE external_id = $1", &external)?
             {

@@ -198,29 +198,30 @@ fn closeness(a: i64, b: i64) -> f32 {
     0.6 + 0.4 * (-days / 45.0).exp()
 }
 
-/// The candidates for an article's list with their scores: likeness of the whole text, of the
-/// headlines and of the ledes, weighted by closeness in time. Symmetric in the pair.
+/// How alike two articles' texts are, given the cosine of their whole vectors: whole text,
+/// headlines and ledes (no time).
+fn blend(cos: f32, a: &index::Doc, b: &index::Doc) -> f32 {
+    (1.0 - HEADLINE_WEIGHT - LEDE_WEIGHT) * cos
+        + HEADLINE_WEIGHT * Index::cosine(&a.headline, &b.headline)
+        + LEDE_WEIGHT * Index::cosine(&a.lede, &b.lede)
+}
+
+/// How alike two articles' texts are (no time).
+fn likeness(a: &index::Doc, b: &index::Doc) -> f32 {
+    blend(Index::cosine(&a.vector, &b.vector), a, b)
+}
+
+/// The candidates for an article's list with their scores: likeness of the texts weighted by
+/// closeness in time. Symmetric in the pair.
 fn scored_candidates(index: &Index, doc: &index::Doc, article_id: i64) -> Vec<(u32, f32)> {
     index
         .similar(&doc.vector, article_id)
         .into_iter()
         .filter_map(|(d, cos)| {
             let other = index.doc_at(d)?;
-            let headlines = Index::cosine(&doc.headline, &other.headline);
-            let ledes = Index::cosine(&doc.lede, &other.lede);
-            let text = (1.0 - HEADLINE_WEIGHT - LEDE_WEIGHT) * cos
-                + HEADLINE_WEIGHT * headlines
-                + LEDE_WEIGHT * ledes;
-            Some((d, text * closeness(doc.published_at, other.published_at)))
+            Some((d, blend(cos, doc, other) * closeness(doc.published_at, other.published_at)))
         })
         .collect()
-}
-
-/// How alike two articles' texts are: whole text, headlines and ledes (no time).
-fn likeness(a: &index::Doc, b: &index::Doc) -> f32 {
-    (1.0 - HEADLINE_WEIGHT - LEDE_WEIGHT) * Index::cosine(&a.vector, &b.vector)
-        + HEADLINE_WEIGHT * Index::cosine(&a.headline, &b.headline)
-        + LEDE_WEIGHT * Index::cosine(&a.lede, &b.lede)
 }
 
 /// An article's best first-stage candidates, best first.
@@ -490,8 +491,8 @@ impl Engine {
         self.finish(&index, doc, first, pins, excludes)
     }
 
-    /// The list from an article's first stage: rescored by shared neighbours, then pins,
-    /// exclusions and copies applied.
+    /// The list from an article's first stage: rescored by the support of its nearest pieces,
+    /// then pins, exclusions and copies applied.
     fn finish(
         &self,
         index: &Index,
@@ -550,44 +551,15 @@ impl Engine {
         out
     }
 
-    /// Related lists of many articles, computed on every core: every first stage (and so
-    /// every neighbourhood) first, then the lists.
+    /// Related lists of many articles, computed on every core.
     fn related_many(
         &self,
         ids: &[i64],
         choices: &HashMap<i64, (Vec<i64>, Vec<i64>)>,
     ) -> Vec<(i64, Vec<(i64, f32)>)> {
-        let firsts = self.first_stages(ids);
-        self.finish_many(&firsts, choices)
-    }
-
-    /// The first stages of many articles, on every core.
-    fn first_stages(&self, ids: &[i64]) -> Vec<(i64, Vec<(u32, f32)>)> {
-        let Ok(index) = self.index.read() else { return Vec::new() };
-        let index = &*index;
         on_cores(ids, |&id| {
-            let first = index.doc(id).map(|doc| first_stage(index, doc, id)).unwrap_or_default();
-            (id, first)
-        })
-    }
-
-    /// Lists from first stages, on every core.
-    fn finish_many(
-        &self,
-        firsts: &[(i64, Vec<(u32, f32)>)],
-        choices: &HashMap<i64, (Vec<i64>, Vec<i64>)>,
-    ) -> Vec<(i64, Vec<(i64, f32)>)> {
-        let Ok(index) = self.index.read() else { return Vec::new() };
-        let index = &*index;
-        on_cores(firsts, |(id, first)| {
-            let list = match index.doc(*id) {
-                Some(doc) => {
-                    let (pins, excludes) = choices.get(id).cloned().unwrap_or_default();
-                    self.finish(index, doc, first.clone(), &pins, &excludes)
-                }
-                None => Vec::new(),
-            };
-            (*id, list)
+            let (pins, excludes) = choices.get(&id).cloned().unwrap_or_default();
+            (id, self.related(id, &pins, &excludes))
         })
     }
 
@@ -648,22 +620,14 @@ impl Engine {
         let mut done = 0;
         let (mut computing, mut writing) = (Duration::ZERO, Duration::ZERO);
         let overridden = store::overridden(db).await?;
-        // Every article's first stage (and so every neighbourhood) before any list.
-        let mut firsts = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(1_000) {
             let t = Instant::now();
-            firsts.extend(blocking(|| self.first_stages(chunk)));
-            computing += t.elapsed();
-            progress("neighbours", firsts.len(), ids.len());
-        }
-        for chunk in firsts.chunks(1_000) {
-            let t = Instant::now();
             let mut choices = HashMap::new();
-            for (id, _) in chunk.iter().filter(|(id, _)| overridden.contains(id)) {
-                choices.insert(*id, store::overrides(db, *id).await?);
+            for &id in chunk.iter().filter(|id| overridden.contains(id)) {
+                choices.insert(id, store::overrides(db, id).await?);
             }
             // Read-only work on the index: spread over the machine's cores.
-            let lists = blocking(|| self.finish_many(chunk, &choices));
+            let lists = blocking(|| self.related_many(chunk, &choices));
             computing += t.elapsed();
             let t = Instant::now();
             let mut tx = db.begin().await?;

@@ -1,7 +1,64 @@
 //! How well the filter separates spam from honest comments, beside the baselines a sceptic
 //! would try first (docs/COMMENTS.md).
 
-use super::{Labelled, Model};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use super::{Labelled, Model, load_corpus};
+
+/// One test of the filter: train on `train`, score `test`.
+pub struct Run {
+    /// What was tested (a file, or the held-out fifth of a corpus).
+    pub name: String,
+    pub train: Vec<Labelled>,
+    pub test: Vec<Labelled>,
+}
+
+/// The tests `gazette eval spam` runs: a held-out fifth of `corpus`, one set after training on
+/// another (`split`), or each file of a folder in turn after training on the others.
+pub fn runs(
+    corpus: Option<&Path>,
+    split: Option<(PathBuf, PathBuf)>,
+    leave_one_out: Option<&Path>,
+) -> anyhow::Result<Vec<Run>> {
+    if let Some((train, test)) = split {
+        return Ok(vec![Run {
+            name: test.display().to_string(),
+            train: load_corpus(&train)?,
+            test: load_corpus(&test)?,
+        }]);
+    }
+    if let Some(dir) = leave_one_out {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "csv" || e == "json" || e == "jsonl"))
+            .collect();
+        files.sort();
+        if files.len() < 2 {
+            anyhow::bail!("{} needs two corpus files or more for leave-one-out", dir.display());
+        }
+        let sets: Vec<Vec<Labelled>> = files.iter().map(|f| load_corpus(f)).collect::<anyhow::Result<_>>()?;
+        return Ok(files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| Run {
+                name: f.file_name().unwrap_or_default().to_string_lossy().into_owned(),
+                train: sets
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != i)
+                    .flat_map(|(_, s)| s.clone())
+                    .collect(),
+                test: sets[i].clone(),
+            })
+            .collect());
+    }
+    let corpus = corpus.context("give --corpus PATH, --train PATH --test PATH, or --leave-one-out DIR")?;
+    let (test, train) = load_corpus(corpus)?.into_iter().partition(held_out);
+    Ok(vec![Run { name: format!("held-out fifth of {}", corpus.display()), train, test }])
+}
 
 /// Whether a labelled comment belongs to the held-out fifth (by a hash of its text, so the
 /// split is the same on every run and every machine).
@@ -91,7 +148,7 @@ impl WordsNb {
                     ((c[1] + 1.0) / (self.totals[1] + v)).ln() - ((c[0] + 1.0) / (self.totals[0] + v)).ln();
             }
         }
-        1.0 / (1.0 + (-odds.clamp(-50.0, 50.0)).exp())
+        super::probability(odds)
     }
 }
 
@@ -174,7 +231,7 @@ impl Logistic {
             for &i in &order {
                 let (x, y) = &data[i];
                 let z = lr.bias + x.iter().map(|(f, v)| lr.weights[*f] * v).sum::<f32>();
-                let g = 1.0 / (1.0 + (-z).exp()) - y;
+                let g = super::probability(f64::from(z)) as f32 - y;
                 for (f, v) in x {
                     let w = &mut lr.weights[*f];
                     *w -= rate * (g * v + lambda * *w);
@@ -187,7 +244,7 @@ impl Logistic {
 
     fn score(&self, text: &str) -> f64 {
         let z = self.bias + self.vector(text).iter().map(|(f, v)| self.weights[*f] * v).sum::<f32>();
-        1.0 / (1.0 + f64::from(-z).exp())
+        super::probability(f64::from(z))
     }
 }
 

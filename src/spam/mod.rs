@@ -20,7 +20,7 @@ mod corpus;
 mod eval;
 
 pub use corpus::{Labelled, load_corpus, parse_csv};
-pub use eval::{Scored, THRESHOLDS, compare, held_out, metrics};
+pub use eval::{Run, Scored, THRESHOLDS, compare, held_out, metrics, runs};
 
 /// The model shipped with Gazette (empty until built from a corpus: see docs/COMMENTS.md).
 const SHIPPED: &str = include_str!("../../models/spam.json");
@@ -178,13 +178,18 @@ impl Model {
                 log_odds += ((fs as f64 + 1.0) / (ts + v)).ln() - ((fh as f64 + 1.0) / (th + v)).ln();
             }
         }
-        Some(1.0 / (1.0 + (-log_odds.clamp(-50.0, 50.0)).exp()))
+        Some(probability(log_odds))
     }
 
     /// Drops tokens seen fewer than `min` times in all (keeps the shipped file small).
     pub fn prune(&mut self, min: u64) {
         self.tokens.retain(|_, (s, h)| *s + *h >= min);
     }
+}
+
+/// The probability that log-odds stand for.
+pub(crate) fn probability(log_odds: f64) -> f64 {
+    1.0 / (1.0 + (-log_odds.clamp(-50.0, 50.0)).exp())
 }
 
 /// The filter a running node uses: the shipped model plus what was learned in the store.

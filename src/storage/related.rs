@@ -104,6 +104,10 @@ pub async fn texts(db: &Db, ids: &[i64]) -> anyhow::Result<Vec<(i64, String, Str
 }
 
 /// Cards by id, in the order given (unpublished ones are left out).
+///
+/// The status test is written `a.status || ''` so that no index can serve it: SQLite's planner
+/// (without statistics) took the index on `(status, published_at)` for it, reading every
+/// published article to find twenty (10 ms of a 15 ms search page at 100,000 articles).
 pub async fn cards_by_id(db: &Db, ids: &[i64]) -> anyhow::Result<Vec<CardRow>> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -112,7 +116,7 @@ pub async fn cards_by_id(db: &Db, ids: &[i64]) -> anyhow::Result<Vec<CardRow>> {
         "SELECT a.id, a.slug, a.headline, a.standfirst, a.excerpt, a.published_at, a.featured_image_url, \
            a.featured_image_alt, s.slug AS section_slug, s.name AS section_name, a.comment_count \
          FROM articles a JOIN sections s ON s.id = a.primary_section_id \
-         WHERE a.id IN ({}) AND a.status = 'published'",
+         WHERE a.id IN ({}) AND a.status || '' = 'published'",
         placeholders(0, ids.len())
     );
     let rows: Vec<CardRow> = fetch_all_with_ids(db, sql, ids).await?;

@@ -34,10 +34,31 @@ const LONG_LIST: (usize, usize) = (2_000, 5_000);
 const VISIT_BUDGET: usize = 40_000;
 
 thread_local! {
-    /// Per-thread scratch for `similar`: an accumulator over documents and a dense copy of the
-    /// query vector, kept zeroed between calls (allocating them per call cost more than the
-    /// scoring at a million articles).
-    static SCRATCH: std::cell::RefCell<(Vec<f32>, Vec<f32>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+    /// Per-thread scratch for `similar`: an accumulator over documents, kept zeroed between
+    /// calls (allocating it per call cost more than the scoring at a million articles).
+    static ACC: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Per-thread scratch for [`Probe`]: one document's weights by term or feature id (whole
+    /// vector, headline, lede), kept zeroed between uses.
+    static PROBE: std::cell::RefCell<Vec<[f32; 3]>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// One document's three vectors spread over a dense array, so that its cosines with many
+/// others cost one lookup per entry of theirs (a merge of two sorted vectors per pair cost
+/// half of every related list's time).
+pub struct Probe<'a> {
+    dense: &'a [[f32; 3]],
+}
+
+impl Probe<'_> {
+    /// Cosines of the probed document with `other`: whole vectors, headlines, ledes.
+    pub fn cosines(&self, other: &Doc) -> [f32; 3] {
+        let mut out = [0.0; 3];
+        for (slot, entries) in [&other.vector, &other.headline, &other.lede].into_iter().enumerate() {
+            out[slot] =
+                entries.iter().map(|&(f, w)| self.dense.get(f as usize).map_or(0.0, |d| d[slot] * w)).sum();
+        }
+        out
+    }
 }
 
 /// Raw weights by feature or term id.
@@ -424,14 +445,35 @@ impl Index {
         hits
     }
 
-    /// The articles most similar to `vector`, with their cosine similarity. Candidates come
-    /// from its strongest features (long lists of common features are passed over: they cost
-    /// much and tell little); the best candidates are then scored on their whole vectors.
-    pub fn similar(&self, vector: &[(u32, f32)], skip: i64) -> Vec<(u32, f32)> {
-        let mut strongest: Vec<(u32, f32)> = vector.to_vec();
+    /// Runs `work` with `doc` spread for lookups (see [`Probe`]).
+    pub fn probe<T>(&self, doc: &Doc, work: impl FnOnce(&Probe) -> T) -> T {
+        PROBE.with_borrow_mut(|dense| {
+            dense.resize(self.postings.len(), [0.0; 3]);
+            let parts = [&doc.vector, &doc.headline, &doc.lede];
+            for (slot, entries) in parts.into_iter().enumerate() {
+                for &(f, w) in entries {
+                    dense[f as usize][slot] = w;
+                }
+            }
+            let out = work(&Probe { dense });
+            for entries in parts {
+                for &(f, _) in entries {
+                    dense[f as usize] = [0.0; 3];
+                }
+            }
+            out
+        })
+    }
+
+    /// The articles most similar to `doc`, with their cosines to it (whole vectors, headlines,
+    /// ledes). Candidates come from its strongest features (long lists of common features are
+    /// passed over: they cost much and tell little); the best candidates are then scored on
+    /// their whole vectors.
+    pub fn similar(&self, doc: &Doc, skip: i64) -> Vec<(u32, [f32; 3])> {
+        let mut strongest: Vec<(u32, f32)> = doc.vector.clone();
         strongest.sort_by(|a, b| b.1.total_cmp(&a.1));
         let long = (self.live as usize / 20).clamp(LONG_LIST.0, LONG_LIST.1);
-        SCRATCH.with_borrow_mut(|(acc, dense)| {
+        let mut candidates = ACC.with_borrow_mut(|acc| {
             acc.resize(self.docs.len(), 0.0);
             let mut touched: Vec<u32> = Vec::new();
             let mut visited = 0;
@@ -449,33 +491,25 @@ impl Index {
                     *slot += w * dw;
                 }
             }
-            let mut candidates: Vec<(u32, f32)> = touched.iter().map(|&d| (d, acc[d as usize])).collect();
+            let candidates: Vec<(u32, f32)> = touched.iter().map(|&d| (d, acc[d as usize])).collect();
             for &d in &touched {
                 acc[d as usize] = 0.0;
             }
-            // The best RESCORED, in no particular order (the caller sorts what it keeps).
-            if candidates.len() > RESCORED {
-                candidates.select_nth_unstable_by(RESCORED, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-                candidates.truncate(RESCORED);
-            }
-            // Whole-vector cosine against a dense copy of the query vector: one lookup per entry.
-            dense.resize(self.postings.len(), 0.0);
-            for &(f, w) in vector {
-                dense[f as usize] = w;
-            }
-            let scored = candidates
+            candidates
+        });
+        // The best RESCORED, in no particular order (the caller sorts what it keeps).
+        if candidates.len() > RESCORED {
+            candidates.select_nth_unstable_by(RESCORED, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            candidates.truncate(RESCORED);
+        }
+        self.probe(doc, |probe| {
+            candidates
                 .into_iter()
-                .filter_map(|(doc, _)| {
-                    let d = self.docs[doc as usize].as_ref()?;
-                    let cos =
-                        d.vector.iter().map(|&(f, w)| dense.get(f as usize).map_or(0.0, |q| q * w)).sum();
-                    (d.article_id != skip).then_some((doc, cos))
+                .filter_map(|(d, _)| {
+                    let other = self.docs[d as usize].as_ref()?;
+                    (other.article_id != skip).then(|| (d, probe.cosines(other)))
                 })
-                .collect();
-            for &(f, _) in vector {
-                dense[f as usize] = 0.0;
-            }
-            scored
+                .collect()
         })
     }
 

@@ -154,6 +154,11 @@ pub struct Engine {
     ready: AtomicBool,
     /// The newest content event taken into the index.
     cursor: AtomicI64,
+    /// Held while events are taken into the index. Two rounds at once (the node's follower and
+    /// a caller's `step` or `reindex`) took the same events in twice: an article added again
+    /// after its neighbours' lists were stored gets a vector weighed by later word
+    /// frequencies, and the lists no longer matched a rebuild.
+    following: tokio::sync::Mutex<()>,
 }
 
 impl Default for Engine {
@@ -198,28 +203,21 @@ fn closeness(a: i64, b: i64) -> f32 {
     0.6 + 0.4 * (-days / 45.0).exp()
 }
 
-/// How alike two articles' texts are, given the cosine of their whole vectors: whole text,
-/// headlines and ledes (no time).
-fn blend(cos: f32, a: &index::Doc, b: &index::Doc) -> f32 {
-    (1.0 - HEADLINE_WEIGHT - LEDE_WEIGHT) * cos
-        + HEADLINE_WEIGHT * Index::cosine(&a.headline, &b.headline)
-        + LEDE_WEIGHT * Index::cosine(&a.lede, &b.lede)
-}
-
-/// How alike two articles' texts are (no time).
-fn likeness(a: &index::Doc, b: &index::Doc) -> f32 {
-    blend(Index::cosine(&a.vector, &b.vector), a, b)
+/// How alike two articles' texts are, given the cosines of their whole vectors, headlines
+/// and ledes (no time).
+fn blend([whole, headline, lede]: [f32; 3]) -> f32 {
+    (1.0 - HEADLINE_WEIGHT - LEDE_WEIGHT) * whole + HEADLINE_WEIGHT * headline + LEDE_WEIGHT * lede
 }
 
 /// The candidates for an article's list with their scores: likeness of the texts weighted by
 /// closeness in time. Symmetric in the pair.
 fn scored_candidates(index: &Index, doc: &index::Doc, article_id: i64) -> Vec<(u32, f32)> {
     index
-        .similar(&doc.vector, article_id)
+        .similar(doc, article_id)
         .into_iter()
-        .filter_map(|(d, cos)| {
+        .filter_map(|(d, cosines)| {
             let other = index.doc_at(d)?;
-            Some((d, blend(cos, doc, other) * closeness(doc.published_at, other.published_at)))
+            Some((d, blend(cosines) * closeness(doc.published_at, other.published_at)))
         })
         .collect()
 }
@@ -241,6 +239,7 @@ impl Engine {
             index: RwLock::new(Index::default()),
             ready: AtomicBool::new(false),
             cursor: AtomicI64::new(0),
+            following: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -288,19 +287,26 @@ impl Engine {
             fresh
         })
         .await?;
+        let _following = self.following.lock().await;
         if let Ok(mut index) = self.index.write() {
             *index = fresh;
         }
         self.cursor.store(start_event, Ordering::Release);
         self.ready.store(true, Ordering::Release);
         // Changes made while building are taken in now.
-        self.catch_up(db).await?;
+        self.take_in(db).await?;
         Ok(())
     }
 
     /// Takes in the content events past the cursor. Returns the ids of changed articles and
     /// the event range `(from, to]` they came from.
     pub async fn catch_up(&self, db: &Db) -> anyhow::Result<(Vec<i64>, i64, i64)> {
+        let _following = self.following.lock().await;
+        self.take_in(db).await
+    }
+
+    /// [`Engine::catch_up`], with `following` held by the caller.
+    async fn take_in(&self, db: &Db) -> anyhow::Result<(Vec<i64>, i64, i64)> {
         let from = self.cursor.load(Ordering::Acquire);
         let mut to = from;
         let mut changed = Vec::new();
@@ -352,7 +358,8 @@ impl Engine {
 
     /// One round: index, then related lists if this node claims the events.
     pub async fn step(&self, db: &Db) -> anyhow::Result<()> {
-        self.catch_up(db).await?;
+        let _following = self.following.lock().await;
+        self.take_in(db).await?;
         let to = self.cursor.load(Ordering::Acquire);
         let from = store::cursor(db, RELATED_JOB, 0).await?;
         if from >= to {
@@ -516,13 +523,19 @@ impl Engine {
         let own: Vec<&index::Doc> =
             scored.iter().take(SHARED_K).filter_map(|(d, _)| index.doc_at(*d)).collect();
         if own.len() > 1 {
-            for (d, score) in &mut scored {
-                let Some(other) = index.doc_at(*d) else { continue };
-                let (mut sum, mut n) = (0.0, 0);
-                for near in own.iter().filter(|n| n.article_id != other.article_id) {
-                    sum += likeness(other, near);
-                    n += 1;
-                }
+            let mut support = vec![(0.0f32, 0u32); scored.len()];
+            for near in &own {
+                index.probe(near, |probe| {
+                    for ((d, _), (sum, n)) in scored.iter().zip(&mut support) {
+                        let Some(other) = index.doc_at(*d).filter(|o| o.article_id != near.article_id) else {
+                            continue;
+                        };
+                        *sum += blend(probe.cosines(other));
+                        *n += 1;
+                    }
+                });
+            }
+            for ((_, score), (sum, n)) in scored.iter_mut().zip(support) {
                 *score *= 1.0 + SHARED_WEIGHT * sum / n.max(1) as f32;
             }
             scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));

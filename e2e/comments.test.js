@@ -174,11 +174,13 @@ test('hostile strings as name, website and text render as inert text', async (t)
   console.log(`# hostile strings: ${summary}`);
   const url = await articleUrl('review-the-tide-clock-opens-the-lyric-in-style');
 
-  // The desk opens the gates for this run: no holds, no rate limits, big pages.
+  // The desk opens the gates for this run: no holds, no spam model, no rate limits, big pages
+  // (every string must reach the page to be checked there).
   const admin = await browser.newPage();
   await signIn(admin);
   await admin.goto(base + '/admin/discussion');
   await admin.check('input[name=moderation][value=approve-all]');
+  await admin.uncheck('input[name=shipped_model]');
   for (const [field, value] of [['max_links', '100'], ['min_seconds', '0'], ['per_address_per_hour', '1000000'],
     ['per_email_per_hour', '1000000'], ['threads_per_page', '500']]) {
     await admin.fill(`#${field}`, value);

@@ -47,6 +47,9 @@ impl Moderation {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
     pub enabled: bool,
+    /// Whether the spam model shipped with Gazette (trained on English comments of other
+    /// sites) has a say; off, only what this site's moderators taught counts.
+    pub shipped_model: bool,
     pub moderation: Moderation,
     /// Comments with more links than this are held.
     pub max_links: usize,
@@ -82,6 +85,7 @@ impl Default for Policy {
 /// Settings keys and the form fields that edit them.
 pub const SETTINGS: &[(&str, &str)] = &[
     ("comments.enabled", "enabled"),
+    ("comments.shipped_model", "shipped_model"),
     ("comments.moderation", "moderation"),
     ("comments.max_links", "max_links"),
     ("comments.hold_words", "hold_words"),
@@ -112,6 +116,7 @@ impl Policy {
         };
         Self {
             enabled: map.get("comments.enabled").is_none_or(|v| v != "false"),
+            shipped_model: map.get("comments.shipped_model").is_none_or(|v| v != "false"),
             moderation: map
                 .get("comments.moderation")
                 .and_then(|m| Moderation::parse(m))
@@ -136,6 +141,7 @@ impl Policy {
     pub fn to_form(&self) -> HashMap<&'static str, String> {
         HashMap::from([
             ("enabled", self.enabled.to_string()),
+            ("shipped_model", self.shipped_model.to_string()),
             ("moderation", self.moderation.as_str().to_owned()),
             ("max_links", self.max_links.to_string()),
             ("hold_words", self.hold_words.join("\n")),
@@ -351,13 +357,10 @@ pub async fn submit(
     if policy.reject_words.iter().any(|w| haystack.contains(w.as_str())) {
         return Ok(Err(Refusal::Rejected));
     }
-    let features = spam::features(&Sample {
-        name: &input.name,
-        email: &input.email,
-        url: &input.url,
-        text: &input.text,
-    });
-    let score = filter.score(&features);
+    let score = filter.score(
+        &Sample { name: &input.name, email: &input.email, url: &input.url, text: &input.text },
+        policy.shipped_model,
+    );
     let (status, reason) = judge(db, policy, sub, &input, &haystack, score, at - issued).await?;
     let body_html = comment::render(&input.text);
     let mut tx = db.begin().await?;
@@ -629,12 +632,13 @@ pub async fn purge(db: &Db, policy: &Policy) -> anyhow::Result<u64> {
 
 /// The filter of a node: the shipped model plus what this store learned.
 pub async fn load_filter(db: &Db) -> anyhow::Result<SpamFilter> {
-    Ok(SpamFilter::new(store::model(db, spam::Model::shipped()?).await?))
+    let shipped = spam::ShippedModel::load()?.model;
+    Ok(SpamFilter::new(shipped, store::model(db, spam::Model::default()).await?))
 }
 
 /// Takes in decisions made on other nodes (called now and then).
 pub async fn reload_filter(db: &Db, filter: &SpamFilter) -> anyhow::Result<()> {
-    filter.replace(store::model(db, spam::Model::shipped()?).await?);
+    filter.replace(store::model(db, spam::Model::default()).await?);
     Ok(())
 }
 

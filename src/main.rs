@@ -185,9 +185,10 @@ enum SpamCommand {
         corpus: PathBuf,
         #[arg(long, value_name = "FILE", default_value = "models/spam.json")]
         out: PathBuf,
-        /// Drop words seen fewer times than this in the whole corpus.
-        #[arg(long, default_value_t = 2)]
-        min_count: u64,
+        /// A text file saying where the corpus comes from, its licence and what to cite: it
+        /// goes into the model's header (`about`).
+        #[arg(long, value_name = "FILE")]
+        about: Option<PathBuf>,
     },
 }
 
@@ -412,18 +413,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", report.with_context(|| format!("importing {}", file.display()))?);
             Ok(())
         }
-        Command::Spam { action: SpamCommand::Train { corpus, out, min_count } } => {
+        Command::Spam { action: SpamCommand::Train { corpus, out, about } } => {
             let labelled = gazette::spam::load_corpus(&corpus)?;
-            let mut model = gazette::spam::train(&labelled);
-            model.prune(min_count);
-            let json = serde_json::to_string(&model)?;
-            std::fs::write(&out, json).with_context(|| format!("cannot write {}", out.display()))?;
+            let about = match about {
+                Some(file) => std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?
+                    .trim()
+                    .to_owned(),
+                None => String::new(),
+            };
+            let model = gazette::spam::Logistic::calibrated(&labelled);
+            let shipped = gazette::spam::ShippedModel {
+                about,
+                comments: labelled.len(),
+                spam: labelled.iter().filter(|c| c.spam).count(),
+                model: Some(model),
+            };
+            let json = serde_json::to_string(&shipped)?;
+            std::fs::write(&out, json + "\n").with_context(|| format!("cannot write {}", out.display()))?;
             println!(
-                "trained on {} comments ({} spam, {} not), {} features kept; wrote {}",
-                labelled.len(),
-                model.spam_docs,
-                model.ham_docs,
-                model.tokens.len(),
+                "trained on {} comments ({} spam), {} features, spam marked from raw score {:.3}; wrote {}",
+                shipped.comments,
+                shipped.spam,
+                shipped.model.as_ref().map_or(0, |m| m.features.len()),
+                shipped.model.as_ref().map_or(0.0, |m| m.spam_at),
                 out.display()
             );
             Ok(())

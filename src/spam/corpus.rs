@@ -14,6 +14,9 @@ pub struct Labelled {
     pub author: String,
     pub text: String,
     pub spam: bool,
+    /// Which file of the corpus it came from (a site's own comments: models are calibrated
+    /// on files they were not trained on).
+    pub group: u32,
 }
 
 impl Labelled {
@@ -27,9 +30,76 @@ const LABEL_KEYS: &[&str] = &["class", "label", "spam", "is_spam", "category"];
 const AUTHOR_KEYS: &[&str] = &["author", "name", "comment_author"];
 const ID_KEYS: &[&str] = &["comment_id", "id"];
 
-/// A comment's text without the zero-width no-break spaces some sources leave in it.
-fn clean(text: &str) -> String {
-    text.replace('\u{FEFF}', "")
+/// A comment's text as its author wrote it: without the zero-width no-break spaces some
+/// sources leave in it, and with the HTML some deliver (YouTube's `<br />`, `<a href>` and
+/// entities) turned back into plain text, which is what Gazette's own comments are. A link
+/// keeps both its text and its address.
+pub(crate) fn clean(text: &str) -> String {
+    let text = text.replace('\u{FEFF}', "");
+    if !text.contains('<') && !text.contains('&') {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('>') else {
+            rest = &rest[open..];
+            break;
+        };
+        let tag = &rest[open + 1..open + close];
+        if let Some(at) = tag.find("href=\"") {
+            let href = &tag[at + 6..];
+            out.push(' ');
+            out.push_str(href.split('"').next().unwrap_or(""));
+        }
+        out.push(' ');
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    decode_entities(&out)
+}
+
+/// `&amp;`, `&lt;`, `&gt;`, `&quot;`, `&apos;`, `&nbsp;` and numeric references decoded; anything
+/// else left as it is.
+fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let end = rest.char_indices().take(12).find(|(_, c)| *c == ';').map(|(i, _)| i);
+        let decoded = end.and_then(|end| {
+            let name = &rest[1..end];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some(' '),
+                _ => name
+                    .strip_prefix("#x")
+                    .or_else(|| name.strip_prefix("#X"))
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
+                    .and_then(char::from_u32),
+            }?;
+            Some((c, end + 1))
+        });
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn parse_label(value: &str) -> Option<bool> {
@@ -49,7 +119,7 @@ pub fn load_corpus(path: &Path) -> anyhow::Result<Vec<Labelled>> {
     collect_files(path, &mut files)?;
     files.sort();
     let mut out = Vec::new();
-    for file in &files {
+    for (group, file) in files.iter().enumerate() {
         let before = out.len();
         let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
         let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
@@ -60,6 +130,9 @@ pub fn load_corpus(path: &Path) -> anyhow::Result<Vec<Labelled>> {
                 read_json(&text, &mut out).with_context(|| format!("in {}", file.display()))?
             }
             _ => continue,
+        }
+        for c in &mut out[before..] {
+            c.group = group as u32;
         }
         tracing::debug!(file = %file.display(), comments = out.len() - before, "read corpus file");
     }
@@ -100,7 +173,7 @@ fn read_csv(text: &str, out: &mut Vec<Labelled>) -> anyhow::Result<()> {
         };
         let author = author_col.and_then(|c| row.get(c)).cloned().unwrap_or_default();
         let id = id_col.and_then(|c| row.get(c)).cloned().unwrap_or_else(|| (n + 2).to_string());
-        out.push(Labelled { id, author, text: clean(text), spam: label });
+        out.push(Labelled { id, author, text: clean(text), spam: label, group: 0 });
     }
     Ok(())
 }
@@ -165,7 +238,13 @@ fn read_json(text: &str, out: &mut Vec<Labelled>) -> anyhow::Result<()> {
             continue;
         };
         let id = find(v, ID_KEYS).unwrap_or_else(|| (out.len() + 1).to_string());
-        out.push(Labelled { id, author: find(v, AUTHOR_KEYS).unwrap_or_default(), text: clean(&text), spam });
+        out.push(Labelled {
+            id,
+            author: find(v, AUTHOR_KEYS).unwrap_or_default(),
+            text: clean(&text),
+            spam,
+            group: 0,
+        });
     }
     Ok(())
 }
@@ -173,6 +252,14 @@ fn read_json(text: &str, out: &mut Vec<Labelled>) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn html_from_the_source_becomes_plain_text() {
+        let raw = "Best part <a href=\"http://www.youtube.com/watch?v=x&amp;t=2m19s\">2:19</a><br />I&#39;m &lt;3 &amp; &#x1F600;\u{FEFF}";
+        assert_eq!(clean(raw), "Best part  http://www.youtube.com/watch?v=x&t=2m19s 2:19  I'm <3 & \u{1F600}");
+        assert_eq!(clean("a & b &bogus; &#99999999;"), "a & b &bogus; &#99999999;");
+        assert_eq!(clean("unclosed <b"), "unclosed <b");
+    }
 
     #[test]
     fn csv_with_quotes_and_line_breaks() {

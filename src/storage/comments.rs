@@ -388,9 +388,9 @@ pub async fn learn(tx: &mut Tx, features: &[String], spam: bool, delta: i64) -> 
     Ok(())
 }
 
-/// The shipped model plus everything learned in this store.
-pub async fn model(db: &Db, shipped: Model) -> anyhow::Result<Model> {
-    let mut model = shipped;
+/// `base` plus everything moderators taught in this store.
+pub async fn model(db: &Db, base: Model) -> anyhow::Result<Model> {
+    let mut model = base;
     let rows = fetch_all!(db, (String, i64, i64), "SELECT token, spam, ham FROM spam_tokens")?;
     for (token, spam, ham) in rows {
         let (spam, ham) = (spam.max(0) as u64, ham.max(0) as u64);

@@ -332,7 +332,9 @@ pub async fn settings_save(
         Ok(form) => form,
         Err(refused) => return Ok(refused.into_response()),
     };
-    form.insert("enabled".into(), if form.contains_key("enabled") { "true" } else { "false" }.into());
+    for check in ["enabled", "shipped_model"] {
+        form.insert(check.into(), if form.contains_key(check) { "true" } else { "false" }.into());
+    }
     let numbers: [(&str, &str, std::ops::RangeInclusive<i64>); 8] = [
         ("max_links", "Links before a comment is held", 0..=100),
         ("close_after_days", "Days before comments close", 0..=36_500),

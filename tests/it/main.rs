@@ -13,6 +13,7 @@ mod changes;
 mod comments;
 mod feeds;
 mod front_page;
+mod fuzz;
 mod generate;
 mod listings;
 mod media_fetch;

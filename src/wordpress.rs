@@ -366,7 +366,10 @@ fn item_title(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let Some(start) = text.find("<title>") else { return String::new() };
     let rest = &text[start + 7..];
-    let end = rest.find("</title>").unwrap_or(rest.len().min(80));
+    // An unclosed title is cut after 80 characters (not bytes: a cut inside a character
+    // panicked, and took the whole import down; found by tests/it/fuzz.rs).
+    let end =
+        rest.find("</title>").unwrap_or_else(|| rest.char_indices().nth(80).map_or(rest.len(), |(i, _)| i));
     let title = rest[..end].trim_start_matches("<![CDATA[").trim_end_matches("]]>").trim();
     if title.is_empty() {
         String::new()
@@ -1152,6 +1155,20 @@ pub async fn redirect_for(db: &Db, path_and_query: &str) -> anyhow::Result<Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_damaged_items_unclosed_title_is_cut_between_characters() {
+        let title = format!("Post with {}", "\u{10417}".repeat(40));
+        let item = format!("<item><title>{title}<wp:post_id>7</wp:post_id>");
+        let shown = item_title(item.as_bytes());
+        assert!(shown.starts_with(" (\"Post with \u{10417}"), "{shown}");
+        // And a whole export whose damaged item has one is read, that item skipped.
+        let xml = format!(
+            "<rss><channel><item><title>Fine</title></item>\n<item><title>{title}<b></item></channel></rss>"
+        );
+        let (_, damaged) = stream(xml.as_bytes(), |_| Ok(())).unwrap();
+        assert_eq!(damaged.len(), 1, "{damaged:?}");
+    }
 
     #[test]
     fn the_file_is_cut_at_items_but_not_inside_cdata_or_comments() {

@@ -420,15 +420,18 @@ async fn judge(
     if links > policy.max_links {
         return Ok((CommentState::Pending, format!("{links} links")));
     }
-    if let Some(s) = score.filter(|s| *s >= policy.hold_above) {
+    // A commenter the site already trusts ("approve known commenters") is not held on the
+    // filter's doubt alone, as WordPress trusts a previously approved author; the spam mark
+    // above, the hold list and the link limit still apply.
+    let known =
+        policy.moderation == Moderation::ApproveKnown && store::has_approved(db, &input.email).await?;
+    if let Some(s) = score.filter(|s| *s >= policy.hold_above && !known) {
         return Ok((CommentState::Pending, format!("spam filter: {:.0}% spam", s * 100.0)));
     }
     Ok(match policy.moderation {
         Moderation::ApproveAll => (CommentState::Approved, String::new()),
         Moderation::HoldAll => (CommentState::Pending, "every comment is held".into()),
-        Moderation::ApproveKnown if store::has_approved(db, &input.email).await? => {
-            (CommentState::Approved, String::new())
-        }
+        Moderation::ApproveKnown if known => (CommentState::Approved, String::new()),
         Moderation::ApproveKnown => (CommentState::Pending, "first comment from this email".into()),
     })
 }

@@ -196,7 +196,7 @@ ${items.join('\n')}
   const data = join(dir, 'site');
   const imported = spawnSync(binary, ['--data-dir', data, 'import', 'wordpress', file], { encoding: 'utf8', timeout: 120_000 });
   assert.equal(imported.status, 0, `import failed: ${imported.stderr}\n${imported.stdout}`);
-  console.log(`# WordPress export of ${strings.length} hostile posts: ${imported.stdout.split('\n').find((l) => l.includes('imported')) ?? imported.stdout.trim()}`);
+  console.log(`# WordPress export of ${strings.length} hostile posts: ${imported.stdout.split('\n').filter((l) => l.trim() && !/^\d{4}-\d\d-\d\dT/.test(l)).map((l) => l.trim()).join('; ')}`);
   const second = await startGazette({ dataDir: data });
   try {
     const wxrProblems = [];

@@ -80,7 +80,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
         let path = entry.path();
         if path.is_dir() {
             collect(&path, out);
-        } else if !path.file_name().is_some_and(|n| n == "SOURCE.md") {
+        } else if path.file_name().is_none_or(|n| n != "SOURCE.md") {
             out.push(path);
         }
     }
@@ -275,7 +275,7 @@ async fn the_json_dump_reader_takes_any_dump() {
         let _ = serde_json::from_slice::<gazette::transfer::Record>(bytes);
     });
     // Whole dumps into empty stores (fewer: each is a store).
-    let seeds = vec![dump];
+    let seeds = [dump];
     let attacks = attacks();
     let mut rng = Rng::new(77);
     let (mut taken, mut refused) = (0, 0);

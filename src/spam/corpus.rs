@@ -256,7 +256,10 @@ mod tests {
     #[test]
     fn html_from_the_source_becomes_plain_text() {
         let raw = "Best part <a href=\"http://www.youtube.com/watch?v=x&amp;t=2m19s\">2:19</a><br />I&#39;m &lt;3 &amp; &#x1F600;\u{FEFF}";
-        assert_eq!(clean(raw), "Best part  http://www.youtube.com/watch?v=x&t=2m19s 2:19  I'm <3 & \u{1F600}");
+        assert_eq!(
+            clean(raw),
+            "Best part  http://www.youtube.com/watch?v=x&t=2m19s 2:19  I'm <3 & \u{1F600}"
+        );
         assert_eq!(clean("a & b &bogus; &#99999999;"), "a & b &bogus; &#99999999;");
         assert_eq!(clean("unclosed <b"), "unclosed <b");
     }

@@ -310,7 +310,11 @@ mod tests {
     #[test]
     fn the_shipped_model_knows_self_promotion_from_comment() {
         let shipped = ShippedModel::load().unwrap();
-        assert!(shipped.about.contains("CC BY 4.0") && shipped.about.contains("TubeSpam"), "{}", shipped.about);
+        assert!(
+            shipped.about.contains("CC BY 4.0") && shipped.about.contains("TubeSpam"),
+            "{}",
+            shipped.about
+        );
         let filter = SpamFilter::new(shipped.model, Model::default());
         let score = |text: &str, on: bool| filter.score(&Sample { text, ..Default::default() }, on);
         let spam = "Check out my new channel and subscribe please!!! http://my-channel.example/videos";

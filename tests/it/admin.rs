@@ -427,7 +427,14 @@ fn tiny_png() -> Vec<u8> {
 }
 
 async fn upload(b: &Browser<'_>, path: &str, csrf: &str, bytes: Vec<u8>, alt: &str) -> reqwest::Response {
-    try_upload(b, path, csrf, bytes, alt).await.unwrap()
+    // After the server refuses an oversized body it closes that connection; a pooled
+    // connection it closed can fail the next request before it is sent (a broken pipe, seen
+    // in CI on PostgreSQL). A second try gets a fresh connection.
+    match try_upload(b, path, csrf, bytes.clone(), alt).await {
+        Ok(r) => r,
+        Err(e) if e.is_request() => try_upload(b, path, csrf, bytes, alt).await.unwrap(),
+        Err(e) => panic!("{e}"),
+    }
 }
 
 async fn try_upload(

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use super::logistic::words;
 use super::{Labelled, Model, load_corpus};
 
 /// One test of the filter: train on `train`, score `test`.
@@ -123,13 +124,6 @@ pub fn compare(train: &[Labelled], test: &[Labelled]) -> Vec<Scored> {
             scores: test.iter().map(|c| (lr.probability(&c.text), c.spam)).collect(),
         },
     ]
-}
-
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().count() >= 2)
-        .map(str::to_lowercase)
-        .collect()
 }
 
 /// The sceptic's first try: multinomial naive Bayes over lower-cased words, add-one smoothing.

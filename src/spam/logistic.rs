@@ -31,6 +31,14 @@ pub const MARK_PRECISION: f64 = 0.99;
 /// came to 0.984; the highest file's mark alone, 0.997 with recall 0.68).
 const FOLD_PRECISION: f64 = 0.993;
 
+/// Lower-cased words of two characters or more (also the naive Bayes baseline's words).
+pub(super) fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 2)
+        .map(str::to_lowercase)
+        .collect()
+}
+
 /// Word and character n-gram counts of a text, by bucket: `[words and pairs, characters]`.
 fn grams(text: &str) -> [HashMap<u32, f32>; 2] {
     let hash = |prefix: u8, s: &str| {
@@ -38,11 +46,7 @@ fn grams(text: &str) -> [HashMap<u32, f32>; 2] {
         bytes.extend_from_slice(s.as_bytes());
         (crate::theme::fnv1a64(&bytes) % BUCKETS as u64) as u32
     };
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().count() >= 2)
-        .map(str::to_lowercase)
-        .collect();
+    let words = words(text);
     let mut word_grams: HashMap<u32, f32> = HashMap::new();
     for (i, w) in words.iter().enumerate() {
         *word_grams.entry(hash(b'w', w)).or_default() += 1.0;
@@ -75,14 +79,10 @@ pub struct Logistic {
 }
 
 impl Logistic {
-    fn index(mut self) -> Self {
+    /// Builds the lookup table (after training, or after deserializing).
+    pub fn ready(mut self) -> Self {
         self.lookup = self.features.iter().map(|&(b, idf, w)| (b, (idf, w))).collect();
         self
-    }
-
-    /// After deserializing: builds the lookup table.
-    pub fn ready(self) -> Self {
-        self.index()
     }
 
     /// The unit-length blocks of a text's known features: `(bucket, value)`.
@@ -148,7 +148,7 @@ impl Logistic {
             idf.into_iter().map(|(b, idf)| (b, idf, weights.get(&b).copied().unwrap_or(0.0))).collect();
         features.sort_by_key(|f| f.0);
         model.features = features;
-        model.index()
+        model.ready()
     }
 
     /// Trains on every comment and calibrates on out-of-file scores (see the module's notes).

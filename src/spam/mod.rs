@@ -243,7 +243,8 @@ impl SpamFilter {
             format!("{} {}", sample.text, sample.url)
         };
         let shipped = self.shipped.as_ref().filter(|_| shipped).map(|m| m.log_odds(&text));
-        let own = self.model.read().ok().and_then(|m| {
+        let own = self.model.read().ok().filter(|m| m.ready()).and_then(|m| {
+            // Features are made only for a model that can use them (most sites start untaught).
             let lessons = (m.spam_docs + m.ham_docs) as f64;
             Some((m.log_odds(&features(sample))?.clamp(-10.0, 10.0), lessons / (lessons + OWN_LESSONS_HALF)))
         });

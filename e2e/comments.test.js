@@ -46,6 +46,14 @@ test('a reader comments without JavaScript and a moderator approves it', async (
   await page.fill('#comment-text', 'The corridor idea deserves a hearing.\n\nMore at https://example.org/fleet');
   await page.fill('#comment-author', 'Isla Moncrieff');
   await page.fill('#comment-email', 'isla@example.net');
+  // The article page is the same for every reader (caches keep it), so its form has no token:
+  // without JavaScript the first post comes back as a page to confirm from, filled in.
+  assert.equal(await page.locator('.comment-form input[name=token]').inputValue(), '');
+  await Promise.all([page.waitForNavigation(), page.click('.comment-form button[type=submit]')]);
+  assert.match(await page.locator('h1').innerText(), /Post your comment/);
+  assert.match(await page.locator('#comment-text').inputValue(), /^The corridor idea deserves a hearing\./);
+  assert.notEqual(await page.locator('.comment-form input[name=token]').inputValue(), '');
+  await page.screenshot({ path: join(shots, 'comment-confirm.png'), fullPage: true });
   await page.waitForTimeout(3200); // people take a moment; forms sent faster are held anyway
   await Promise.all([page.waitForNavigation(), page.click('.comment-form button[type=submit]')]);
   assert.match(page.url(), /\?comment=held#respond$/);
@@ -75,8 +83,15 @@ test('a reader comments without JavaScript and a moderator approves it', async (
 test('with JavaScript the form posts in place: held, refused, then published', async () => {
   const url = await articleUrl('fishermen-say-turbines-will-close-their-richest-grounds');
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const tokenRequests = [];
+  page.on('request', (r) => { if (r.url().includes('/comments/token')) tokenRequests.push(r.url()); });
   await page.goto(base + url);
   await page.evaluate(() => { window.stayed = true; });
+  // The page comes without a token; the script asks for one when the reader starts writing.
+  assert.equal(tokenRequests.length, 0, 'no token is asked for by a reader who does not write');
+  await page.focus('#comment-text');
+  await page.waitForFunction(() => document.querySelector('.comment-form input[name=token]').value !== '');
+  assert.equal(tokenRequests.length, 1);
   const fill = async (text, name, email) => {
     await page.fill('#comment-text', text);
     await page.fill('#comment-author', name);
@@ -159,7 +174,9 @@ const BUILT_IN = [
 async function form(url, signal) {
   const html = await (await fetch(base + url, { signal })).text();
   const get = (name) => html.split(`name="${name}" value="`)[1]?.split('"')[0] ?? '';
-  return { article_id: get('article_id'), token: get('token') };
+  const article_id = get('article_id');
+  const { token } = await (await fetch(`${base}/comments/token?article=${article_id}`, { signal })).json();
+  return { article_id, token };
 }
 
 async function post(url, name, website, text, signal, email = 'attacker@example.com') {

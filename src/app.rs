@@ -43,6 +43,8 @@ impl App {
             spam,
             search: Arc::new(crate::search::Engine::new()),
             trusted_proxies: Arc::from(config.trusted_proxies.clone()),
+            cache_policy: config.http_cache.policy().header(),
+            purger: crate::web::cache::purge::Purger::new(config.http_cache.purge.clone())?,
         };
         Ok(Self { state, listener })
     }
@@ -62,6 +64,7 @@ impl App {
             self.state.site.clone(),
             self.state.spam.clone(),
         ));
+        let purger = tokio::spawn(self.state.purger.clone().follow(background.clone(), FOLLOW_EVERY));
         let websub = tokio::spawn(crate::websub::announce(
             background,
             self.state.site.clone(),
@@ -77,6 +80,7 @@ impl App {
         upkeep.abort();
         search.abort();
         websub.abort();
+        purger.abort();
         self.state.db.close().await;
         served.context("serving HTTP")
     }

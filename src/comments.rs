@@ -185,19 +185,6 @@ impl Policy {
 // The signed form token
 // ---------------------------------------------------------------------------------------------
 
-/// Placeholder the article page carries where each response gets a fresh token (pages are
-/// cached; tokens must not be): `@@form-RANDOM:ARTICLE_ID@@`. The random part is made at start
-/// and never leaves the process (every response is stamped), so text that anyone typed into a
-/// page can never be taken for it.
-pub fn token_marker() -> &'static str {
-    static MARKER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    MARKER.get_or_init(|| {
-        let mut bytes = [0u8; 12];
-        getrandom::fill(&mut bytes).expect("the operating system has no random source");
-        format!("@@form-{}:", crate::accounts::hex(&bytes))
-    })
-}
-
 fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     let mut block = [0u8; 64];
     if key.len() > 64 {

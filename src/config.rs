@@ -39,6 +39,34 @@ pub struct FileConfig {
     /// nginx on the same host). Without it, the peer address is the client.
     #[serde(default)]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How browsers and shared caches keep public pages, and which caches to purge.
+    #[serde(default)]
+    pub http_cache: HttpCacheConfig,
+}
+
+/// `[http_cache]`: seconds for each part of public pages' `Cache-Control` (see
+/// docs/OPERATIONS.md), and `[[http_cache.purge]]` entries naming the caches to purge.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpCacheConfig {
+    pub max_age: Option<u32>,
+    pub s_maxage: Option<u32>,
+    pub stale_while_revalidate: Option<u32>,
+    pub stale_if_error: Option<u32>,
+    #[serde(default)]
+    pub purge: Vec<crate::web::cache::purge::Target>,
+}
+
+impl HttpCacheConfig {
+    pub fn policy(&self) -> crate::web::cache::Policy {
+        let d = crate::web::cache::Policy::default();
+        crate::web::cache::Policy {
+            max_age: self.max_age.unwrap_or(d.max_age),
+            s_maxage: self.s_maxage.unwrap_or(d.s_maxage),
+            stale_while_revalidate: self.stale_while_revalidate.unwrap_or(d.stale_while_revalidate),
+            stale_if_error: self.stale_if_error.unwrap_or(d.stale_if_error),
+        }
+    }
 }
 
 impl FileConfig {
@@ -60,6 +88,7 @@ pub struct Config {
     pub permalink: PermalinkStyle,
     pub page_cache: usize,
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub http_cache: HttpCacheConfig,
 }
 
 pub const DEFAULT_PAGE_CACHE: usize = 5_000;
@@ -103,6 +132,7 @@ impl Config {
             permalink: file.permalink.unwrap_or_default(),
             page_cache: file.page_cache.unwrap_or(DEFAULT_PAGE_CACHE),
             trusted_proxies: file.trusted_proxies,
+            http_cache: file.http_cache,
         })
     }
 

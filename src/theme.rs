@@ -36,6 +36,8 @@ pub struct Asset {
     pub content_type: &'static str,
     /// `/static/NAME.HASH.EXT`
     pub url: String,
+    /// The file as served: its validator and its brotli and gzip bodies, made at start.
+    pub page: Arc<crate::web::cache::Page>,
 }
 
 pub struct Theme {
@@ -68,10 +70,17 @@ impl Theme {
         let mut named = HashMap::new();
         let mut assets = HashMap::new();
         for (name, bytes) in files {
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static(content_type(&name)),
+            );
+            let page = crate::web::cache::Page::new(headers, bytes.clone().into()).compressed();
             let asset = Asset {
                 content_type: content_type(&name),
                 url: hashed_url(&name, &bytes),
                 bytes: bytes.into(),
+                page: Arc::new(page),
             };
             assets.insert(asset.url.clone(), asset.clone());
             named.insert(name, asset);

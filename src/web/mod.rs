@@ -52,6 +52,10 @@ pub struct AppState {
     pub search: Arc<crate::search::Engine>,
     /// Proxies trusted to name the client in `X-Forwarded-For`.
     pub trusted_proxies: Arc<[std::net::IpAddr]>,
+    /// `Cache-Control` of public pages (the config's `[http_cache]`).
+    pub cache_policy: HeaderValue,
+    /// Purges shared caches after content events (idle when none is configured).
+    pub purger: Arc<cache::purge::Purger>,
 }
 
 impl AppState {
@@ -61,6 +65,7 @@ impl AppState {
         if let Err(err) = self.site.refresh(&self.db).await {
             tracing::warn!(error = %format!("{err:#}"), "could not refresh the site after a change");
         }
+        self.purger.wake();
     }
 
     /// The client's address: the peer, or, when the peer is a trusted proxy, the nearest
@@ -154,10 +159,12 @@ fn public_routes() -> Router<AppState> {
 fn reader_forms() -> Router<AppState> {
     use axum::extract::DefaultBodyLimit;
     use axum::routing::post;
-    Router::new().route(
-        "/comments",
-        post(public::comments::post).layer(DefaultBodyLimit::max(public::comments::MAX_FORM_BYTES)),
-    )
+    Router::new()
+        .route(
+            "/comments",
+            post(public::comments::post).layer(DefaultBodyLimit::max(public::comments::MAX_FORM_BYTES)),
+        )
+        .route("/comments/token", get(public::comments::token))
 }
 
 /// An HTML page that caches and proxies may keep briefly.

@@ -74,7 +74,6 @@ async fn render(app: &AppState, article: ArticleRow, query: &ArticleQuery) -> We
     let terms = articles::terms(&app.db, article.id).await?;
     let view = views.article(&article, &terms);
     let comments = super::comments::region(app, &views, &article, &view.url, query).await?;
-    let has_form = comments.open;
     let description = if article.standfirst.is_empty() { &article.excerpt } else { &article.standfirst };
     let body = app.theme.render(
         "article.html",
@@ -92,8 +91,12 @@ async fn render(app: &AppState, article: ArticleRow, query: &ArticleQuery) -> We
         },
     )?;
     let mut response = html_page(body);
-    if has_form {
-        response.extensions_mut().insert(crate::web::cache::HasCommentForm);
+    // `?comment=…`: the page a commenter is sent to after posting, with its notice. One
+    // reader's, so no cache keeps it.
+    if query.comment.is_some() {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
     }
     Ok(response)
 }

@@ -1,7 +1,7 @@
 //! Static files of the theme, `robots.txt` and the favicon.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::theme::Asset;
@@ -9,16 +9,16 @@ use crate::web::AppState;
 use crate::web::error::WebError;
 
 /// `/static/NAME.HASH.EXT`: the URL changes with the content, so it is cached for a year.
-pub async fn show(State(app): State<AppState>, Path(file): Path<String>) -> Response {
+pub async fn show(State(app): State<AppState>, Path(file): Path<String>, request: HeaderMap) -> Response {
     match app.theme.asset_by_url(&format!("/static/{file}")) {
-        Some(asset) => serve(asset, "public, max-age=31536000, immutable"),
+        Some(asset) => serve(asset, "public, max-age=31536000, immutable", &request),
         None => WebError::NotFound.into_response(),
     }
 }
 
-pub async fn favicon(State(app): State<AppState>) -> Response {
+pub async fn favicon(State(app): State<AppState>, request: HeaderMap) -> Response {
     match app.theme.asset_by_name("favicon.ico") {
-        Some(asset) => serve(asset, "public, max-age=86400"),
+        Some(asset) => serve(asset, "public, max-age=86400", &request),
         None => WebError::NotFound.into_response(),
     }
 }
@@ -32,15 +32,11 @@ pub async fn robots(State(app): State<AppState>, headers: axum::http::HeaderMap)
     super::text(body, "text/plain; charset=utf-8", 3600)
 }
 
-fn serve(asset: &Asset, cache: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type)),
-            (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
-        ],
-        asset.bytes.to_vec(),
-    )
-        .into_response()
+/// A theme file, compressed at start, with its validator.
+fn serve(asset: &Asset, cache: &'static str, request: &HeaderMap) -> Response {
+    let mut response = asset.page.respond(request);
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    response
 }
 
 /// `/media/HASH.EXT`: an uploaded file. The name is its content hash, so it never changes.

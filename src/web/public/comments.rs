@@ -1,8 +1,11 @@
 //! The article page's comment region (threads, pages, the form) and `POST /comments`.
 //!
-//! Without JavaScript: the form posts, and the answer is a 303 back to the new comment's
-//! anchor, or to a notice that it is held. A refused form comes back filled in, with a fresh
-//! token and the reason, so nothing typed is lost.
+//! An article page is the same for every reader (caches keep it), so its form carries no token.
+//! The theme's script asks `GET /comments/token` for one when the reader starts writing.
+//! Without JavaScript, the first post comes back as a page with the comment filled in and a
+//! token, to post from there; then the answer is a 303 back to the new comment's anchor, or to
+//! a notice that it is held. A refused form comes back filled in, with a fresh token and the
+//! reason, so nothing typed is lost.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -58,7 +61,9 @@ pub struct CommentsView {
     pub cancel_reply_url: String,
     /// `?comment=held`: the reader's comment waits for a moderator.
     pub held: bool,
-    /// Placeholder replaced by a fresh signed token in every response.
+    /// Empty: a public page is the same for every reader. The theme's script asks
+    /// `/comments/token` for one when the reader starts writing; without it, the first post
+    /// comes back as a page to confirm, with a token (see [`post`]).
     pub token: String,
 }
 
@@ -119,7 +124,7 @@ pub async fn region(
         reply_to,
         cancel_reply_url: format!("{}#respond", page_url(page)),
         held: query.comment.as_deref() == Some("held"),
-        token: format!("{}{}@@", comments::token_marker(), article.id),
+        token: String::new(),
     })
 }
 
@@ -276,7 +281,13 @@ pub async fn post(
                 Outcome::Published(id) => {
                     app.content_changed().await;
                     let page = page_of(&app, policy, article_id, id).await?;
-                    let query = if page > 1 { format!("?cpage={page}") } else { String::new() };
+                    // `comment=ID` makes it an address no cache holds: the reader's browser may
+                    // keep the article itself for a minute, from before the comment.
+                    let query = if page > 1 {
+                        format!("?cpage={page}&comment={id}")
+                    } else {
+                        format!("?comment={id}")
+                    };
                     format!("{url}{query}#comment-{id}")
                 }
                 Outcome::Held(_) => format!("{url}?comment=held#respond"),
@@ -287,7 +298,11 @@ pub async fn post(
             Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
         }
         Err(refusal) if wants_json(&headers) => Ok(refused_json(&app, policy, &submission, refusal).await?),
-        Err(refusal) => refused(&app, policy, &submission, refusal).await,
+        // A form sent from a page without its script: nothing is wrong, it needs its token.
+        Err(Refusal::BadToken) if submission.token.trim().is_empty() => {
+            refused(&app, policy, &submission, Refusal::BadToken, true).await
+        }
+        Err(refusal) => refused(&app, policy, &submission, refusal, false).await,
     }
 }
 
@@ -354,6 +369,45 @@ async fn refused_json(
     Ok(response)
 }
 
+/// `GET /comments/token?article=ID`: a fresh form token, asked for by the theme's script when
+/// a reader starts writing. Never cached.
+pub async fn token(
+    State(app): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<TokenQuery>,
+) -> WebResult<Response> {
+    let site = app.site.get();
+    let policy = &site.settings.comments;
+    let Some(id) = q.article.as_deref().and_then(|a| a.trim().parse::<i64>().ok()) else {
+        return Ok(token_refusal(StatusCode::BAD_REQUEST, "Name the article: ?article=ID."));
+    };
+    let open = store::target(&app.db, id)
+        .await?
+        .map(|t| policy.open_for(&t.comment_status, t.published_at, crate::storage::now()));
+    let response = match open {
+        None => token_refusal(StatusCode::NOT_FOUND, "There is no such article."),
+        Some(false) => token_refusal(StatusCode::FORBIDDEN, "Comments are closed on this article."),
+        Some(true) => axum::Json(serde_json::json!({
+            "token": comments::issue_token(&site.secret, id, crate::storage::now())
+        }))
+        .into_response(),
+    };
+    Ok(no_store(response))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    article: Option<String>,
+}
+
+fn token_refusal(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// The page of threads a comment appears on.
 async fn page_of(app: &AppState, policy: &Policy, article_id: i64, id: i64) -> anyhow::Result<usize> {
     let rows = store::approved_for_article(&app.db, article_id).await?;
@@ -400,9 +454,20 @@ impl MapStatus for Response {
     }
 }
 
-/// A refused comment: the reason and the form again, filled in, with a fresh token.
-async fn refused(app: &AppState, policy: &Policy, sub: &Submission, refusal: Refusal) -> WebResult<Response> {
-    let status = refusal_status(&refusal);
+/// A refused comment: the reason and the form again, filled in, with a fresh token. With
+/// `confirm`, the form came without a token (no script ran): the same page asks the reader to
+/// check the comment and post it.
+async fn refused(
+    app: &AppState,
+    policy: &Policy,
+    sub: &Submission,
+    refusal: Refusal,
+    confirm: bool,
+) -> WebResult<Response> {
+    let (status, message) = match confirm {
+        true => (StatusCode::OK, "Check your comment below, then post it.".to_owned()),
+        false => (refusal_status(&refusal), refusal.to_string()),
+    };
     let (target, can_retry, token) = retry(app, policy, sub, &refusal).await?;
     let site = app.site.get();
     let views = app.views(&site);
@@ -412,7 +477,8 @@ async fn refused(app: &AppState, policy: &Policy, sub: &Submission, refusal: Ref
         crate::view! {
             site => views.site(),
             meta => views.meta("Your comment", "", "/comments").noindex(),
-            message => refusal.to_string(),
+            message => message,
+            confirm => confirm,
             article_url => article_url,
             can_retry => can_retry,
             form => serde_json::json!({

@@ -3,7 +3,7 @@
 //! excerpt and the number of entries are settings. Conditional GET with ETag and Last-Modified.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -340,37 +340,13 @@ fn json_feed(feed: &Feed, hub: Option<&str>) -> String {
     doc.to_string()
 }
 
-/// Serves a body with ETag and Last-Modified, answering 304 when the client has it.
-fn conditional(
-    headers: &HeaderMap,
-    body: String,
-    content_type: &'static str,
-    modified: DateTime<Utc>,
-) -> Response {
-    let etag = format!("\"{:016x}\"", crate::theme::fnv1a64(body.as_bytes()));
-    let last_modified = modified.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
-    let matches_etag = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    let not_modified_since = headers.get(header::IF_NONE_MATCH).is_none()
-        && headers
-            .get(header::IF_MODIFIED_SINCE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
-            .is_some_and(|since| modified.timestamp() <= since.timestamp());
-    let mut response = if matches_etag || not_modified_since {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        let mut r = body.into_response();
-        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-        r
-    };
+/// A feed with its `Last-Modified`; the page cache's layer adds the `ETag` and answers
+/// conditional requests (`If-None-Match`, `If-Modified-Since`) with 304.
+fn conditional(body: String, content_type: &'static str, modified: DateTime<Utc>) -> Response {
+    let mut response = body.into_response();
     let h = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        h.insert(header::ETAG, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&last_modified) {
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&modified.format("%a, %d %b %Y %H:%M:%S GMT").to_string()) {
         h.insert(header::LAST_MODIFIED, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
@@ -394,7 +370,7 @@ async fn serve(
         Format::Atom => atom(&feed, hub),
         Format::Json => json_feed(&feed, hub),
     };
-    Ok(conditional(headers, body, format.content_type(), feed.updated))
+    Ok(conditional(body, format.content_type(), feed.updated))
 }
 
 pub async fn site_rss(State(app): State<AppState>, headers: HeaderMap) -> WebResult<Response> {

@@ -1,10 +1,28 @@
 // "Leave a Comment" in place: the form posts without leaving the page, the comment section is
 // read again from the server (the new comment, or the "awaiting moderation" notice, and a
 // fresh form), and the reader is taken to their comment. Without JavaScript, or when anything
-// here fails before the server answered, the form posts as a plain form does.
+// here fails before the server answered, the form posts as a plain form does (and the server
+// answers a page to confirm it from, as the article page carries no token).
+//
+// The article page is the same for every reader, so that caches can keep it: the form's
+// token is asked for when the reader starts writing (the form's age counts from then).
 (() => {
+  const tokenFor = (form) => {
+    const field = form.querySelector('input[name=token]');
+    if (!field || field.value) return Promise.resolve();
+    if (!form.tokenRequest) {
+      const article = encodeURIComponent(form.querySelector('input[name=article_id]').value);
+      form.tokenRequest = fetch(`/comments/token?article=${article}`, { credentials: 'same-origin', cache: 'no-store' })
+        .then((r) => (r.ok ? r.json() : {}))
+        .then((answer) => { if (answer.token && !field.value) field.value = answer.token; })
+        .catch(() => {})
+        .finally(() => { form.tokenRequest = null; });
+    }
+    return form.tokenRequest;
+  };
   const wire = (form) => {
     if (!form || !window.fetch || !window.DOMParser) return;
+    form.addEventListener('focusin', () => { tokenFor(form); });
     const button = form.querySelector('button[type=submit]');
     const status = document.createElement('p');
     status.className = 'form-status';
@@ -17,6 +35,7 @@
       button.disabled = true;
       status.classList.remove('form-error');
       status.textContent = 'Posting your comment…';
+      await tokenFor(form);
       let response;
       try {
         response = await fetch(form.action, {

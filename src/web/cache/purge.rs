@@ -1,0 +1,211 @@
+//! Purging shared caches: after each content event, the HTTP caches in front of Gazette
+//! (Varnish, a CDN) drop exactly the pages filed under the event's surrogate keys.
+//!
+//! Every node follows the event log, but each stretch of events is purged once: a node claims
+//! it by moving the `http-purge` cursor with a compare-and-set (the same claim the related-list
+//! job uses), then sends the keys. The node that made a change wakes its purger at once, so a
+//! correction reaches readers in well under a second; changes made elsewhere within a second.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::storage::Db;
+
+const CURSOR: &str = "http-purge";
+/// Keys per purge request (a header of a few kilobytes at most).
+const KEYS_PER_REQUEST: usize = 100;
+/// Past this many keys in one round, purge `all` instead.
+const MAX_KEYS: usize = 2_000;
+/// Events read per round.
+const EVENTS_PER_ROUND: i64 = 1_000;
+const ATTEMPTS: u32 = 3;
+
+/// A cache to purge (the config file's `[[http_cache.purge]]`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Target {
+    /// Varnish with Gazette's VCL (`deploy/varnish/gazette.vcl`): `PURGE` with a
+    /// `Surrogate-Key` header, which it turns into a ban.
+    Varnish { url: String },
+    /// Fastly's purge-by-key API: `POST /service/ID/purge` with `Surrogate-Key`.
+    Fastly {
+        service_id: String,
+        token: String,
+        #[serde(default = "fastly_api")]
+        api: String,
+    },
+    /// Cloudflare's purge by cache tag: `POST /zones/ID/purge_cache` with `{"tags": [...]}`.
+    Cloudflare {
+        zone_id: String,
+        token: String,
+        #[serde(default = "cloudflare_api")]
+        api: String,
+    },
+}
+
+fn fastly_api() -> String {
+    "https://api.fastly.com".into()
+}
+
+fn cloudflare_api() -> String {
+    "https://api.cloudflare.com/client/v4".into()
+}
+
+impl Target {
+    fn describe(&self) -> String {
+        match self {
+            Self::Varnish { url } => format!("varnish at {url}"),
+            Self::Fastly { service_id, .. } => format!("fastly service {service_id}"),
+            Self::Cloudflare { zone_id, .. } => format!("cloudflare zone {zone_id}"),
+        }
+    }
+
+    async fn send(&self, client: &reqwest::Client, keys: &[String]) -> anyhow::Result<()> {
+        let request = match self {
+            Self::Varnish { url } => client
+                .request(reqwest::Method::from_bytes(b"PURGE")?, url)
+                .header("surrogate-key", keys.join(" ")),
+            Self::Fastly { service_id, token, api } => client
+                .post(format!("{}/service/{service_id}/purge", api.trim_end_matches('/')))
+                .header("fastly-key", token)
+                .header("surrogate-key", keys.join(" ")),
+            Self::Cloudflare { zone_id, token, api } => client
+                .post(format!("{}/zones/{zone_id}/purge_cache", api.trim_end_matches('/')))
+                .bearer_auth(token)
+                .json(&serde_json::json!({ "tags": keys })),
+        };
+        let response = request.send().await?;
+        if !response.status().is_success() {
+            anyhow::bail!("{} answered {}", self.describe(), response.status());
+        }
+        Ok(())
+    }
+}
+
+/// The node's purger: the caches to purge, and a bell the node rings after its own changes.
+pub struct Purger {
+    targets: Vec<Target>,
+    client: reqwest::Client,
+    wake: tokio::sync::Notify,
+}
+
+impl Purger {
+    pub fn new(targets: Vec<Target>) -> anyhow::Result<Arc<Self>> {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build()?;
+        Ok(Arc::new(Self { targets, client, wake: tokio::sync::Notify::new() }))
+    }
+
+    pub fn is_on(&self) -> bool {
+        !self.targets.is_empty()
+    }
+
+    /// Asks for a round now (after a change made through this node).
+    pub fn wake(&self) {
+        if self.is_on() {
+            self.wake.notify_one();
+        }
+    }
+
+    /// Purges the events past the shared cursor, if this node claims them. Returns how many
+    /// events it purged.
+    pub async fn round(&self, db: &Db) -> anyhow::Result<usize> {
+        let start = crate::storage::events::latest_id(db).await?;
+        let from = crate::storage::related::cursor(db, CURSOR, start).await?;
+        let events = crate::storage::events::after(db, from, EVENTS_PER_ROUND).await?;
+        let Some(&(to, _, _)) = events.last() else { return Ok(0) };
+        let mut keys = BTreeSet::new();
+        for (_, kind, subject) in &events {
+            keys.extend(super::keys::for_event(db, kind, *subject).await?);
+        }
+        let keys: Vec<String> = if keys.len() > MAX_KEYS || keys.contains("all") {
+            vec!["all".into()]
+        } else {
+            keys.into_iter().collect()
+        };
+        let mut tx = db.begin().await?;
+        if !crate::storage::related::claim(&mut tx, CURSOR, from, to).await? {
+            return Ok(0); // another node took these events
+        }
+        tx.commit().await?;
+        for target in &self.targets {
+            for chunk in keys.chunks(KEYS_PER_REQUEST) {
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    match target.send(&self.client, chunk).await {
+                        Ok(()) => break,
+                        Err(err) if attempt < ATTEMPTS => {
+                            tracing::debug!(error = %format!("{err:#}"), "purge failed; trying again");
+                            tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+                        }
+                        Err(err) => {
+                            tracing::warn!(
+                                error = %format!("{err:#}"),
+                                keys = chunk.len(),
+                                "could not purge a cache; its pages expire by their s-maxage"
+                            );
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        tracing::debug!(events = events.len(), keys = keys.len(), "purged shared caches");
+        Ok(events.len())
+    }
+
+    /// Follows the event log for the node's lifetime: a round every `every`, or when woken.
+    pub async fn follow(self: Arc<Self>, db: Db, every: Duration) {
+        if !self.is_on() {
+            return;
+        }
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(every) => {}
+                () = self.wake.notified() => {}
+            }
+            loop {
+                match self.round(&db).await {
+                    Ok(n) if n as i64 >= EVENTS_PER_ROUND => continue,
+                    Ok(_) => break,
+                    Err(err) => {
+                        tracing::warn!(error = %format!("{err:#}"), "could not purge shared caches");
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_read_from_the_config_file() {
+        #[derive(Deserialize)]
+        struct File {
+            purge: Vec<Target>,
+        }
+        let file: File = toml::from_str(
+            "[[purge]]\nkind = \"varnish\"\nurl = \"http://127.0.0.1:6081/\"\n\
+             [[purge]]\nkind = \"fastly\"\nservice_id = \"S\"\ntoken = \"T\"\n\
+             [[purge]]\nkind = \"cloudflare\"\nzone_id = \"Z\"\ntoken = \"T\"\n",
+        )
+        .unwrap();
+        assert_eq!(file.purge[0], Target::Varnish { url: "http://127.0.0.1:6081/".into() });
+        assert_eq!(
+            file.purge[1],
+            Target::Fastly {
+                service_id: "S".into(),
+                token: "T".into(),
+                api: "https://api.fastly.com".into()
+            }
+        );
+        assert!(matches!(&file.purge[2], Target::Cloudflare { zone_id, .. } if zone_id == "Z"));
+    }
+}

@@ -64,7 +64,11 @@ impl App {
             self.state.site.clone(),
             self.state.spam.clone(),
         ));
-        let purger = tokio::spawn(self.state.purger.clone().follow(background.clone(), FOLLOW_EVERY));
+        let purger = tokio::spawn(self.state.purger.clone().follow(
+            background.clone(),
+            self.state.site.clone(),
+            FOLLOW_EVERY,
+        ));
         let websub = tokio::spawn(crate::websub::announce(
             background,
             self.state.site.clone(),

@@ -161,27 +161,33 @@ const MAX_TOUCHED: usize = 10_000;
 
 /// The shared, swappable snapshot.
 #[derive(Clone)]
-pub struct SiteHandle(Arc<ArcSwap<Site>>);
+pub struct SiteHandle {
+    snapshot: Arc<ArcSwap<Site>>,
+    /// One refresh at a time (the follower, the purger and handlers after a change all ask):
+    /// two at once could store an older snapshot over a newer one.
+    refreshing: Arc<tokio::sync::Mutex<()>>,
+}
 
 impl SiteHandle {
     pub fn new(site: Site) -> Self {
-        Self(Arc::new(ArcSwap::from_pointee(site)))
+        Self { snapshot: Arc::new(ArcSwap::from_pointee(site)), refreshing: Arc::default() }
     }
 
     pub fn get(&self) -> arc_swap::Guard<Arc<Site>> {
-        self.0.load()
+        self.snapshot.load()
     }
 
     /// The snapshot as an owned handle, to keep across an `await`.
     pub fn get_full(&self) -> Arc<Site> {
-        self.0.load_full()
+        self.snapshot.load_full()
     }
 
     /// Takes in the events past the snapshot: events that concern single articles only mark
     /// them (no reload); any other reloads the snapshot and makes every page stale. Returns
     /// whether the snapshot moved.
     pub async fn refresh(&self, db: &Db) -> anyhow::Result<bool> {
-        let current = self.0.load_full();
+        let _one_at_a_time = self.refreshing.lock().await;
+        let current = self.snapshot.load_full();
         let new = events::after(db, current.event_id, MAX_TOUCHED as i64).await?;
         let Some(&(last, _, _)) = new.last() else {
             return Ok(false);
@@ -218,7 +224,7 @@ impl SiteHandle {
         // reload may have seen newer ones: their pages will simply be rendered again).
         next.event_id = last;
         next.touched = Arc::new(touched);
-        self.0.store(Arc::new(next));
+        self.snapshot.store(Arc::new(next));
         Ok(true)
     }
 

@@ -88,6 +88,11 @@ impl TestApp {
         Some(app)
     }
 
+    /// Another node on an existing database (PostgreSQL), with a tweak to the configuration.
+    pub async fn on_database(url: &str, tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::start(Some(url.to_owned()), tweak).await
+    }
+
     /// Same store kind as `self`, started with a tweak to the configuration.
     pub async fn sqlite_with(tweak: impl FnOnce(&mut Config)) -> Self {
         Self::start(None, tweak).await

@@ -15,6 +15,7 @@ mod feeds;
 mod front_page;
 mod fuzz;
 mod generate;
+mod http_cache;
 mod listings;
 mod media_fetch;
 mod nodes;

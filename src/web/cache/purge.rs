@@ -5,6 +5,11 @@
 //! it by moving the `http-purge` cursor with a compare-and-set (the same claim the related-list
 //! job uses), then sends the keys. The node that made a change wakes its purger at once, so a
 //! correction reaches readers in well under a second; changes made elsewhere within a second.
+//!
+//! A purged cache asks the nodes again at once, and a node serves from its own page cache: so
+//! the purging node first takes the events into its snapshot (its page cache drops what they
+//! touch), and the same keys are purged a second time once every other node has had a round of
+//! its own follower (`follow_every` later), in case a cache asked a node that had not yet.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -12,6 +17,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::site::SiteHandle;
 use crate::storage::Db;
 
 const CURSOR: &str = "http-purge";
@@ -63,7 +69,9 @@ impl Target {
         }
     }
 
-    async fn send(&self, client: &reqwest::Client, keys: &[String]) -> anyhow::Result<()> {
+    /// Sends one purge; `events` names the stretch of the event log it stands for (a header
+    /// caches ignore, for logs and tests).
+    async fn send(&self, client: &reqwest::Client, keys: &[String], events: &str) -> anyhow::Result<()> {
         let request = match self {
             Self::Varnish { url } => client
                 .request(reqwest::Method::from_bytes(b"PURGE")?, url)
@@ -77,7 +85,7 @@ impl Target {
                 .bearer_auth(token)
                 .json(&serde_json::json!({ "tags": keys })),
         };
-        let response = request.send().await?;
+        let response = request.header("gazette-events", events).send().await?;
         if !response.status().is_success() {
             anyhow::bail!("{} answered {}", self.describe(), response.status());
         }
@@ -109,13 +117,16 @@ impl Purger {
         }
     }
 
-    /// Purges the events past the shared cursor, if this node claims them. Returns how many
-    /// events it purged.
-    pub async fn round(&self, db: &Db) -> anyhow::Result<usize> {
+    /// Purges the events past the shared cursor that this node's snapshot has taken in, if
+    /// this node claims them. Returns the keys purged and the stretch of events.
+    pub async fn round(&self, db: &Db, site: &SiteHandle) -> anyhow::Result<Option<(Vec<String>, String)>> {
+        site.refresh(db).await?;
+        let taken_in = site.get().event_id;
         let start = crate::storage::events::latest_id(db).await?;
         let from = crate::storage::related::cursor(db, CURSOR, start).await?;
-        let events = crate::storage::events::after(db, from, EVENTS_PER_ROUND).await?;
-        let Some(&(to, _, _)) = events.last() else { return Ok(0) };
+        let mut events = crate::storage::events::after(db, from, EVENTS_PER_ROUND).await?;
+        events.retain(|e| e.0 <= taken_in);
+        let Some(&(to, _, _)) = events.last() else { return Ok(None) };
         let mut keys = BTreeSet::new();
         for (_, kind, subject) in &events {
             keys.extend(super::keys::for_event(db, kind, *subject).await?);
@@ -127,15 +138,23 @@ impl Purger {
         };
         let mut tx = db.begin().await?;
         if !crate::storage::related::claim(&mut tx, CURSOR, from, to).await? {
-            return Ok(0); // another node took these events
+            return Ok(None); // another node took these events
         }
         tx.commit().await?;
+        let stretch = format!("{}-{to}", from + 1);
+        self.send(&keys, &stretch).await;
+        tracing::debug!(events = events.len(), keys = keys.len(), "purged shared caches");
+        Ok(Some((keys, stretch)))
+    }
+
+    /// Sends the keys to every cache, trying each request a few times.
+    async fn send(&self, keys: &[String], stretch: &str) {
         for target in &self.targets {
             for chunk in keys.chunks(KEYS_PER_REQUEST) {
                 let mut attempt = 0;
                 loop {
                     attempt += 1;
-                    match target.send(&self.client, chunk).await {
+                    match target.send(&self.client, chunk, stretch).await {
                         Ok(()) => break,
                         Err(err) if attempt < ATTEMPTS => {
                             tracing::debug!(error = %format!("{err:#}"), "purge failed; trying again");
@@ -153,12 +172,11 @@ impl Purger {
                 }
             }
         }
-        tracing::debug!(events = events.len(), keys = keys.len(), "purged shared caches");
-        Ok(events.len())
     }
 
-    /// Follows the event log for the node's lifetime: a round every `every`, or when woken.
-    pub async fn follow(self: Arc<Self>, db: Db, every: Duration) {
+    /// Follows the event log for the node's lifetime: a round every `every` (the nodes'
+    /// follow interval), or when woken.
+    pub async fn follow(self: Arc<Self>, db: Db, site: SiteHandle, every: Duration) {
         if !self.is_on() {
             return;
         }
@@ -168,9 +186,16 @@ impl Purger {
                 () = self.wake.notified() => {}
             }
             loop {
-                match self.round(&db).await {
-                    Ok(n) if n as i64 >= EVENTS_PER_ROUND => continue,
-                    Ok(_) => break,
+                match self.round(&db, &site).await {
+                    Ok(Some((keys, stretch))) => {
+                        // Again once the other nodes' followers have taken the events in.
+                        let again = self.clone();
+                        tokio::spawn(async move {
+                            tokio::time::sleep(every + every / 2).await;
+                            again.send(&keys, &stretch).await;
+                        });
+                    }
+                    Ok(None) => break,
                     Err(err) => {
                         tracing::warn!(error = %format!("{err:#}"), "could not purge shared caches");
                         break;

@@ -69,6 +69,7 @@ impl App {
             self.state.site.clone(),
             FOLLOW_EVERY,
         ));
+        let health = tokio::spawn(self.state.db.clone().watch_health());
         let websub = tokio::spawn(crate::websub::announce(
             background,
             self.state.site.clone(),
@@ -85,6 +86,7 @@ impl App {
         search.abort();
         websub.abort();
         purger.abort();
+        health.abort();
         self.state.db.close().await;
         served.context("serving HTTP")
     }

@@ -11,6 +11,7 @@
 pub mod articles;
 pub mod comments;
 pub mod events;
+pub mod health;
 pub mod pages;
 pub mod people;
 pub mod related;
@@ -96,6 +97,8 @@ pub enum Pools {
 pub struct Db {
     pub pools: Pools,
     queries: Arc<AtomicU64>,
+    /// Whether the database answers (shared by every clone).
+    health: Arc<health::Health>,
 }
 
 impl Db {
@@ -108,7 +111,7 @@ impl Db {
             StoreLocation::Postgres(url) => open_postgres(url).await,
         }
         .with_context(|| format!("cannot open {what}"))?;
-        Ok(Self { pools, queries: Arc::new(AtomicU64::new(0)) })
+        Ok(Self { pools, queries: Arc::new(AtomicU64::new(0)), health: Arc::default() })
     }
 
     /// Applies the embedded migrations of this backend.
@@ -127,7 +130,7 @@ impl Db {
     /// The same pools with a counter of its own, for background tasks, so that
     /// [`Db::query_count`] counts what requests do.
     pub fn background(&self) -> Self {
-        Self { pools: self.pools.clone(), queries: Arc::new(AtomicU64::new(0)) }
+        Self { pools: self.pools.clone(), queries: Arc::new(AtomicU64::new(0)), health: self.health.clone() }
     }
 
     /// Number of statements run so far (tests use it to bound queries per page).
@@ -219,7 +222,9 @@ async fn open_postgres(url: &str) -> anyhow::Result<Pools> {
     }
     let pool = PgPoolOptions::new()
         .max_connections(16)
-        .acquire_timeout(Duration::from_secs(5))
+        // A request never waits longer for a connection: past this, the database counts as
+        // unreachable (saved pages are served, writes answer 503) until it answers again.
+        .acquire_timeout(Duration::from_millis(800))
         .connect_with(options)
         .await
         .map_err(describe_sqlx)?;

@@ -31,6 +31,12 @@ impl IntoResponse for WebError {
         let (status, message) = match self {
             WebError::NotFound => (StatusCode::NOT_FOUND, "That page does not exist.".to_owned()),
             WebError::BadRequest(msg) => (StatusCode::BAD_REQUEST, msg),
+            WebError::Internal(err) if crate::storage::health::is_unavailable(&err) => {
+                tracing::warn!(error = %format!("{err:#}"), "the database cannot be reached");
+                let mut response = super::outage::unavailable();
+                response.extensions_mut().insert(super::outage::DatabaseDown);
+                return response;
+            }
             WebError::Internal(err) => {
                 tracing::error!(error = %format!("{err:#}"), "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.".to_owned())

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod cache;
 pub mod error;
+pub mod outage;
 pub mod public;
 pub mod views;
 
@@ -101,6 +102,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), cache::serve_cached))
         .merge(reader_forms())
         .merge(admin::routes(state.clone()))
+        .layer(middleware::from_fn_with_state(state.clone(), outage::guard))
         .layer(middleware::from_fn_with_state(state.clone(), render_error_pages))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
@@ -215,6 +217,9 @@ async fn render_error_pages(State(app): State<AppState>, request: Request, next:
         Ok(body) => {
             let mut page = (error.status, Html(body)).into_response();
             page.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            if let Some(retry) = response.headers().get(header::RETRY_AFTER) {
+                page.headers_mut().insert(header::RETRY_AFTER, retry.clone());
+            }
             page
         }
         Err(err) => {

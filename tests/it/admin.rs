@@ -85,7 +85,7 @@ pub async fn staff(app: &TestApp, email: &str, name: &str, role: Role) {
     accounts::create_user(&app.db, email, name, role, PASSWORD).await.unwrap();
 }
 
-fn article_form<'a>(
+pub fn article_form<'a>(
     csrf: &'a str,
     headline: &'a str,
     status: &'a str,

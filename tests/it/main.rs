@@ -19,6 +19,7 @@ mod http_cache;
 mod listings;
 mod media_fetch;
 mod nodes;
+mod outage;
 mod search;
 mod startup;
 mod static_files;

@@ -110,10 +110,16 @@ impl PageCache {
         entry.is_fresh(site).then(|| entry.page.clone())
     }
 
+    /// The last copy of a page, fresh or not (while the database cannot be reached).
+    pub fn get_stale(&self, key: &str) -> Option<Arc<Page>> {
+        self.entries.lock().ok()?.get(key).map(|e| e.page.clone())
+    }
+
     fn put(&self, key: String, entry: Entry, site: &crate::site::Site) {
         let Ok(mut entries) = self.entries.lock() else { return };
         if entries.len() >= self.capacity {
-            // Stale entries go first; if all are fresh, start over (cheap, and rare).
+            // Stale entries go first; if all are fresh, start over (cheap, and rare). Until
+            // then stale entries stay: they are what readers get if the database goes down.
             entries.retain(|_, e| e.is_fresh(site));
             if entries.len() >= self.capacity {
                 entries.clear();

@@ -55,8 +55,10 @@ pub async fn not_found(request: Request) -> Response {
 pub async fn error_page(app: &AppState, error: &ErrorPage) -> anyhow::Result<String> {
     let site = app.site.get();
     let views = app.views(&site);
-    let latest = if error.status == StatusCode::NOT_FOUND {
-        let rows = articles::latest(&app.db, 6, 0).await?;
+    // The latest stories on a 404, when the database answers (the page is shown without them
+    // otherwise).
+    let latest = if error.status == StatusCode::NOT_FOUND && !app.db.is_down() {
+        let rows = articles::latest(&app.db, 6, 0).await.unwrap_or_default();
         views.cards(&rows, &[])
     } else {
         Vec::new()
@@ -64,6 +66,7 @@ pub async fn error_page(app: &AppState, error: &ErrorPage) -> anyhow::Result<Str
     let title = match error.status {
         StatusCode::NOT_FOUND => "Page not found",
         StatusCode::BAD_REQUEST => "That request could not be understood",
+        StatusCode::SERVICE_UNAVAILABLE => "Back in a moment",
         _ => "Something went wrong",
     };
     app.theme.render(

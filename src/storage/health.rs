@@ -1,0 +1,115 @@
+//! Whether the database answers. A request that finds it unreachable marks it down; while it is
+//! down, requests do not wait on it (the web layer serves the last good copy of a page, or a
+//! 503 at once), and a watcher tries it a few times a second until it answers again.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// How often a down database is tried again, and how long each try may take.
+const RETRY_EVERY: Duration = Duration::from_millis(250);
+const TRY_FOR: Duration = Duration::from_millis(500);
+
+#[derive(Debug, Default)]
+pub struct Health {
+    down: AtomicBool,
+}
+
+impl Health {
+    pub fn is_down(&self) -> bool {
+        self.down.load(Ordering::Relaxed)
+    }
+
+    pub fn mark_down(&self) {
+        if !self.down.swap(true, Ordering::Relaxed) {
+            tracing::error!("the database cannot be reached: serving saved pages, refusing writes with 503");
+        }
+    }
+
+    fn mark_up(&self) {
+        if self.down.swap(false, Ordering::Relaxed) {
+            tracing::info!("the database answers again");
+        }
+    }
+}
+
+/// Whether an error means the database cannot be reached (as opposed to a bad query): the
+/// server is down or refusing connections, the pool gave up waiting, the file cannot be read.
+pub fn is_unavailable(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.downcast_ref::<sqlx::Error>().is_some_and(sqlx_unavailable))
+}
+
+fn sqlx_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // PostgreSQL: shutting down, cannot connect now, connection exceptions, too many
+            // connections.
+            if code.starts_with("57P") || code.starts_with("08") || code == "53300" {
+                return true;
+            }
+            // SQLite (primary result codes): disk I/O error, corrupt, cannot open, not a
+            // database.
+            code.parse::<i64>().is_ok_and(|c| matches!(c & 0xff, 10 | 11 | 14 | 26))
+        }
+        _ => false,
+    }
+}
+
+impl super::Db {
+    pub fn is_down(&self) -> bool {
+        self.health.is_down()
+    }
+
+    pub fn mark_down(&self) {
+        self.health.mark_down();
+    }
+
+    /// Tries the database while it is marked down, and marks it up when it answers (every
+    /// pool: SQLite's readers and its writer). Runs for the node's lifetime.
+    pub async fn watch_health(self) {
+        let mut tick = tokio::time::interval(RETRY_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if !self.is_down() {
+                continue;
+            }
+            if tokio::time::timeout(TRY_FOR, self.ping()).await.is_ok_and(|r| r.is_ok()) {
+                self.health.mark_up();
+            }
+        }
+    }
+
+    async fn ping(&self) -> Result<(), sqlx::Error> {
+        const SQL: &str = "SELECT count(*) FROM content_events WHERE id < 0";
+        match &self.pools {
+            super::Pools::Sqlite { read, write } => {
+                sqlx::query(SQL).execute(read).await?;
+                sqlx::query(SQL).execute(write).await?;
+            }
+            super::Pools::Postgres(pool) => {
+                sqlx::query(SQL).execute(pool).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreachable_is_told_from_a_bad_query() {
+        assert!(is_unavailable(&anyhow::Error::new(sqlx::Error::PoolTimedOut).context("loading a page")));
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert!(is_unavailable(&anyhow::Error::new(sqlx::Error::Io(io))));
+        assert!(!is_unavailable(&anyhow::Error::new(sqlx::Error::RowNotFound)));
+        assert!(!is_unavailable(&anyhow::anyhow!("a template failed")));
+    }
+}

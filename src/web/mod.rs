@@ -106,10 +106,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), render_error_pages))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; \
-                 object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'",
-            ),
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -117,7 +114,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
-            HeaderValue::from_static("strict-origin-when-cross-origin"),
+            HeaderValue::from_static(REFERRER_POLICY),
         ))
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
         .layer(TimeoutLayer::with_status_code(
@@ -125,7 +122,21 @@ pub fn router(state: AppState) -> Router {
             Duration::from_secs(30),
         ))
         .layer(middleware::from_fn(log_requests))
+        // Outermost: a page in the page cache goes out before any other layer runs.
+        .layer(middleware::from_fn_with_state(state.clone(), cache::serve_hit))
         .with_state(state)
+}
+
+/// What every response may load and run (set on each response, and stored with cached pages).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' https: data:; style-src 'self'; \
+     script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'";
+pub const REFERRER_POLICY: &str = "strict-origin-when-cross-origin";
+
+/// The headers every response carries, for responses that skip the layers setting them.
+pub fn security_headers(headers: &mut axum::http::HeaderMap) {
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static(REFERRER_POLICY));
 }
 
 /// What a reader can reach. Single-segment paths are years, static pages or (with slug
@@ -182,20 +193,21 @@ pub fn moved_permanently(location: &str) -> Response {
     }
 }
 
-/// One structured log line per request.
+/// One structured log line per request that the page cache did not answer: at `debug` (an
+/// access log is the front proxy's or CDN's job, and a line per request costs as much as
+/// serving a cached page), at `warn` for server errors and answers slower than a second.
 async fn log_requests(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
-    tracing::info!(
-        target: "gazette::http",
-        %method,
-        path,
-        status = response.status().as_u16(),
-        micros = started.elapsed().as_micros() as u64,
-        "request"
-    );
+    let micros = started.elapsed().as_micros() as u64;
+    let status = response.status().as_u16();
+    if status >= 500 || micros > 1_000_000 {
+        tracing::warn!(target: "gazette::http", %method, path, status, micros, "request");
+    } else {
+        tracing::debug!(target: "gazette::http", %method, path, status, micros, "request");
+    }
     response
 }
 

@@ -42,7 +42,7 @@ fn is_form(request: &Request) -> bool {
 
 /// The outermost guard of every route (inside the error-page renderer).
 pub async fn guard(State(app): State<AppState>, request: Request, next: Next) -> Response {
-    let key = request.uri().to_string();
+    let key = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
     let headers = request.headers().clone();

@@ -139,6 +139,21 @@ impl PageCache {
     }
 }
 
+/// The page cache's fast path, the router's outermost layer: a fresh page goes out at once.
+pub async fn serve_hit(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    if request.method() == Method::GET
+        && let Some(cache) = &app.page_cache
+    {
+        let key = request.uri().path_and_query().map_or("/", |p| p.as_str());
+        if let Some(page) = cache.get(key, &app.site.get()) {
+            let mut response = page.respond(request.headers());
+            response.headers_mut().insert("x-cache", HeaderValue::from_static("hit"));
+            return response;
+        }
+    }
+    next.run(request).await
+}
+
 /// Whether a response may be kept by shared caches and this cache: public, and not one of the
 /// immutable files (assets and media answer for themselves).
 fn is_public_page(response: &Response) -> bool {
@@ -156,18 +171,10 @@ pub async fn serve_cached(State(app): State<AppState>, request: Request, next: N
     if request.method() != Method::GET {
         return next.run(request).await;
     }
-    let key = request.uri().to_string();
+    let key = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
     let path = request.uri().path().to_owned();
     let request_headers = request.headers().clone();
-    let site = app.site.get_full();
-    let event_id = site.event_id;
-    if let Some(cache) = &app.page_cache
-        && let Some(page) = cache.get(&key, &site)
-    {
-        let mut response = page.respond(&request_headers);
-        response.headers_mut().insert("x-cache", HeaderValue::from_static("hit"));
-        return response;
-    }
+    let event_id = app.site.get().event_id;
     let shown = Arc::new(Mutex::new(Vec::new()));
     let response = SHOWN.scope(shown.clone(), next.run(request)).await;
     if !is_public_page(&response) {
@@ -192,6 +199,7 @@ pub async fn serve_cached(State(app): State<AppState>, request: Request, next: N
     let mut surrogate = keys::for_path(&path);
     surrogate.extend(deps.iter().take(keys::MAX_ARTICLE_KEYS).map(|&id| keys::article(id)));
     let headers = &mut parts.headers;
+    super::security_headers(headers);
     headers.insert(header::CACHE_CONTROL, app.cache_policy.clone());
     if let Ok(value) = HeaderValue::from_str(&surrogate.join(" ")) {
         headers.insert("surrogate-key", value);

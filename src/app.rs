@@ -12,7 +12,7 @@ use crate::site::{Site, SiteHandle};
 use crate::storage::Db;
 use crate::theme::Theme;
 use crate::web::cache::PageCache;
-use crate::web::{self, AppState};
+use crate::web::{self, AppParts, AppState};
 
 /// How often a node checks the content event log for changes made elsewhere.
 const FOLLOW_EVERY: Duration = Duration::from_secs(1);
@@ -33,7 +33,7 @@ impl App {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
-        let state = AppState {
+        let state = AppState::new(AppParts {
             db,
             theme: Arc::new(theme),
             site,
@@ -45,7 +45,8 @@ impl App {
             trusted_proxies: Arc::from(config.trusted_proxies.clone()),
             cache_policy: config.http_cache.policy().header(),
             purger: crate::web::cache::purge::Purger::new(config.http_cache.purge.clone())?,
-        };
+        });
+        state.purger.prepare(&state.db).await.context("starting the cache purge cursor")?;
         Ok(Self { state, listener })
     }
 

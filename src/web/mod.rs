@@ -37,9 +37,27 @@ macro_rules! view {
     };
 }
 
-/// Everything a handler may need. Cheap to clone.
+/// Everything a handler may need. One `Arc`: every middleware and handler clones it per
+/// request, so a clone is one atomic increment. Fields are reached through `Deref`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+impl AppState {
+    pub fn new(parts: AppParts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct AppParts {
     pub db: Db,
     pub theme: Arc<Theme>,
     pub site: SiteHandle,

@@ -32,12 +32,18 @@ fn needs_no_database(path: &str) -> bool {
         || path == "/robots.txt"
 }
 
+/// A form worth keeping: urlencoded, with a length small enough to hold (a larger one goes
+/// to its handler untouched, whose own limit answers it).
 fn is_form(request: &Request) -> bool {
+    let headers = request.headers();
     request.method() == Method::POST
-        && request
-            .headers()
+        && headers
             .get(header::CONTENT_TYPE)
             .is_some_and(|v| v.as_bytes().starts_with(b"application/x-www-form-urlencoded"))
+        && headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+            .is_some_and(|n| n <= MAX_KEPT)
 }
 
 /// The outermost guard of every route (inside the error-page renderer).
@@ -50,8 +56,8 @@ pub async fn guard(State(app): State<AppState>, request: Request, next: Next) ->
         let (parts, body) = request.into_parts();
         match axum::body::to_bytes(body, MAX_KEPT).await {
             Ok(bytes) => (Request::from_parts(parts, Body::from(bytes.clone())), Some(bytes)),
-            // Too large to keep: the handler's own limit answers it.
-            Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "This form is too large.").into_response(),
+            // The client stopped sending, or sent more than it said.
+            Err(_) => return (StatusCode::BAD_REQUEST, "The form could not be read.").into_response(),
         }
     } else {
         (request, None)
@@ -68,6 +74,7 @@ pub async fn guard(State(app): State<AppState>, request: Request, next: Next) ->
     {
         let mut response = page.respond(&headers);
         let h = response.headers_mut();
+        h.remove("x-cache");
         h.insert("gazette-stale", HeaderValue::from_static("database-unreachable"));
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=0, s-maxage=5"));
         return response;

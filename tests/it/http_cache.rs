@@ -96,6 +96,15 @@ async fn varnish_serves_a_correction_within_two_seconds_and_keeps_other_pages() 
             .unwrap();
     app.refresh().await;
     let varnish = Varnish::start(&binary, varnish_port, &app.base);
+    // The setup's own events (sections, authors: `all`) are purged first, twice (the second
+    // time once other nodes would have followed): let that pass before filling Varnish.
+    let latest = gazette::storage::events::latest_id(&app.db).await.unwrap();
+    let started = Instant::now();
+    while gazette::storage::related::cursor(&app.db, "http-purge", 0).await.unwrap() < latest {
+        assert!(started.elapsed() < Duration::from_secs(20), "the purger did not follow the events");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1700)).await;
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let url = app.redirect("/alpha-story/", 301).await;
     // Wait for Varnish to answer and find its backend healthy.

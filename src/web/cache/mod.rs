@@ -146,9 +146,7 @@ pub async fn serve_hit(State(app): State<AppState>, request: Request, next: Next
     {
         let key = request.uri().path_and_query().map_or("/", |p| p.as_str());
         if let Some(page) = cache.get(key, &app.site.get()) {
-            let mut response = page.respond(request.headers());
-            response.headers_mut().insert("x-cache", HeaderValue::from_static("hit"));
-            return response;
+            return page.respond(request.headers());
         }
     }
     next.run(request).await
@@ -208,7 +206,8 @@ pub async fn serve_cached(State(app): State<AppState>, request: Request, next: N
         headers.insert("cache-tag", value);
     }
     let page = Page::new(parts.headers, bytes);
-    let response = page.respond(&request_headers);
+    let mut response = page.respond(&request_headers);
+    response.headers_mut().remove("x-cache");
     if let Some(cache) = app.page_cache.clone() {
         let wants_compression = page.wants_compression();
         let page = Arc::new(page);

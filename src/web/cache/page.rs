@@ -23,6 +23,8 @@ pub struct Page {
     pub identity: Bytes,
     pub gzip: Option<Bytes>,
     pub br: Option<Bytes>,
+    /// Every header of each answer, made once: identity, gzip, brotli, 304 (a hit clones one).
+    answers: [HeaderMap; 4],
 }
 
 /// The encodings a response may be sent in, best first.
@@ -128,7 +130,44 @@ pub fn brotli(body: &[u8]) -> Bytes {
 impl Page {
     /// A page with its validator, not yet compressed.
     pub fn new(headers: HeaderMap, identity: Bytes) -> Self {
-        Self { etag: etag_for(&identity), headers, identity, gzip: None, br: None }
+        let mut page = Self {
+            etag: etag_for(&identity),
+            headers,
+            identity,
+            gzip: None,
+            br: None,
+            answers: Default::default(),
+        };
+        page.prepare();
+        page
+    }
+
+    /// Makes the headers of each answer (marked as cache hits: the first answer, rendered for
+    /// the request, drops the mark).
+    fn prepare(&mut self) {
+        let mut base = self.headers.clone();
+        base.insert(header::ETAG, self.etag.clone());
+        if compressible(&self.headers) {
+            base.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
+        base.insert("x-cache", HeaderValue::from_static("hit"));
+        let mut not_modified = base.clone();
+        not_modified.remove(header::CONTENT_TYPE);
+        not_modified.remove(header::CONTENT_LENGTH);
+        let with = |body: Option<&Bytes>, encoding: Option<&'static str>| {
+            let mut h = base.clone();
+            if let Some(encoding) = encoding {
+                h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+            }
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(body.map_or(0, Bytes::len)));
+            h
+        };
+        self.answers = [
+            with(Some(&self.identity), None),
+            with(self.gzip.as_ref(), Some("gzip")),
+            with(self.br.as_ref(), Some("br")),
+            not_modified,
+        ];
     }
 
     /// Whether [`Page::compressed`] would make anything.
@@ -141,38 +180,29 @@ impl Page {
         if self.wants_compression() {
             self.gzip = Some(gzip(&self.identity));
             self.br = Some(brotli(&self.identity));
+            self.prepare();
         }
         self
     }
 
     /// The response to one request: a 304 when the reader's copy is current, else the body in
     /// the best encoding both sides have. Without a stored encoding the body goes as it is (the
-    /// router's compression layer may still compress it on the way).
+    /// router's compression layer may still compress it on the way). Marked `x-cache: hit`.
     pub fn respond(&self, request: &HeaderMap) -> Response {
-        let mut headers = self.headers.clone();
-        headers.insert(header::ETAG, self.etag.clone());
-        if compressible(&self.headers) {
-            headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-        }
-        if not_modified(request, &self.etag, &self.headers) {
-            headers.remove(header::CONTENT_TYPE);
-            headers.remove(header::CONTENT_LENGTH);
-            let mut response = Response::new(Body::empty());
-            *response.status_mut() = StatusCode::NOT_MODIFIED;
-            *response.headers_mut() = headers;
-            return response;
-        }
-        let (body, encoding) = match (Encoding::choose(request), &self.br, &self.gzip) {
-            (Encoding::Br, Some(br), _) => (br.clone(), Some("br")),
-            (Encoding::Br | Encoding::Gzip, _, Some(gz)) => (gz.clone(), Some("gzip")),
-            _ => (self.identity.clone(), None),
+        let (headers, body, status) = if not_modified(request, &self.etag, &self.headers) {
+            (&self.answers[3], Bytes::new(), StatusCode::NOT_MODIFIED)
+        } else {
+            match (Encoding::choose(request), &self.br, &self.gzip) {
+                (Encoding::Br, Some(br), _) => (&self.answers[2], br.clone(), StatusCode::OK),
+                (Encoding::Br | Encoding::Gzip, _, Some(gz)) => {
+                    (&self.answers[1], gz.clone(), StatusCode::OK)
+                }
+                _ => (&self.answers[0], self.identity.clone(), StatusCode::OK),
+            }
         };
-        if let Some(encoding) = encoding {
-            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
-        }
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
         let mut response = Response::new(Body::from(body));
-        *response.headers_mut() = headers;
+        *response.status_mut() = status;
+        *response.headers_mut() = headers.clone();
         response
     }
 }

@@ -110,6 +110,16 @@ impl Purger {
         !self.targets.is_empty()
     }
 
+    /// Makes sure the shared cursor exists (at the newest event, the first time purging is
+    /// on), before the node serves: changes made from then on are all purged.
+    pub async fn prepare(&self, db: &Db) -> anyhow::Result<()> {
+        if self.is_on() {
+            let start = crate::storage::events::latest_id(db).await?;
+            crate::storage::related::cursor(db, CURSOR, start).await?;
+        }
+        Ok(())
+    }
+
     /// Asks for a round now (after a change made through this node).
     pub fn wake(&self) {
         if self.is_on() {

@@ -35,6 +35,7 @@ pub async fn robots(State(app): State<AppState>, headers: axum::http::HeaderMap)
 /// A theme file, compressed at start, with its validator.
 fn serve(asset: &Asset, cache: &'static str, request: &HeaderMap) -> Response {
     let mut response = asset.page.respond(request);
+    response.headers_mut().remove("x-cache");
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     response
 }

@@ -78,10 +78,10 @@ async fn main() {
 
     // The app, served by the engine the reindex built (a second copy would double the memory,
     // which at a million articles this machine does not have).
-    let app = App::build(&config).await.unwrap();
-    let mut state = app.state.clone();
+    let mut app = App::build(&config).await.unwrap();
     let engine = std::sync::Arc::new(engine);
-    state.search = engine.clone();
+    app.state.parts_mut().expect("the state is not shared yet").search = engine.clone();
+    let state = app.state.clone();
     let router = gazette::web::router(state.clone());
     let headlines: Vec<(String,)> = gazette::fetch_all!(
         &state.db,

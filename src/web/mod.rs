@@ -46,6 +46,11 @@ impl AppState {
     pub fn new(parts: AppParts) -> Self {
         Self(Arc::new(parts))
     }
+
+    /// The parts, to change before the state is shared (benchmarks swap in a prebuilt index).
+    pub fn parts_mut(&mut self) -> Option<&mut AppParts> {
+        Arc::get_mut(&mut self.0)
+    }
 }
 
 impl std::ops::Deref for AppState {

@@ -230,3 +230,56 @@ async fn two_nodes_purge_each_event_once() {
     assert!(published.iter().all(|e| *e >= stretches[0].0), "{published:?} {stretches:?}");
     drop(b);
 }
+
+/// Every public page: the same bytes for every reader, a validator, the cache policy, its keys,
+/// and its brotli and gzip bodies once they are made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_pages_carry_validators_policy_keys_and_stored_encodings() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    let url = app.redirect("/swing-bridge-closed-after-engineers-find-crack/", 301).await;
+    let first = app.get(&url).await;
+    let headers = first.headers().clone();
+    assert_eq!(
+        headers["cache-control"],
+        "public, max-age=60, s-maxage=300, stale-while-revalidate=60, stale-if-error=86400"
+    );
+    let keys = headers["surrogate-key"].to_str().unwrap().to_owned();
+    assert!(keys.starts_with("all ") && keys.split(' ').any(|k| k.starts_with('a')), "{keys}");
+    assert_eq!(headers["cache-tag"].to_str().unwrap(), keys.replace(' ', ","));
+    let etag = headers["etag"].to_str().unwrap().to_owned();
+    assert!(etag.starts_with("W/\""), "{etag}");
+    let body = first.bytes().await.unwrap();
+    let again =
+        app.client.get(format!("{}{url}", app.base)).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(again.status(), 304);
+    assert!(again.bytes().await.unwrap().is_empty());
+    // The stored encodings are made off the request path: soon every hit is brotli.
+    let started = Instant::now();
+    loop {
+        let r = app
+            .client
+            .get(format!("{}{url}", app.base))
+            .header("accept-encoding", "br")
+            .send()
+            .await
+            .unwrap();
+        if r.headers().get("content-encoding").is_some_and(|v| v == "br")
+            && r.headers().contains_key("content-length")
+        {
+            assert_eq!(r.headers()["x-cache"], "hit");
+            assert_eq!(r.headers()["etag"].to_str().unwrap(), etag, "one validator for every encoding");
+            assert_eq!(r.headers()["vary"], "accept-encoding");
+            let compressed = r.bytes().await.unwrap();
+            let mut plain = Vec::new();
+            brotli::BrotliDecompress(&mut &compressed[..], &mut plain).unwrap();
+            assert_eq!(plain, body);
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "no stored brotli body");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Pages one reader is sent to are not kept.
+    assert_eq!(app.get(&format!("{url}?comment=held")).await.headers()["cache-control"], "no-store");
+    assert_eq!(app.get("/comments/token?article=1").await.headers()["cache-control"], "no-store");
+}

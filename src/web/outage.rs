@@ -51,7 +51,8 @@ pub async fn guard(State(app): State<AppState>, request: Request, next: Next) ->
     let key = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
-    let headers = request.headers().clone();
+    // Only a GET may be answered with a stale page, from its request's headers.
+    let headers = (method == Method::GET).then(|| request.headers().clone());
     let (request, kept) = if is_form(&request) {
         let (parts, body) = request.into_parts();
         match axum::body::to_bytes(body, MAX_KEPT).await {
@@ -69,10 +70,10 @@ pub async fn guard(State(app): State<AppState>, request: Request, next: Next) ->
         }
         app.db.mark_down();
     }
-    if method == Method::GET
+    if let Some(headers) = &headers
         && let Some(page) = app.page_cache.as_ref().and_then(|c| c.get_stale(&key))
     {
-        let mut response = page.respond(&headers);
+        let mut response = page.respond(headers);
         let h = response.headers_mut();
         h.remove("x-cache");
         h.insert("gazette-stale", HeaderValue::from_static("database-unreachable"));
@@ -137,35 +138,13 @@ fn kept_form(app: &AppState, path: &str, body: &Bytes) -> Response {
 /// `application/x-www-form-urlencoded` pairs, invalid UTF-8 replaced (this page only shows
 /// them back).
 fn form_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
-    let decode = |raw: &[u8]| {
-        let mut out = Vec::with_capacity(raw.len());
-        let mut i = 0;
-        while i < raw.len() {
-            match raw[i] {
-                b'+' => out.push(b' '),
-                b'%' if i + 2 < raw.len() => {
-                    match std::str::from_utf8(&raw[i + 1..i + 3])
-                        .ok()
-                        .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    {
-                        Some(b) => {
-                            out.push(b);
-                            i += 2;
-                        }
-                        None => out.push(b'%'),
-                    }
-                }
-                b => out.push(b),
-            }
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    };
+    use super::cache::keys::percent_decoded;
     body.split(|b| *b == b'&')
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let mut kv = pair.splitn(2, |b| *b == b'=');
-            (decode(kv.next().unwrap_or_default()), decode(kv.next().unwrap_or_default()))
+            let key = percent_decoded(kv.next().unwrap_or_default(), true);
+            (key, percent_decoded(kv.next().unwrap_or_default(), true))
         })
         .collect()
 }

@@ -54,10 +54,9 @@ async fn outage(app: &TestApp, break_db: impl AsyncFnOnce(), mend_db: impl Async
     assert!(matches!(r.status().as_u16(), 200 | 503), "{}", r.status());
     // Theme files need no database.
     let css = timed_get(app, "/").await.text().await.unwrap();
-    let style = css.split("href=\"/static/style.").nth(1).map(|s| s.split('"').next().unwrap().to_owned());
-    if let Some(style) = style {
-        assert_eq!(timed_get(app, &format!("/static/style.{style}")).await.status(), 200);
-    }
+    let style = css.split("href=\"/static/style.").nth(1).expect("the page links its style sheet");
+    let style = style.split('"').next().unwrap();
+    assert_eq!(timed_get(app, &format!("/static/style.{style}")).await.status(), 200);
 
     // A comment sent now is refused with every word kept, and a button to send it again.
     let started = Instant::now();

@@ -26,19 +26,23 @@ pub fn term(kind: &str, slug: &str) -> String {
     }
 }
 
-fn percent_decoded(segment: &str) -> String {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
+/// Percent-decodes text, keeping what does not decode as it is and replacing invalid UTF-8
+/// (for showing and naming things, never for checking them); `+` is a space in form bodies.
+pub(crate) fn percent_decoded(raw: &[u8], plus_is_space: bool) -> String {
+    let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(b) = segment.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(b);
-            i += 3;
-            continue;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' if plus_is_space => out.push(b' '),
+            b'%' if let Some(b) = raw
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()) =>
+            {
+                out.push(b);
+                i += 2;
+            }
+            b => out.push(b),
         }
-        out.push(bytes[i]);
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
@@ -54,7 +58,7 @@ pub fn for_path(path: &str) -> Vec<String> {
         ["feed.xml" | "atom.xml" | "feed.json"] => keys.push("feeds".into()),
         ["sitemap.xml" | "sitemap-news.xml"] | ["sitemaps", _] => keys.push("sitemap".into()),
         [kind @ ("section" | "tag" | "author"), slug, rest @ ..] => {
-            keys.push(term(kind, &percent_decoded(slug)));
+            keys.push(term(kind, &percent_decoded(slug.as_bytes(), false)));
             if !rest.is_empty() {
                 keys.push("feeds".into());
             }
@@ -67,6 +71,22 @@ pub fn for_path(path: &str) -> Vec<String> {
     keys
 }
 
+/// Whether an event changes every page (menus, bylines, settings): its keys are `all`.
+pub fn changes_everything(kind: &str, subject: i64) -> bool {
+    subject <= 0
+        || !matches!(
+            kind,
+            "article.published"
+                | "article.unpublished"
+                | "article.updated"
+                | "article.purged"
+                | "comment.approved"
+                | "comment.unapproved"
+                | "comment.edited"
+                | "related.updated"
+        )
+}
+
 /// What a content event changes in a shared cache: the keys to purge.
 pub async fn for_event(db: &Db, kind: &str, subject: i64) -> anyhow::Result<Vec<String>> {
     let article_scoped = |extra: &[&str]| {
@@ -75,7 +95,7 @@ pub async fn for_event(db: &Db, kind: &str, subject: i64) -> anyhow::Result<Vec<
         keys
     };
     Ok(match kind {
-        _ if subject <= 0 => vec!["all".to_owned()],
+        _ if changes_everything(kind, subject) => vec!["all".to_owned()],
         // Into or out of every list it belongs to.
         "article.published" | "article.unpublished" => {
             let mut keys = article_scoped(&["front", "archive", "feeds", "sitemap", "search"]);

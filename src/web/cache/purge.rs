@@ -137,15 +137,17 @@ impl Purger {
         let mut events = crate::storage::events::after(db, from, EVENTS_PER_ROUND).await?;
         events.retain(|e| e.0 <= taken_in);
         let Some(&(to, _, _)) = events.last() else { return Ok(None) };
-        let mut keys = BTreeSet::new();
-        for (_, kind, subject) in &events {
-            keys.extend(super::keys::for_event(db, kind, *subject).await?);
-        }
-        let keys: Vec<String> = if keys.len() > MAX_KEYS || keys.contains("all") {
-            vec!["all".into()]
-        } else {
-            keys.into_iter().collect()
-        };
+        // One event that changes every page makes the round `all`: no need to look up the rest.
+        let keys: Vec<String> =
+            if events.iter().any(|(_, kind, subject)| super::keys::changes_everything(kind, *subject)) {
+                vec!["all".into()]
+            } else {
+                let mut keys = BTreeSet::new();
+                for (_, kind, subject) in &events {
+                    keys.extend(super::keys::for_event(db, kind, *subject).await?);
+                }
+                if keys.len() > MAX_KEYS { vec!["all".into()] } else { keys.into_iter().collect() }
+            };
         let mut tx = db.begin().await?;
         if !crate::storage::related::claim(&mut tx, CURSOR, from, to).await? {
             return Ok(None); // another node took these events

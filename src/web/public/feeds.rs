@@ -342,7 +342,7 @@ fn json_feed(feed: &Feed, hub: Option<&str>) -> String {
 
 /// A feed with its `Last-Modified`; the page cache's layer adds the `ETag` and answers
 /// conditional requests (`If-None-Match`, `If-Modified-Since`) with 304.
-fn conditional(body: String, content_type: &'static str, modified: DateTime<Utc>) -> Response {
+fn with_last_modified(body: String, content_type: &'static str, modified: DateTime<Utc>) -> Response {
     let mut response = body.into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -370,7 +370,7 @@ async fn serve(
         Format::Atom => atom(&feed, hub),
         Format::Json => json_feed(&feed, hub),
     };
-    Ok(conditional(body, format.content_type(), feed.updated))
+    Ok(with_last_modified(body, format.content_type(), feed.updated))
 }
 
 pub async fn site_rss(State(app): State<AppState>, headers: HeaderMap) -> WebResult<Response> {

@@ -157,7 +157,9 @@ test('hostile strings in every staff field, in search and in a WordPress export,
   for (const v of toVisit) {
     if (v.kind === 'path') { paths.push(v.path); continue; }
     // The article's public address, from its editor.
-    const r = await request.get(`${base}/admin/articles/${v.id}`);
+    // The editor lists every section and author: on a full run that is thousands of each, a
+    // page of megabytes, so it gets longer than the default 30 s on a busy machine.
+    const r = await request.get(`${base}/admin/articles/${v.id}`, { timeout: 180_000 });
     const href = (await r.text()).match(/href="(\/\d{4}\/\d{2}\/\d{2}\/[^"]+)"/)?.[1];
     if (href) paths.push(href);
   }

@@ -5,11 +5,11 @@
 use crate::domain::markdown::Rendered;
 use crate::domain::{ArticleStatus, NewArticle};
 use crate::storage::events::{self, EventKind};
-use crate::storage::{Db, Tx, fetch_all_with_ids, now, placeholders, taxonomy};
-use crate::{fetch_all, fetch_one, fetch_optional, tx_exec, tx_fetch};
+use crate::storage::{Db, Tx, now, placeholders, read_all_with_ids, taxonomy};
+use crate::{read_all, read_one, read_optional, tx_exec, tx_fetch};
 
 /// A whole article, as the article page needs it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct ArticleRow {
     pub id: i64,
     pub slug: String,
@@ -34,7 +34,7 @@ pub struct ArticleRow {
 }
 
 /// What a list of stories shows of each: a card.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct CardRow {
     pub id: i64,
     pub slug: String,
@@ -50,7 +50,7 @@ pub struct CardRow {
 }
 
 /// A byline entry of one article.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct BylineRow {
     pub article_id: i64,
     pub slug: String,
@@ -58,7 +58,7 @@ pub struct BylineRow {
 }
 
 /// An author (`kind = 'author'`), section (`'section'`) or tag (`'tag'`) of one article.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct TermRow {
     pub kind: String,
     pub slug: String,
@@ -119,7 +119,7 @@ macro_rules! listing_count {
 // ---------------------------------------------------------------------------------------------
 
 pub async fn find_published_by_slug(db: &Db, slug: &str) -> anyhow::Result<Option<ArticleRow>> {
-    Ok(fetch_optional!(
+    Ok(read_optional!(
         db,
         ArticleRow,
         "SELECT id, slug, headline, standfirst, body_html, excerpt, word_count, status, \
@@ -132,7 +132,7 @@ pub async fn find_published_by_slug(db: &Db, slug: &str) -> anyhow::Result<Optio
 
 /// An article in any state but trashed, by preview token hash.
 pub async fn find_by_preview(db: &Db, token_hash: &str) -> anyhow::Result<Option<ArticleRow>> {
-    Ok(fetch_optional!(
+    Ok(read_optional!(
         db,
         ArticleRow,
         "SELECT a.id, a.slug, a.headline, a.standfirst, a.body_html, a.excerpt, a.word_count, a.status, \
@@ -167,7 +167,7 @@ pub async fn revoke_preview_links(tx: &mut Tx, article_id: i64) -> anyhow::Resul
 }
 
 pub async fn preview_link_count(db: &Db, article_id: i64) -> anyhow::Result<i64> {
-    Ok(fetch_one!(db, (i64,), "SELECT COUNT(*) FROM preview_links WHERE article_id = $1", article_id)?.0)
+    Ok(read_one!(db, (i64,), "SELECT COUNT(*) FROM preview_links WHERE article_id = $1", article_id)?.0)
 }
 
 /// Bylines of several articles in one query, in byline order.
@@ -181,12 +181,12 @@ pub async fn bylines(db: &Db, article_ids: &[i64]) -> anyhow::Result<Vec<BylineR
          WHERE aa.article_id IN ({}) ORDER BY aa.article_id, aa.position",
         placeholders(0, article_ids.len())
     );
-    fetch_all_with_ids(db, sql, article_ids).await
+    read_all_with_ids(db, sql, article_ids).await
 }
 
 /// Authors (in byline order), sections (primary first) and tags of one article, in one query.
 pub async fn terms(db: &Db, article_id: i64) -> anyhow::Result<Vec<TermRow>> {
-    Ok(fetch_all!(
+    Ok(read_all!(
         db,
         TermRow,
         "SELECT 'author' AS kind, au.slug, au.name, x.position FROM article_authors x \
@@ -203,7 +203,7 @@ pub async fn terms(db: &Db, article_id: i64) -> anyhow::Result<Vec<TermRow>> {
 }
 
 pub async fn latest(db: &Db, limit: i64, offset: i64) -> anyhow::Result<Vec<CardRow>> {
-    Ok(fetch_all!(
+    Ok(read_all!(
         db,
         CardRow,
         cards!("WHERE a.status = 'published' ORDER BY a.published_at DESC, a.id DESC LIMIT $1 OFFSET $2"),
@@ -214,7 +214,7 @@ pub async fn latest(db: &Db, limit: i64, offset: i64) -> anyhow::Result<Vec<Card
 
 /// Published sticky articles, newest first (the front page puts them on top).
 pub async fn sticky_ids(db: &Db) -> anyhow::Result<Vec<i64>> {
-    let rows: Vec<(i64,)> = fetch_all!(
+    let rows: Vec<(i64,)> = read_all!(
         db,
         (i64,),
         "SELECT id FROM articles WHERE sticky = 1 AND status = 'published' ORDER BY published_at DESC, id DESC LIMIT 20"
@@ -223,7 +223,7 @@ pub async fn sticky_ids(db: &Db) -> anyhow::Result<Vec<i64>> {
 }
 
 pub async fn count_published(db: &Db) -> anyhow::Result<i64> {
-    let (n,) = fetch_one!(db, (i64,), "SELECT COUNT(*) FROM articles WHERE status = 'published'")?;
+    let (n,) = read_one!(db, (i64,), "SELECT COUNT(*) FROM articles WHERE status = 'published'")?;
     Ok(n)
 }
 
@@ -248,34 +248,34 @@ pub async fn latest_in_sections(db: &Db, wanted: &[(i64, i64)]) -> anyhow::Resul
     };
     let sql = (0..wanted.len()).map(branch).collect::<Vec<_>>().join(" UNION ALL ");
     let binds: Vec<i64> = wanted.iter().flat_map(|(section, limit)| [*section, *limit]).collect();
-    fetch_all_with_ids(db, sql, &binds).await
+    read_all_with_ids(db, sql, &binds).await
 }
 
 /// Stories filed in a section (as primary or further section).
 pub async fn in_section(db: &Db, section_id: i64, limit: i64, offset: i64) -> anyhow::Result<Vec<CardRow>> {
-    Ok(fetch_all!(db, CardRow, listing!("article_sections", "section_id"), section_id, limit, offset)?)
+    Ok(read_all!(db, CardRow, listing!("article_sections", "section_id"), section_id, limit, offset)?)
 }
 
 pub async fn count_in_section(db: &Db, section_id: i64) -> anyhow::Result<i64> {
-    let (n,) = fetch_one!(db, (i64,), listing_count!("article_sections", "section_id"), section_id)?;
+    let (n,) = read_one!(db, (i64,), listing_count!("article_sections", "section_id"), section_id)?;
     Ok(n)
 }
 
 pub async fn with_tag(db: &Db, tag_id: i64, limit: i64, offset: i64) -> anyhow::Result<Vec<CardRow>> {
-    Ok(fetch_all!(db, CardRow, listing!("article_tags", "tag_id"), tag_id, limit, offset)?)
+    Ok(read_all!(db, CardRow, listing!("article_tags", "tag_id"), tag_id, limit, offset)?)
 }
 
 pub async fn count_with_tag(db: &Db, tag_id: i64) -> anyhow::Result<i64> {
-    let (n,) = fetch_one!(db, (i64,), listing_count!("article_tags", "tag_id"), tag_id)?;
+    let (n,) = read_one!(db, (i64,), listing_count!("article_tags", "tag_id"), tag_id)?;
     Ok(n)
 }
 
 pub async fn by_author(db: &Db, author_id: i64, limit: i64, offset: i64) -> anyhow::Result<Vec<CardRow>> {
-    Ok(fetch_all!(db, CardRow, listing!("article_authors", "author_id"), author_id, limit, offset)?)
+    Ok(read_all!(db, CardRow, listing!("article_authors", "author_id"), author_id, limit, offset)?)
 }
 
 pub async fn count_by_author(db: &Db, author_id: i64) -> anyhow::Result<i64> {
-    let (n,) = fetch_one!(db, (i64,), listing_count!("article_authors", "author_id"), author_id)?;
+    let (n,) = read_one!(db, (i64,), listing_count!("article_authors", "author_id"), author_id)?;
     Ok(n)
 }
 
@@ -287,7 +287,7 @@ pub async fn published_between(
     limit: i64,
     offset: i64,
 ) -> anyhow::Result<Vec<CardRow>> {
-    Ok(fetch_all!(
+    Ok(read_all!(
         db,
         CardRow,
         cards!(
@@ -302,7 +302,7 @@ pub async fn published_between(
 }
 
 pub async fn count_published_between(db: &Db, from: i64, to: i64) -> anyhow::Result<i64> {
-    let (n,) = fetch_one!(
+    let (n,) = read_one!(
         db,
         (i64,),
         "SELECT COUNT(*) FROM articles WHERE status = 'published' AND published_at >= $1 AND published_at < $2",
@@ -319,7 +319,7 @@ pub async fn recent_in_section(
     exclude: i64,
     limit: i64,
 ) -> anyhow::Result<Vec<CardRow>> {
-    Ok(fetch_all!(
+    Ok(read_all!(
         db,
         CardRow,
         cards!(
@@ -336,7 +336,7 @@ pub async fn recent_in_section(
 /// of its sections (one listing range each), merged.
 pub async fn recent_sharing_sections(db: &Db, article_id: i64, limit: i64) -> anyhow::Result<Vec<CardRow>> {
     let sections: Vec<(i64,)> =
-        fetch_all!(db, (i64,), "SELECT section_id FROM article_sections WHERE article_id = $1", article_id)?;
+        read_all!(db, (i64,), "SELECT section_id FROM article_sections WHERE article_id = $1", article_id)?;
     let mut out: Vec<CardRow> = Vec::new();
     for (section_id,) in sections {
         for card in in_section(db, section_id, limit + 1, 0).await? {
@@ -359,7 +359,7 @@ pub async fn search_text(
     offset: i64,
 ) -> anyhow::Result<(Vec<CardRow>, i64)> {
     let pattern = format!("%{}%", query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-    let rows = fetch_all!(
+    let rows = read_all!(
         db,
         CardRow,
         cards!(
@@ -372,7 +372,7 @@ pub async fn search_text(
         limit,
         offset
     )?;
-    let (total,) = fetch_one!(
+    let (total,) = read_one!(
         db,
         (i64,),
         "SELECT COUNT(*) FROM articles a WHERE a.status = 'published' AND (LOWER(a.headline) LIKE LOWER($1) ESCAPE '\\' \
@@ -383,7 +383,7 @@ pub async fn search_text(
 }
 
 pub async fn exists_external(db: &Db, external_id: &str) -> anyhow::Result<bool> {
-    Ok(fetch_optional!(db, (i64,), "SELECT id FROM articles WHERE external_id = $1", external_id)?.is_some())
+    Ok(read_optional!(db, (i64,), "SELECT id FROM articles WHERE external_id = $1", external_id)?.is_some())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -490,7 +490,7 @@ async fn set_links(tx: &mut Tx, id: i64, primary_id: i64, article: &NewArticle) 
 }
 
 /// Everything the editor form shows.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct EditRow {
     pub id: i64,
     pub slug: String,
@@ -509,7 +509,7 @@ pub struct EditRow {
 }
 
 pub async fn find_for_edit(db: &Db, id: i64) -> anyhow::Result<Option<EditRow>> {
-    Ok(fetch_optional!(
+    Ok(read_optional!(
         db,
         EditRow,
         "SELECT id, slug, headline, standfirst, body_source, excerpt, status, comment_status, \
@@ -575,7 +575,7 @@ pub async fn set_correction(tx: &mut Tx, id: i64, text: &str, changed: bool) -> 
 
 /// The current slug and time of the published article that once had `old_slug`.
 pub async fn find_moved(db: &Db, old_slug: &str) -> anyhow::Result<Option<(String, i64)>> {
-    Ok(fetch_optional!(
+    Ok(read_optional!(
         db,
         (String, i64),
         "SELECT a.slug, a.published_at FROM slug_history h JOIN articles a ON a.id = h.article_id \
@@ -684,7 +684,7 @@ pub async fn add_revision(
 }
 
 pub async fn revision_count(db: &Db, id: i64) -> anyhow::Result<i64> {
-    Ok(fetch_one!(
+    Ok(read_one!(
         db,
         (i64,),
         "SELECT COUNT(*) FROM article_revisions WHERE article_id = $1 AND status <> 'autosave'",
@@ -707,7 +707,7 @@ pub async fn publish_due(tx: &mut Tx, at: i64) -> anyhow::Result<Vec<i64>> {
 }
 
 /// One row of the admin's article list.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct AdminRow {
     pub id: i64,
     pub headline: String,
@@ -742,7 +742,7 @@ pub async fn admin_list(
 ) -> anyhow::Result<(Vec<AdminRow>, i64)> {
     let pattern =
         format!("%{}%", f.text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-    let rows = fetch_all!(
+    let rows = read_all!(
         db,
         AdminRow,
         "SELECT a.id, a.headline, a.status, s.name AS section_name, a.published_at, a.updated_at, a.created_by \
@@ -763,7 +763,7 @@ pub async fn admin_list(
         limit,
         offset
     )?;
-    let (total,) = fetch_one!(
+    let (total,) = read_one!(
         db,
         (i64,),
         "SELECT COUNT(*) FROM articles a WHERE ($1 = '' OR a.status = $1) AND ($2 = 0 OR a.created_by = $2) \
@@ -791,7 +791,7 @@ pub async fn purge_trashed(tx: &mut Tx, before: i64) -> anyhow::Result<Vec<i64>>
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct RevisionRow {
     pub id: i64,
     pub article_id: i64,
@@ -806,7 +806,7 @@ pub struct RevisionRow {
 
 /// Revisions of an article, newest first.
 pub async fn revisions(db: &Db, article_id: i64) -> anyhow::Result<Vec<RevisionRow>> {
-    Ok(fetch_all!(
+    Ok(read_all!(
         db,
         RevisionRow,
         "SELECT r.id, r.article_id, u.name AS user_name, r.slug, r.headline, r.standfirst, r.body_source, \
@@ -836,7 +836,7 @@ pub async fn set_featured_image(
     Ok(())
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct ImageRow {
     pub featured_image_url: Option<String>,
     pub featured_image_alt: Option<String>,
@@ -845,7 +845,7 @@ pub struct ImageRow {
 }
 
 pub async fn featured_image(db: &Db, id: i64) -> anyhow::Result<Option<ImageRow>> {
-    Ok(fetch_optional!(
+    Ok(read_optional!(
         db,
         ImageRow,
         "SELECT featured_image_url, featured_image_alt, featured_image_caption, featured_image_credit \
@@ -879,7 +879,7 @@ pub async fn put_autosave(tx: &mut Tx, id: i64, user_id: i64, article: &NewArtic
 
 /// The user's autosave of an article if it is newer than the article's last save.
 pub async fn pending_autosave(db: &Db, id: i64, user_id: i64) -> anyhow::Result<Option<(i64, i64)>> {
-    Ok(fetch_optional!(
+    Ok(read_optional!(
         db,
         (i64, i64),
         "SELECT r.id, r.created_at FROM article_revisions r JOIN articles a ON a.id = r.article_id \
@@ -890,7 +890,7 @@ pub async fn pending_autosave(db: &Db, id: i64, user_id: i64) -> anyhow::Result<
 }
 
 /// What a feed entry needs of an article.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct FeedRow {
     pub id: i64,
     pub slug: String,
@@ -936,7 +936,7 @@ pub async fn feed_items(db: &Db, scope: Scope, limit: i64) -> anyhow::Result<Vec
     }
     let (sql, id) = match scope {
         Scope::All => {
-            return Ok(fetch_all!(
+            return Ok(read_all!(
                 db,
                 FeedRow,
                 concat!(
@@ -951,7 +951,7 @@ pub async fn feed_items(db: &Db, scope: Scope, limit: i64) -> anyhow::Result<Vec
         Scope::Tag(id) => (linked!("article_tags", "tag_id"), id),
         Scope::Author(id) => (linked!("article_authors", "author_id"), id),
     };
-    Ok(fetch_all!(db, FeedRow, sql, id, limit)?)
+    Ok(read_all!(db, FeedRow, sql, id, limit)?)
 }
 
 /// Section names of several articles (primary first), in one query.
@@ -964,12 +964,12 @@ pub async fn sections_of(db: &Db, article_ids: &[i64]) -> anyhow::Result<Vec<Byl
          WHERE x.article_id IN ({}) ORDER BY x.article_id, x.position",
         placeholders(0, article_ids.len())
     );
-    fetch_all_with_ids(db, sql, article_ids).await
+    read_all_with_ids(db, sql, article_ids).await
 }
 
 /// Published articles for a sitemap page: slug, publication and last change.
 pub async fn sitemap_page(db: &Db, limit: i64, offset: i64) -> anyhow::Result<Vec<(String, i64, i64)>> {
-    Ok(fetch_all!(
+    Ok(read_all!(
         db,
         (String, i64, i64),
         "SELECT slug, published_at, updated_at FROM articles WHERE status = 'published' AND published_at IS NOT NULL \
@@ -981,7 +981,7 @@ pub async fn sitemap_page(db: &Db, limit: i64, offset: i64) -> anyhow::Result<Ve
 
 /// Articles published since `since`, newest first, for the news sitemap.
 pub async fn published_since(db: &Db, since: i64, limit: i64) -> anyhow::Result<Vec<(String, String, i64)>> {
-    Ok(fetch_all!(
+    Ok(read_all!(
         db,
         (String, String, i64),
         "SELECT slug, headline, published_at FROM articles WHERE status = 'published' AND published_at >= $1 \
@@ -993,10 +993,6 @@ pub async fn published_since(db: &Db, since: i64, limit: i64) -> anyhow::Result<
 
 /// When anything published last changed (0 for none).
 pub async fn last_change(db: &Db) -> anyhow::Result<i64> {
-    Ok(fetch_one!(
-        db,
-        (i64,),
-        "SELECT COALESCE(MAX(updated_at), 0) FROM articles WHERE status = 'published'"
-    )?
-    .0)
+    Ok(read_one!(db, (i64,), "SELECT COALESCE(MAX(updated_at), 0) FROM articles WHERE status = 'published'")?
+        .0)
 }

@@ -8,7 +8,7 @@ use crate::storage::{Db, Tx, now};
 use crate::{fetch_all, fetch_one, fetch_optional, tx_exec, tx_fetch};
 
 /// An approved comment as readers see it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct PublicComment {
     pub id: i64,
     pub parent_id: Option<i64>,
@@ -23,7 +23,7 @@ pub struct PublicComment {
 
 /// Every approved comment of an article, oldest first (threads are built by the caller).
 pub async fn approved_for_article(db: &Db, article_id: i64) -> anyhow::Result<Vec<PublicComment>> {
-    Ok(fetch_all!(
+    Ok(crate::read_all!(
         db,
         PublicComment,
         "SELECT id, parent_id, thread_id, depth, author_name, author_url, body_html, staff_user_id, created_at \

@@ -35,7 +35,10 @@ impl Health {
 /// Whether an error means the database cannot be reached (as opposed to a bad query): the
 /// server is down or refusing connections, the pool gave up waiting, the file cannot be read.
 pub fn is_unavailable(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| e.downcast_ref::<sqlx::Error>().is_some_and(sqlx_unavailable))
+    err.chain().any(|e| {
+        e.downcast_ref::<sqlx::Error>().is_some_and(sqlx_unavailable)
+            || e.downcast_ref::<rusqlite::Error>().is_some_and(super::reader::is_unavailable)
+    })
 }
 
 fn sqlx_unavailable(err: &sqlx::Error) -> bool {
@@ -85,12 +88,13 @@ impl super::Db {
         }
     }
 
-    async fn ping(&self) -> Result<(), sqlx::Error> {
+    async fn ping(&self) -> anyhow::Result<()> {
         const SQL: &str = "SELECT count(*) FROM content_events WHERE id < 0";
         match &self.pools {
-            super::Pools::Sqlite { read, write } => {
+            super::Pools::Sqlite { read, write, fast } => {
                 sqlx::query(SQL).execute(read).await?;
                 sqlx::query(SQL).execute(write).await?;
+                fast.all::<(i64,)>(SQL, &[])?;
             }
             super::Pools::Postgres(pool) => {
                 sqlx::query(SQL).execute(pool).await?;

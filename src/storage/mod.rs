@@ -14,6 +14,7 @@ pub mod events;
 pub mod health;
 pub mod pages;
 pub mod people;
+pub mod reader;
 pub mod related;
 pub mod settings;
 pub mod taxonomy;
@@ -86,6 +87,9 @@ pub enum Pools {
     Sqlite {
         /// Several connections for readers (WAL lets them run beside the writer).
         read: SqlitePool,
+        /// Read-only connections used on the calling thread, for the queries behind public
+        /// pages (`read_all!`, `read_optional!`; see [`reader`]).
+        fast: Arc<reader::Readers>,
         /// One connection: SQLite has one writer; queueing here beats SQLITE_BUSY.
         write: SqlitePool,
     },
@@ -155,7 +159,7 @@ impl Db {
 
     pub async fn close(&self) {
         match &self.pools {
-            Pools::Sqlite { read, write } => {
+            Pools::Sqlite { read, write, .. } => {
                 read.close().await;
                 write.close().await;
             }
@@ -194,19 +198,25 @@ async fn open_sqlite(path: &Path) -> anyhow::Result<Pools> {
         .pragma("temp_store", "memory");
     let write = SqlitePoolOptions::new()
         .max_connections(1)
+        .test_before_acquire(false)
         .connect_with(options.clone())
         .await
         .map_err(describe_sqlx)?;
     // A corrupt or foreign file opens fine; the first read tells.
     sqlx::query("SELECT count(*) FROM sqlite_master").execute(&write).await.map_err(describe_sqlx)?;
     let readers = std::thread::available_parallelism().map_or(4, |n| n.get() as u32 * 2).max(4);
+    // No ping before each use: a SQLite connection is a file handle in this process, not a
+    // socket that can go stale, and sqlx's ping is a round trip to the connection's own thread
+    // (two thread switches) in front of every query.
     let read = SqlitePoolOptions::new()
         .max_connections(readers)
         .min_connections(1)
+        .test_before_acquire(false)
         .connect_with(options.read_only(true))
         .await
         .map_err(describe_sqlx)?;
-    Ok(Pools::Sqlite { read, write })
+    let fast = Arc::new(reader::Readers::open(path)?);
+    Ok(Pools::Sqlite { read, write, fast })
 }
 
 async fn open_postgres(url: &str) -> anyhow::Result<Pools> {
@@ -258,6 +268,43 @@ macro_rules! db_read {
             }
         }
     }};
+}
+
+/// Runs one read on either backend, on SQLite on the calling thread ([`reader`]); rows decode
+/// with `serde::Deserialize` there and `sqlx::FromRow` on PostgreSQL. The error is an
+/// `anyhow::Error` carrying the driver's own.
+///
+/// `read_all!(db, Row, "SQL", bind1, bind2)`; likewise `read_optional!`, `read_one!`. For the
+/// queries of public pages, where sqlx's hand-offs between threads cost more than SQLite.
+#[macro_export]
+macro_rules! page_read {
+    ($reader:ident, $method:ident, $db:expr, $ty:ty, $sql:expr $(, $bind:expr)* $(,)?) => {{
+        let db: &$crate::storage::Db = $db;
+        db.count_query();
+        match &db.pools {
+            $crate::storage::Pools::Sqlite { fast, .. } => {
+                fast.$reader::<$ty>($sql, &[$(&$bind as &dyn rusqlite::ToSql),*])
+            }
+            $crate::storage::Pools::Postgres(pool) => {
+                sqlx::query_as::<_, $ty>($sql)$(.bind($bind))*.$method(pool).await.map_err(anyhow::Error::new)
+            }
+        }
+    }};
+}
+
+#[macro_export]
+macro_rules! read_all {
+    ($($args:tt)*) => { $crate::page_read!(all, fetch_all, $($args)*) };
+}
+
+#[macro_export]
+macro_rules! read_optional {
+    ($($args:tt)*) => { $crate::page_read!(optional, fetch_optional, $($args)*) };
+}
+
+#[macro_export]
+macro_rules! read_one {
+    ($($args:tt)*) => { $crate::page_read!(one, fetch_one, $($args)*) };
 }
 
 #[macro_export]
@@ -333,6 +380,28 @@ where
             q.fetch_all(pool).await?
         }
     })
+}
+
+/// [`fetch_all_with_ids`] for the queries of public pages: on SQLite on the calling thread
+/// (see [`read_all!`]).
+pub async fn read_all_with_ids<T>(db: &Db, sql: String, binds: &[i64]) -> anyhow::Result<Vec<T>>
+where
+    T: serde::de::DeserializeOwned + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    db.count_query();
+    match &db.pools {
+        Pools::Sqlite { fast, .. } => {
+            let binds: Vec<&dyn rusqlite::ToSql> = binds.iter().map(|b| b as &dyn rusqlite::ToSql).collect();
+            fast.all(&sql, &binds)
+        }
+        Pools::Postgres(pool) => {
+            let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql));
+            for id in binds {
+                q = q.bind(*id);
+            }
+            Ok(q.fetch_all(pool).await?)
+        }
+    }
 }
 
 /// `$1, $2, ... $n` after `start` placeholders, for `IN (...)` lists.

@@ -119,13 +119,13 @@ pub async fn cards_by_id(db: &Db, ids: &[i64]) -> anyhow::Result<Vec<CardRow>> {
          WHERE a.id IN ({}) AND a.status || '' = 'published'",
         placeholders(0, ids.len())
     );
-    let rows: Vec<CardRow> = fetch_all_with_ids(db, sql, ids).await?;
+    let rows: Vec<CardRow> = crate::storage::read_all_with_ids(db, sql, ids).await?;
     Ok(ids.iter().filter_map(|id| rows.iter().find(|r| r.id == *id).cloned()).collect())
 }
 
 /// The stored related list of an article, as cards, in order: one indexed query.
 pub async fn cards(db: &Db, article_id: i64) -> anyhow::Result<Vec<CardRow>> {
-    Ok(fetch_all!(
+    Ok(crate::read_all!(
         db,
         CardRow,
         "SELECT a.id, a.slug, a.headline, a.standfirst, a.excerpt, a.published_at, a.featured_image_url, \

@@ -70,6 +70,13 @@ impl super::Db {
 
     pub fn mark_down(&self) {
         self.health.mark_down();
+        self.clear_readers();
+    }
+
+    fn clear_readers(&self) {
+        if let super::Pools::Sqlite { fast, .. } = &self.pools {
+            fast.clear();
+        }
     }
 
     /// Tries the database while it is marked down, and marks it up when it answers (every
@@ -82,6 +89,8 @@ impl super::Db {
             if !self.is_down() {
                 continue;
             }
+            // Each try on fresh reader connections, as after it requests will be.
+            self.clear_readers();
             if tokio::time::timeout(TRY_FOR, self.ping()).await.is_ok_and(|r| r.is_ok()) {
                 self.health.mark_up();
             }

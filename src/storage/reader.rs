@@ -60,6 +60,12 @@ impl Readers {
         Ok(conn)
     }
 
+    /// Closes every idle connection: after the file was unreadable, each reader starts afresh
+    /// (its own page cache and view of the file) rather than one that sat out the outage.
+    pub fn clear(&self) {
+        self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+    }
+
     /// Runs `f` on a pooled connection; one that failed is dropped, not pooled again.
     fn with<R>(&self, f: impl FnOnce(&Connection) -> anyhow::Result<R>) -> anyhow::Result<R> {
         let pooled = self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();

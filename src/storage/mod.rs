@@ -372,13 +372,7 @@ where
             }
             q.fetch_all(read).await?
         }
-        Pools::Postgres(pool) => {
-            let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql));
-            for id in binds {
-                q = q.bind(*id);
-            }
-            q.fetch_all(pool).await?
-        }
+        Pools::Postgres(pool) => pg_all_with_ids(pool, sql, binds).await?,
     })
 }
 
@@ -394,14 +388,19 @@ where
             let binds: Vec<&dyn rusqlite::ToSql> = binds.iter().map(|b| b as &dyn rusqlite::ToSql).collect();
             fast.all(&sql, &binds)
         }
-        Pools::Postgres(pool) => {
-            let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql));
-            for id in binds {
-                q = q.bind(*id);
-            }
-            Ok(q.fetch_all(pool).await?)
-        }
+        Pools::Postgres(pool) => pg_all_with_ids(pool, sql, binds).await,
     }
+}
+
+async fn pg_all_with_ids<T>(pool: &PgPool, sql: String, binds: &[i64]) -> anyhow::Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql));
+    for id in binds {
+        q = q.bind(*id);
+    }
+    Ok(q.fetch_all(pool).await?)
 }
 
 /// `$1, $2, ... $n` after `start` placeholders, for `IN (...)` lists.

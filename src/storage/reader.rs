@@ -106,9 +106,7 @@ impl Readers {
             rows.next().transpose().map_err(row_error)
         })
     }
-}
 
-impl Readers {
     /// The first row of `sql`; no row is an error.
     pub fn one<T: DeserializeOwned>(&self, sql: &str, binds: &[&dyn ToSql]) -> anyhow::Result<T> {
         self.optional(sql, binds)?.context("the query returned no row")

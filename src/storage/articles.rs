@@ -711,6 +711,7 @@ pub async fn publish_due(tx: &mut Tx, at: i64) -> anyhow::Result<Vec<i64>> {
 pub struct AdminRow {
     pub id: i64,
     pub headline: String,
+    pub slug: String,
     pub status: String,
     pub section_name: String,
     pub published_at: Option<i64>,
@@ -745,7 +746,7 @@ pub async fn admin_list(
     let rows = read_all!(
         db,
         AdminRow,
-        "SELECT a.id, a.headline, a.status, s.name AS section_name, a.published_at, a.updated_at, a.created_by \
+        "SELECT a.id, a.headline, a.slug, a.status, s.name AS section_name, a.published_at, a.updated_at, a.created_by \
          FROM articles a JOIN sections s ON s.id = a.primary_section_id \
          WHERE ($1 = '' OR a.status = $1) AND ($2 = 0 OR a.created_by = $2) \
            AND ($3 = 0 OR a.id IN (SELECT article_id FROM article_authors WHERE author_id = $3)) \

@@ -41,6 +41,8 @@ struct Row {
     section: String,
     updated: String,
     published: Option<String>,
+    /// The public address, for a published article.
+    url: Option<String>,
 }
 
 pub async fn list(
@@ -66,6 +68,10 @@ pub async fn list(
     let rows: Vec<Row> = rows
         .into_iter()
         .map(|r| Row {
+            url: match (r.status.as_str(), r.published_at) {
+                ("published", Some(t)) => Some(site.article_url(&r.slug, t)),
+                _ => None,
+            },
             published: r.published_at.map(|t| views.time(t).display),
             updated: views.time(r.updated_at).display,
             id: r.id,

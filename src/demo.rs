@@ -216,8 +216,12 @@ pub async fn load(db: &Db) -> anyhow::Result<Report> {
         content::ensure_author(db, &author).await?;
     }
     for p in &edition.pages {
-        let page =
-            NewPage { slug: slug(&p.slug)?, title: p.title.clone(), body_source: p.body.trim().to_owned() };
+        let page = NewPage {
+            slug: slug(&p.slug)?,
+            title: p.title.clone(),
+            body_source: p.body.trim().to_owned(),
+            in_footer: true,
+        };
         content::ensure_page(db, &page).await?;
     }
 

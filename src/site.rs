@@ -101,7 +101,7 @@ impl Site {
         Ok(Self {
             settings: Settings::from_map(&map),
             sections: taxonomy::sections(db).await?,
-            pages: pages::list_published(db).await?,
+            pages: pages::footer(db).await?,
             sticky: crate::storage::articles::sticky_ids(db).await?,
             event_id,
             pages_since: event_id,

@@ -20,6 +20,11 @@ pub const FORMAT: &str = "gazette-export";
 pub const VERSION: u32 = 1;
 const PAGE: i64 = 500;
 
+/// A page in a dump made before the footer was chosen page by page was linked there.
+fn linked() -> bool {
+    true
+}
+
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Record {
@@ -80,6 +85,9 @@ pub enum Record {
         body_html: String,
         status: String,
         updated_at: i64,
+        /// Linked in the footer; dumps made before the choice existed linked every page.
+        #[serde(default = "linked")]
+        in_footer: bool,
     },
     Comment(Box<CommentRecord>),
     /// What the spam filter learned from moderators.
@@ -300,12 +308,23 @@ pub async fn export(db: &Db, out: &mut impl Write) -> anyhow::Result<usize> {
     )? {
         emit(out, Record::SlugHistory { old_slug, article, created_at })?;
     }
-    for (slug, title, body_source, body_html, status, updated_at) in fetch_all!(
+    for (slug, title, body_source, body_html, status, updated_at, in_footer) in fetch_all!(
         db,
-        (String, String, String, String, String, i64),
-        "SELECT slug, title, body_source, body_html, status, updated_at FROM pages ORDER BY slug"
+        (String, String, String, String, String, i64, i64),
+        "SELECT slug, title, body_source, body_html, status, updated_at, in_footer FROM pages ORDER BY slug"
     )? {
-        emit(out, Record::Page { slug, title, body_source, body_html, status, updated_at })?;
+        emit(
+            out,
+            Record::Page {
+                slug,
+                title,
+                body_source,
+                body_html,
+                status,
+                updated_at,
+                in_footer: in_footer == 1,
+            },
+        )?;
     }
     let mut after = 0;
     loop {
@@ -620,16 +639,18 @@ async fn load(
             )?;
             "old slugs"
         }
-        Record::Page { slug, title, body_source, body_html, status, updated_at } => {
+        Record::Page { slug, title, body_source, body_html, status, updated_at, in_footer } => {
             tx_exec!(
                 tx,
-                "INSERT INTO pages (slug, title, body_source, body_html, status, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO pages (slug, title, body_source, body_html, status, updated_at, in_footer) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 &slug,
                 &title,
                 &body_source,
                 crate::domain::markdown::sanitize_html(&body_html),
                 &status,
-                updated_at
+                updated_at,
+                i64::from(in_footer)
             )?;
             "pages"
         }

@@ -893,6 +893,9 @@ fn skip_comments(item: &Node, why: &str, report: &mut Report) {
     }
 }
 
+/// At most this many imported pages are linked in the footer; staff choose others under Pages.
+const IMPORTED_FOOTER_PAGES: i64 = 8;
+
 async fn import_page(db: &Db, item: &Node, site: &Site, report: &mut Report) -> anyhow::Result<()> {
     // Pages in Gazette are fixed texts (about, contact): they take no comments.
     skip_comments(item, "comment on a page (Gazette pages take no comments)", report);
@@ -901,10 +904,14 @@ async fn import_page(db: &Db, item: &Node, site: &Site, report: &mut Report) -> 
         return Ok(());
     }
     let title = item.get("title");
+    // The footer links the first few top-level pages (About, Contact): a site's menus are not
+    // in the export, and a footer of hundreds of links would weigh on every page.
+    let top_level = matches!(item.get("wp:post_parent"), "" | "0");
     let page = NewPage {
         slug: slug_or(item.get("wp:post_name"), title),
         title: if title.is_empty() { "Untitled".into() } else { title.to_owned() },
         body_source: convert_body(item.get("content:encoded"), &site.attachments),
+        in_footer: top_level && crate::storage::pages::footer_count(db).await? < IMPORTED_FOOTER_PAGES,
     };
     if fetch_optional!(db, (i64,), "SELECT id FROM pages WHERE slug = $1", page.slug.as_str())?.is_some() {
         report.skip("page already present".into());

@@ -122,4 +122,6 @@ pub struct NewPage {
     pub title: String,
     /// Markdown.
     pub body_source: String,
+    /// Linked in the site's footer.
+    pub in_footer: bool,
 }

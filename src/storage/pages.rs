@@ -24,13 +24,18 @@ pub async fn find_published(db: &Db, slug: &str) -> anyhow::Result<Option<PageRo
     )?)
 }
 
-/// Published pages for the footer, by title.
-pub async fn list_published(db: &Db) -> anyhow::Result<Vec<(String, String)>> {
+/// Published pages staff chose for the footer, by title.
+pub async fn footer(db: &Db) -> anyhow::Result<Vec<(String, String)>> {
     Ok(fetch_all!(
         db,
         (String, String),
-        "SELECT slug, title FROM pages WHERE status = 'published' ORDER BY title"
+        "SELECT slug, title FROM pages WHERE status = 'published' AND in_footer = 1 ORDER BY title"
     )?)
+}
+
+/// How many pages the footer links (published or not).
+pub async fn footer_count(db: &Db) -> anyhow::Result<i64> {
+    Ok(crate::fetch_one!(db, (i64,), "SELECT COUNT(*) FROM pages WHERE in_footer = 1")?.0)
 }
 
 /// Inserts the page unless one with the slug exists; returns its id either way.
@@ -45,13 +50,14 @@ pub async fn ensure(tx: &mut Tx, page: &NewPage) -> anyhow::Result<i64> {
         fetch_one,
         tx,
         (i64,),
-        "INSERT INTO pages (slug, title, body_source, body_html, status, updated_at) \
-         VALUES ($1, $2, $3, $4, 'published', $5) RETURNING id",
+        "INSERT INTO pages (slug, title, body_source, body_html, status, updated_at, in_footer) \
+         VALUES ($1, $2, $3, $4, 'published', $5, $6) RETURNING id",
         page.slug.as_str(),
         &page.title,
         &page.body_source,
         &rendered.html,
-        now()
+        now(),
+        i64::from(page.in_footer)
     )?;
     events::record(tx, EventKind::PageChanged, id).await?;
     Ok(id)
@@ -65,13 +71,14 @@ pub struct PageEditRow {
     pub body_source: String,
     pub status: String,
     pub updated_at: i64,
+    pub in_footer: i64,
 }
 
 pub async fn all(db: &Db) -> anyhow::Result<Vec<PageEditRow>> {
     Ok(fetch_all!(
         db,
         PageEditRow,
-        "SELECT id, slug, title, body_source, status, updated_at FROM pages ORDER BY title"
+        "SELECT id, slug, title, body_source, status, updated_at, in_footer FROM pages ORDER BY title"
     )?)
 }
 
@@ -83,14 +90,15 @@ pub async fn save(tx: &mut Tx, id: Option<i64>, page: &NewPage, published: bool)
         Some(id) => {
             crate::tx_exec!(
                 tx,
-                "UPDATE pages SET slug = $1, title = $2, body_source = $3, body_html = $4, status = $5, updated_at = $6 \
-                 WHERE id = $7",
+                "UPDATE pages SET slug = $1, title = $2, body_source = $3, body_html = $4, status = $5, updated_at = $6, \
+                 in_footer = $7 WHERE id = $8",
                 page.slug.as_str(),
                 &page.title,
                 &page.body_source,
                 &rendered.html,
                 status,
                 now(),
+                i64::from(page.in_footer),
                 id
             )?;
             id
@@ -100,14 +108,15 @@ pub async fn save(tx: &mut Tx, id: Option<i64>, page: &NewPage, published: bool)
                 fetch_one,
                 tx,
                 (i64,),
-                "INSERT INTO pages (slug, title, body_source, body_html, status, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                "INSERT INTO pages (slug, title, body_source, body_html, status, updated_at, in_footer) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                 page.slug.as_str(),
                 &page.title,
                 &page.body_source,
                 &rendered.html,
                 status,
-                now()
+                now(),
+                i64::from(page.in_footer)
             )?
             .0
         }

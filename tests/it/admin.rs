@@ -640,6 +640,18 @@ async fn administrators_manage_users_settings_and_pages(app: TestApp) {
     ];
     assert_eq!(ed.post("/admin/pages", &page).await.status(), 303);
     assert!(app.page("/corrections-policy/", 200).await.contains("We correct errors openly."));
+    let home = app.page("/", 200).await;
+    assert!(!home.contains("href=\"/corrections-policy/\""), "not linked in the footer unless chosen");
+    let linked = [
+        ("_csrf", ed_csrf.as_str()),
+        ("title", "Ethics code"),
+        ("body", "We name our sources when we can."),
+        ("published", "on"),
+        ("in_footer", "on"),
+    ];
+    assert_eq!(ed.post("/admin/pages", &linked).await.status(), 303);
+    let home = app.page("/", 200).await;
+    assert!(home.contains("href=\"/ethics-code/\"") && !home.contains("href=\"/corrections-policy/\""));
     let year = [("_csrf", ed_csrf.as_str()), ("title", "2026"), ("body", "x")];
     assert_eq!(ed.post("/admin/pages", &year).await.status(), 422, "a page cannot shadow a year archive");
 

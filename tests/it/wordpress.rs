@@ -309,3 +309,42 @@ async fn items_without_ids_are_not_taken_for_one() {
     assert_eq!(again.counts.get("articles"), None, "{again}");
     assert_eq!(count(&app, "articles").await, 3);
 }
+
+/// An export of many pages links only the first few top-level ones in the footer (a site's
+/// menus are not in the export); the others are served, and staff choose under Pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_few_imported_pages_are_linked_in_the_footer() {
+    let app = TestApp::sqlite().await;
+    let before = gazette::storage::pages::footer_count(&app.db).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let page = |n: usize, parent: usize| {
+        format!(
+            "<item><title>Page {n}</title><content:encoded><![CDATA[<p>Text of page {n}.</p>]]></content:encoded>\
+             <wp:post_id>{}</wp:post_id><wp:post_date>2020-05-01 10:00:00</wp:post_date><wp:post_name>page-{n}</wp:post_name>\
+             <wp:post_parent>{parent}</wp:post_parent><wp:status>publish</wp:status><wp:post_type>page</wp:post_type></item>",
+            100 + n
+        )
+    };
+    let mut items: String = (1..=30).map(|n| page(n, 0)).collect();
+    items.insert_str(0, &page(0, 101)); // a child page, first in the file
+    let file = dir.path().join("pages.xml");
+    std::fs::write(
+        &file,
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\" \
+             xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" \
+             xmlns:wp=\"http://wordpress.org/export/1.2/\"><channel><title>Pages</title>\
+             <wp:wxr_version>1.2</wp:wxr_version><wp:base_site_url>http://pages.example</wp:base_site_url>{items}\
+             </channel></rss>"
+        ),
+    )
+    .unwrap();
+    let report = wordpress::import(&app.db, &file, |_| {}).await.unwrap();
+    assert_eq!(report.counts.get("pages"), Some(&31), "{report}");
+    assert_eq!(gazette::storage::pages::footer_count(&app.db).await.unwrap(), before.max(8));
+    let footer = gazette::storage::pages::footer(&app.db).await.unwrap();
+    assert!(footer.iter().any(|(slug, _)| slug == "page-1"), "{footer:?}");
+    assert!(!footer.iter().any(|(slug, _)| slug == "page-0"), "a child page is not linked: {footer:?}");
+    assert!(!footer.iter().any(|(slug, _)| slug == "page-30"), "nor the thirtieth: {footer:?}");
+    assert!(app.page("/page-30/", 200).await.contains("Text of page 30."), "but it is served");
+}

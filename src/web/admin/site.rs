@@ -37,6 +37,7 @@ struct PageView {
     title: String,
     body: String,
     published: bool,
+    in_footer: bool,
 }
 
 async fn pages_page(
@@ -54,6 +55,7 @@ async fn pages_page(
             title: p.title,
             body: p.body_source,
             published: p.status == "published",
+            in_footer: p.in_footer == 1,
         })
         .collect();
     list_page(app, staff, "admin/pages.html", all, |p| p.id, editing, error).await
@@ -102,8 +104,12 @@ pub async fn page_save(
     if crate::web::public::archive::parse_year(slug.as_str()).is_some() {
         return pages_page(&app, &staff, id, Some("A page address cannot be a year.".into())).await;
     }
-    let page =
-        NewPage { slug, title: title.to_owned(), body_source: form.get("body").cloned().unwrap_or_default() };
+    let page = NewPage {
+        slug,
+        title: title.to_owned(),
+        body_source: form.get("body").cloned().unwrap_or_default(),
+        in_footer: form.contains_key("in_footer"),
+    };
     let mut tx = app.db.begin().await?;
     if pages::slug_taken(&mut tx, page.slug.as_str(), id.unwrap_or(0)).await? {
         return pages_page(&app, &staff, id, Some(format!("The address /{}/ is already used.", page.slug)))

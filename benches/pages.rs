@@ -23,7 +23,7 @@ fn store_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data/10k")
 }
 
-async fn prepare(page_cache: usize) -> (axum::Router, Vec<String>) {
+async fn prepare(page_cache: usize) -> (gazette::web::Front, Vec<String>) {
     let dir = store_dir();
     let mut config = Config::for_store(&dir, None).unwrap();
     config.page_cache = page_cache;
@@ -39,10 +39,10 @@ async fn prepare(page_cache: usize) -> (axum::Router, Vec<String>) {
         .step_by(10)
         .map(|c| site.article_url(&c.slug, c.published_at))
         .collect();
-    (gazette::web::router(app.state.clone()), urls)
+    (gazette::web::Front::new(app.state.clone()), urls)
 }
 
-async fn get(router: &axum::Router, path: &str) {
+async fn get(router: &gazette::web::Front, path: &str) {
     let response = router.clone().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
     assert_eq!(response.status(), 200, "{path}");
     let _ = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();

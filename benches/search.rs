@@ -82,7 +82,7 @@ async fn main() {
     let engine = std::sync::Arc::new(engine);
     app.state.parts_mut().expect("the state is not shared yet").search = engine.clone();
     let state = app.state.clone();
-    let router = gazette::web::router(state.clone());
+    let router = gazette::web::Front::new(state.clone());
     let headlines: Vec<(String,)> = gazette::fetch_all!(
         &state.db,
         (String,),

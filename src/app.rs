@@ -76,11 +76,12 @@ impl App {
             self.state.site.clone(),
             self.state.base_url.as_deref().map(str::to_owned),
         ));
-        let router = web::router(self.state.clone());
-        let served =
-            axum::serve(self.listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-                .with_graceful_shutdown(shutdown)
-                .await;
+        let front = web::Front::new(self.state.clone());
+        let per_connection =
+            tower::service_fn(move |stream: axum::serve::IncomingStream<'_, TcpListener>| {
+                std::future::ready(Ok::<_, std::convert::Infallible>(front.for_peer(*stream.remote_addr())))
+            });
+        let served = axum::serve(self.listener, per_connection).with_graceful_shutdown(shutdown).await;
         follower.abort();
         scheduler.abort();
         upkeep.abort();

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod cache;
 pub mod error;
+pub mod front;
 pub mod outage;
 pub mod public;
 pub mod views;
@@ -119,7 +120,9 @@ impl AppState {
     }
 }
 
-/// The whole HTTP surface.
+pub use front::Front;
+
+/// The whole HTTP surface behind the page cache (see [`Front`], which answers its hits).
 pub fn router(state: AppState) -> Router {
     public_routes()
         .layer(middleware::from_fn_with_state(state.clone(), cache::serve_cached))
@@ -145,8 +148,6 @@ pub fn router(state: AppState) -> Router {
             Duration::from_secs(30),
         ))
         .layer(middleware::from_fn(log_requests))
-        // Outermost: a page in the page cache goes out before any other layer runs.
-        .layer(middleware::from_fn_with_state(state.clone(), cache::serve_hit))
         .with_state(state)
 }
 

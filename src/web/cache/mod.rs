@@ -104,7 +104,7 @@ impl PageCache {
         Self { capacity, entries: Mutex::new(HashMap::new()) }
     }
 
-    fn get(&self, key: &str, site: &crate::site::Site) -> Option<Arc<Page>> {
+    pub(crate) fn get(&self, key: &str, site: &crate::site::Site) -> Option<Arc<Page>> {
         let entries = self.entries.lock().ok()?;
         let entry = entries.get(key)?;
         entry.is_fresh(site).then(|| entry.page.clone())
@@ -137,19 +137,6 @@ impl PageCache {
             entry.page = Arc::new(page);
         }
     }
-}
-
-/// The page cache's fast path, the router's outermost layer: a fresh page goes out at once.
-pub async fn serve_hit(State(app): State<AppState>, request: Request, next: Next) -> Response {
-    if request.method() == Method::GET
-        && let Some(cache) = &app.page_cache
-    {
-        let key = request.uri().path_and_query().map_or("/", |p| p.as_str());
-        if let Some(page) = cache.get(key, &app.site.get()) {
-            return page.respond(request.headers());
-        }
-    }
-    next.run(request).await
 }
 
 /// Whether a response may be kept by shared caches and this cache: public, and not one of the

@@ -21,10 +21,11 @@ for (const [signal, n] of [['SIGHUP', 1], ['SIGINT', 2], ['SIGTERM', 15]]) {
   process.on(signal, () => { killAll(); process.exit(128 + n); });
 }
 
-export async function startGazette({ timeoutMs = 60_000, dataDir: given } = {}) {
+// `pictures`: with the demo's drawn pictures (processed in the background after the start).
+export async function startGazette({ timeoutMs = 60_000, dataDir: given, pictures = false } = {}) {
   const binary = process.env.GAZETTE_BIN || join(root, 'target', 'release', 'gazette');
   const dataDir = given ?? mkdtempSync(join(tmpdir(), 'gazette-e2e-'));
-  const server = spawn(binary, ['--data-dir', dataDir, 'serve', '--demo', '--listen', '127.0.0.1:0'], {
+  const server = spawn(binary, ['--data-dir', dataDir, 'serve', '--demo', ...(pictures ? [] : ['--no-pictures']), '--listen', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },
   });

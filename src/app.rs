@@ -45,6 +45,10 @@ impl App {
             trusted_proxies: Arc::from(config.trusted_proxies.clone()),
             cache_policy: config.http_cache.policy().header(),
             purger: crate::web::cache::purge::Purger::new(config.http_cache.purge.clone())?,
+            media: crate::media::jobs::Media::new(
+                crate::media::store::MediaStore::open(&config.media, &config.data_dir)
+                    .context("opening the media store")?,
+            ),
         });
         state.purger.prepare(&state.db).await.context("starting the cache purge cursor")?;
         Ok(Self { state, listener })
@@ -59,6 +63,15 @@ impl App {
         let background = self.state.db.background();
         let follower = tokio::spawn(self.state.site.clone().follow(background.clone(), FOLLOW_EVERY));
         let scheduler = tokio::spawn(publish_scheduled(background.clone()));
+        let pictures = tokio::spawn(crate::media::jobs::run(
+            background.clone(),
+            self.state.media.clone(),
+            format!(
+                "{}-{}",
+                std::process::id(),
+                self.listener.local_addr().map(|a| a.to_string()).unwrap_or_default()
+            ),
+        ));
         let search = tokio::spawn(self.state.search.clone().follow(background.clone(), FOLLOW_EVERY));
         let upkeep = tokio::spawn(comment_upkeep(
             background.clone(),
@@ -83,6 +96,7 @@ impl App {
             });
         let served = axum::serve(self.listener, per_connection).with_graceful_shutdown(shutdown).await;
         follower.abort();
+        pictures.abort();
         scheduler.abort();
         upkeep.abort();
         search.abort();

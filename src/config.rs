@@ -42,6 +42,9 @@ pub struct FileConfig {
     /// How browsers and shared caches keep public pages, and which caches to purge.
     #[serde(default)]
     pub http_cache: HttpCacheConfig,
+    /// Where pictures are kept: `DATA_DIR/media` by default, or an S3-compatible bucket.
+    #[serde(default)]
+    pub media: crate::media::store::MediaConfig,
 }
 
 /// `[http_cache]`: seconds for each part of public pages' `Cache-Control` (see
@@ -89,6 +92,7 @@ pub struct Config {
     pub page_cache: usize,
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub http_cache: HttpCacheConfig,
+    pub media: crate::media::store::MediaConfig,
 }
 
 pub const DEFAULT_PAGE_CACHE: usize = 5_000;
@@ -133,6 +137,7 @@ impl Config {
             page_cache: file.page_cache.unwrap_or(DEFAULT_PAGE_CACHE),
             trusted_proxies: file.trusted_proxies,
             http_cache: file.http_cache,
+            media: file.media,
         })
     }
 

@@ -17,14 +17,14 @@ use crate::storage::{Db, articles, settings};
 
 const EDITION: &str = include_str!("../demo/edition.toml");
 const COMMENTS: &str = include_str!("../demo/comments.toml");
-const STORIES: &[&str] = &[
-    include_str!("../demo/stories/bridge.md"),
-    include_str!("../demo/stories/election.md"),
-    include_str!("../demo/stories/windfarm.md"),
-    include_str!("../demo/stories/drought.md"),
-    include_str!("../demo/stories/rovers.md"),
-    include_str!("../demo/stories/lyric.md"),
-    include_str!("../demo/stories/opinion.md"),
+const STORIES: &[(&str, &str)] = &[
+    ("bridge", include_str!("../demo/stories/bridge.md")),
+    ("election", include_str!("../demo/stories/election.md")),
+    ("windfarm", include_str!("../demo/stories/windfarm.md")),
+    ("drought", include_str!("../demo/stories/drought.md")),
+    ("rovers", include_str!("../demo/stories/rovers.md")),
+    ("lyric", include_str!("../demo/stories/lyric.md")),
+    ("opinion", include_str!("../demo/stories/opinion.md")),
 ];
 
 #[derive(Debug, Deserialize)]
@@ -236,7 +236,7 @@ pub async fn load(db: &Db) -> anyhow::Result<Report> {
     let now = Utc::now();
     let today = now.with_timezone(&settings.timezone).date_naive();
     let mut report = Report::default();
-    for story in STORIES {
+    for (_, story) in STORIES {
         for (def, body) in parse_stories(story)? {
             let external_id = format!("demo:{}", def.slug);
             if articles::exists_external(db, &external_id).await? {
@@ -278,6 +278,55 @@ pub async fn load(db: &Db) -> anyhow::Result<Report> {
     Ok(report)
 }
 
+/// Gives each demo article without a picture one drawn for its story (see `media::demo`),
+/// through the picture library like an upload. Run by `serve --demo` and `gazette demo`; tests
+/// that load the demo edition leave it out (processing them all takes a while).
+pub async fn load_pictures(db: &Db, store: &crate::media::store::MediaStore) -> anyhow::Result<usize> {
+    use crate::media::demo::{Scene, jpeg};
+    let mut added = 0;
+    for (name, story) in STORIES {
+        let scene = Scene::for_story(name);
+        for (index, (def, _)) in parse_stories(story)?.into_iter().enumerate() {
+            let Some(id) = articles::id_by_external(db, &format!("demo:{}", def.slug)).await? else {
+                continue;
+            };
+            if articles::featured_image(db, id).await?.is_some_and(|i| i.featured_image_url.is_some()) {
+                continue;
+            }
+            let file = jpeg(scene, index + name.len(), 1600, 1000);
+            let description = crate::storage::pictures::Description {
+                alt: scene.alt().to_owned(),
+                caption: String::new(),
+                credit: "Illustration: The Harbour Courier".to_owned(),
+                focus: (5000, 5000),
+            };
+            let picture = crate::media::library::add(
+                db,
+                store,
+                &file,
+                &format!("{}.jpg", def.slug),
+                &description,
+                None,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("adding the demo picture for {}: {e}", def.slug))?;
+            let image = crate::domain::article::FeaturedImage {
+                url: crate::media::markup::reference(picture),
+                alt: String::new(),
+                caption: String::new(),
+                credit: String::new(),
+            };
+            let mut tx = db.begin().await?;
+            articles::set_featured_image(&mut tx, id, Some(&image)).await?;
+            crate::storage::events::record(&mut tx, crate::storage::events::EventKind::ArticleUpdated, id)
+                .await?;
+            tx.commit().await?;
+            added += 1;
+        }
+    }
+    Ok(added)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,7 +335,7 @@ mod tests {
     fn every_demo_story_parses_and_is_of_realistic_length() {
         let mut slugs = std::collections::HashSet::new();
         let mut total = 0;
-        for story in STORIES {
+        for (_, story) in STORIES {
             for (def, body) in parse_stories(story).unwrap() {
                 let words = body.split_whitespace().count();
                 assert!((250..=900).contains(&words), "{} has {words} words", def.slug);

@@ -47,11 +47,19 @@ enum Command {
         /// Load the demo edition first if the store has no articles.
         #[arg(long)]
         demo: bool,
+        /// With --demo: leave out the demo's drawn pictures (they take a minute or two to
+        /// process in the background).
+        #[arg(long, requires = "demo")]
+        no_pictures: bool,
     },
     /// Bring the database schema up to date, then exit.
     Migrate,
     /// Load the demo edition (The Harbour Courier). Running it twice changes nothing.
-    Demo,
+    Demo {
+        /// Leave out the drawn pictures.
+        #[arg(long)]
+        no_pictures: bool,
+    },
     /// Manage newsroom accounts. Passwords are read from a prompt or from standard input.
     User {
         #[command(subcommand)]
@@ -136,6 +144,12 @@ enum MediaCommand {
     Fetch {
         #[command(flatten)]
         fetch: FetchArgs,
+    },
+    /// Check a picture as an upload would be checked and make all its variants, storing
+    /// nothing: prints each file made, the time taken and the process's peak memory.
+    Try {
+        /// A JPEG, PNG, GIF or WebP file.
+        file: PathBuf,
     },
 }
 
@@ -360,18 +374,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         listen,
     })?;
     match cli.command {
-        Command::Serve { demo, .. } => serve(&config, demo).await,
+        Command::Serve { demo, no_pictures, .. } => serve(&config, demo, !no_pictures).await,
         Command::Migrate => {
             let db = app::open_store(&config).await?;
             db.close().await;
             println!("{} is up to date", config.store.describe());
             Ok(())
         }
-        Command::Demo => {
+        Command::Demo { no_pictures } => {
             let db = app::open_store(&config).await?;
             let report = gazette::demo::load(&db).await?;
+            let pictures = if no_pictures {
+                0
+            } else {
+                let store = gazette::media::store::MediaStore::open(&config.media, &config.data_dir)?;
+                gazette::demo::load_pictures(&db, &store).await?
+            };
             db.close().await;
-            println!("{report}");
+            println!("{report}; {pictures} pictures added");
             Ok(())
         }
         Command::User { action } => user(&config, action).await,
@@ -495,6 +515,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("run `gazette reindex` (or start the server) for search and related posts");
             Ok(())
         }
+        Command::Media { action: MediaCommand::Try { file } } => try_picture(&file),
         Command::Media { action: MediaCommand::Fetch { fetch } } => {
             let db = app::open_store(&config).await?;
             let result = fetch_media_command(&db, &config, &fetch).await;
@@ -627,12 +648,17 @@ async fn related_action(db: &gazette::storage::Db, action: RelatedCommand) -> an
     Ok(())
 }
 
-async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
+async fn serve(config: &Config, demo: bool, demo_pictures: bool) -> anyhow::Result<()> {
     if demo {
         let db = app::open_store(config).await?;
         if gazette::storage::articles::count_published(&db).await? == 0 {
             let report = gazette::demo::load(&db).await?;
             tracing::info!("{report}");
+        }
+        let store = gazette::media::store::MediaStore::open(&config.media, &config.data_dir)?;
+        let pictures = if demo_pictures { gazette::demo::load_pictures(&db, &store).await? } else { 0 };
+        if pictures > 0 {
+            tracing::info!("{pictures} demo pictures added; they are processed in the background");
         }
         db.close().await;
     }
@@ -651,6 +677,55 @@ async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
         tracing::info!("sign in at http://{addr}/admin");
     }
     app.run(shutdown_signal()).await
+}
+
+/// `gazette media try FILE`.
+fn try_picture(file: &std::path::Path) -> anyhow::Result<()> {
+    use gazette::media::process;
+    let idle = peak_rss_kib();
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let started = std::time::Instant::now();
+    let probe = process::check(&bytes, &name, gazette::media::library::MAX_BYTES)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let checked = started.elapsed();
+    let image = process::prepare(&bytes)?;
+    drop(bytes);
+    let variants = process::variants(&image, (0.5, 0.5))?;
+    let total = started.elapsed();
+    println!(
+        "{}: {} {} x {} (upright){}",
+        name,
+        probe.kind.name(),
+        probe.width,
+        probe.height,
+        if probe.alpha { ", with transparency" } else { "" }
+    );
+    for v in &variants {
+        println!("  {:<10} {:>8} bytes", v.name, v.bytes.len());
+    }
+    let peak = peak_rss_kib();
+    println!(
+        "checked in {:.0} ms; {} files made in {:.0} ms in all; peak memory {} MB ({} MB above the process before reading the file)",
+        checked.as_secs_f64() * 1000.0,
+        variants.len(),
+        total.as_secs_f64() * 1000.0,
+        peak / 1024,
+        peak.saturating_sub(idle) / 1024
+    );
+    Ok(())
+}
+
+/// The process's peak resident memory (VmHWM), in KiB; 0 where /proc is not there.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
+        })
+        .unwrap_or(0)
 }
 
 /// The flags that name this store, for commands printed to the operator.

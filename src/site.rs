@@ -85,10 +85,25 @@ pub struct Site {
     pub default_permalink: PermalinkStyle,
     /// The key that signs comment form tokens (shared by every node through the store).
     pub secret: Arc<[u8]>,
+    /// Every library picture, for drawing `<picture>` elements; follows picture events.
+    pub pictures: crate::media::markup::Catalogue,
 }
 
 impl Site {
     pub async fn load(db: &Db, permalink: PermalinkStyle) -> anyhow::Result<Self> {
+        let mut site = Self::load_without_pictures(db, permalink).await?;
+        site.pictures = Arc::new(
+            crate::storage::pictures::all(db)
+                .await?
+                .iter()
+                .map(|r| (r.id, Arc::new(crate::media::markup::PictureRef::from(r))))
+                .collect(),
+        );
+        Ok(site)
+    }
+
+    /// [`Site::load`] with an empty picture catalogue (a reload keeps the one it follows).
+    async fn load_without_pictures(db: &Db, permalink: PermalinkStyle) -> anyhow::Result<Self> {
         let permalink_default = permalink;
         let event_id = events::latest_id(db).await?;
         let map = settings::all(db).await?;
@@ -109,7 +124,13 @@ impl Site {
             permalink,
             default_permalink: permalink_default,
             secret: map.get(SECRET_KEY).map_or_else(|| Arc::from(&b""[..]), |s| Arc::from(s.as_bytes())),
+            pictures: Arc::default(),
         })
+    }
+
+    /// The library picture a stored image address names, if it is one.
+    pub fn picture(&self, url: &str) -> Option<&crate::media::markup::PictureRef> {
+        crate::media::markup::picture_id(url).and_then(|id| self.pictures.get(&id)).map(|p| &**p)
     }
 
     pub fn section_by_slug(&self, slug: &str) -> Option<&SectionRow> {
@@ -199,15 +220,28 @@ impl SiteHandle {
             .map(|e| e.0);
         // More than a page of events at once (an import): simpler to start afresh.
         let everything = if new.len() >= MAX_TOUCHED { Some(last) } else { everything };
+        let pictures_changed: Vec<i64> =
+            new.iter().filter(|(_, kind, _)| kind.starts_with("picture.")).map(|e| e.2).collect();
         let mut next = match everything {
             Some(id) => {
-                let mut fresh = Site::load(db, current.default_permalink).await?;
+                let mut fresh = Site::load_without_pictures(db, current.default_permalink).await?;
+                fresh.pictures = current.pictures.clone();
                 fresh.pages_since = id;
                 fresh.touched = Arc::default();
                 fresh
             }
             None => (*current).clone(),
         };
+        if !pictures_changed.is_empty() {
+            let mut pictures = (*next.pictures).clone();
+            for id in pictures_changed {
+                match crate::storage::pictures::get(db, id).await? {
+                    Some(row) => pictures.insert(id, Arc::new(crate::media::markup::PictureRef::from(&row))),
+                    None => pictures.remove(&id),
+                };
+            }
+            next.pictures = Arc::new(pictures);
+        }
         let mut touched = (*next.touched).clone();
         for (id, kind, subject) in &new {
             if let events::PageScope::Article(article) = events::page_scope(kind, *subject)

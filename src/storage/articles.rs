@@ -382,6 +382,11 @@ pub async fn search_text(
     Ok((rows, total))
 }
 
+pub async fn id_by_external(db: &Db, external_id: &str) -> anyhow::Result<Option<i64>> {
+    Ok(read_optional!(db, (i64,), "SELECT id FROM articles WHERE external_id = $1", external_id)?
+        .map(|(id,)| id))
+}
+
 pub async fn exists_external(db: &Db, external_id: &str) -> anyhow::Result<bool> {
     Ok(read_optional!(db, (i64,), "SELECT id FROM articles WHERE external_id = $1", external_id)?.is_some())
 }
@@ -438,7 +443,26 @@ pub async fn insert(
     if article.status == ArticleStatus::Published {
         events::record(tx, EventKind::ArticlePublished, id).await?;
     }
+    record_picture_uses(tx, id).await?;
     Ok(id)
+}
+
+/// Records which library pictures the article shows (lead picture and body), after any change
+/// to either: a picture in use cannot be deleted, and a change to one reaches these pages.
+pub async fn record_picture_uses(tx: &mut Tx, id: i64) -> anyhow::Result<()> {
+    let Some((image, body)) = tx_fetch!(
+        fetch_optional,
+        tx,
+        (Option<String>, String),
+        "SELECT featured_image_url, body_source FROM articles WHERE id = $1",
+        id
+    )?
+    else {
+        return Ok(());
+    };
+    let mut ids = crate::media::markup::referenced_ids(image.as_deref().unwrap_or_default());
+    ids.extend(crate::media::markup::referenced_ids(&body));
+    crate::storage::pictures::set_uses(tx, "article", id, &ids).await
 }
 
 /// Replaces the authors, sections (first is primary) and tags of an article.
@@ -617,7 +641,8 @@ pub async fn update(
         primary_id,
         i64::from(article.sticky)
     )?;
-    set_links(tx, id, primary_id, article).await
+    set_links(tx, id, primary_id, article).await?;
+    record_picture_uses(tx, id).await
 }
 
 /// Replaces the body and the featured image address, nothing else (relinked media); counts as
@@ -641,7 +666,7 @@ pub async fn set_body_and_image(
         now(),
         id
     )?;
-    Ok(())
+    record_picture_uses(tx, id).await
 }
 
 /// Records the article as it now is as a revision by no one (an operator's command).
@@ -834,7 +859,7 @@ pub async fn set_featured_image(
         now(),
         id
     )?;
-    Ok(())
+    record_picture_uses(tx, id).await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
@@ -969,11 +994,17 @@ pub async fn sections_of(db: &Db, article_ids: &[i64]) -> anyhow::Result<Vec<Byl
 }
 
 /// Published articles for a sitemap page: slug, publication and last change.
-pub async fn sitemap_page(db: &Db, limit: i64, offset: i64) -> anyhow::Result<Vec<(String, i64, i64)>> {
+/// Articles for a sitemap page: slug, publication and change times, lead picture.
+pub async fn sitemap_page(
+    db: &Db,
+    limit: i64,
+    offset: i64,
+) -> anyhow::Result<Vec<(String, i64, i64, Option<String>)>> {
     Ok(read_all!(
         db,
-        (String, i64, i64),
-        "SELECT slug, published_at, updated_at FROM articles WHERE status = 'published' AND published_at IS NOT NULL \
+        (String, i64, i64, Option<String>),
+        "SELECT slug, published_at, updated_at, featured_image_url FROM articles \
+         WHERE status = 'published' AND published_at IS NOT NULL \
          ORDER BY published_at DESC, id DESC LIMIT $1 OFFSET $2",
         limit,
         offset

@@ -26,6 +26,15 @@ pub enum EventKind {
     /// An article's related list was computed again (subject: the article; 0 when every list
     /// was rebuilt). Derived data, but pages show it, so page caches must follow.
     RelatedUpdated,
+    /// A picture joined the library (subject: the picture). No page shows it yet.
+    PictureAdded,
+    /// A picture's variants were made (subject: the picture). Pages already name them.
+    PictureReady,
+    /// A picture's description, focal point or file changed (subject: the picture): every page
+    /// that shows it.
+    PictureChanged,
+    /// A picture left the library (subject: the picture; nothing used it).
+    PictureDeleted,
 }
 
 impl EventKind {
@@ -44,6 +53,10 @@ impl EventKind {
             Self::CommentUnapproved => "comment.unapproved",
             Self::CommentEdited => "comment.edited",
             Self::RelatedUpdated => "related.updated",
+            Self::PictureAdded => "picture.added",
+            Self::PictureReady => "picture.ready",
+            Self::PictureChanged => "picture.changed",
+            Self::PictureDeleted => "picture.deleted",
         }
     }
 }
@@ -56,6 +69,8 @@ pub enum PageScope {
     Article(i64),
     /// Any page: what is listed where, menus, settings.
     Everything,
+    /// No page (a picture added to the library or processed: pages name its variants already).
+    Nothing,
 }
 
 /// The pages an event stored as `kind` (with its subject) can change. Publishing, editing and
@@ -68,6 +83,7 @@ pub fn page_scope(kind: &str, subject_id: i64) -> PageScope {
         {
             PageScope::Article(subject_id)
         }
+        "picture.added" | "picture.ready" | "picture.deleted" => PageScope::Nothing,
         _ => PageScope::Everything,
     }
 }

@@ -14,6 +14,7 @@ pub mod events;
 pub mod health;
 pub mod pages;
 pub mod people;
+pub mod pictures;
 pub mod reader;
 pub mod related;
 pub mod settings;

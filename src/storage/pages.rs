@@ -60,7 +60,12 @@ pub async fn ensure(tx: &mut Tx, page: &NewPage) -> anyhow::Result<i64> {
         i64::from(page.in_footer)
     )?;
     events::record(tx, EventKind::PageChanged, id).await?;
+    record_picture_uses(tx, id, &page.body_source).await?;
     Ok(id)
+}
+
+async fn record_picture_uses(tx: &mut Tx, id: i64, body: &str) -> anyhow::Result<()> {
+    crate::storage::pictures::set_uses(tx, "page", id, &crate::media::markup::referenced_ids(body)).await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -122,6 +127,7 @@ pub async fn save(tx: &mut Tx, id: Option<i64>, page: &NewPage, published: bool)
         }
     };
     events::record(tx, EventKind::PageChanged, id).await?;
+    record_picture_uses(tx, id, &page.body_source).await?;
     Ok(id)
 }
 
@@ -153,5 +159,6 @@ pub async fn set_body(tx: &mut Tx, id: i64, body_source: &str) -> anyhow::Result
         now(),
         id
     )?;
+    record_picture_uses(tx, id, body_source).await?;
     events::record(tx, EventKind::PageChanged, id).await
 }

@@ -81,6 +81,8 @@ pub struct AppParts {
     pub cache_policy: HeaderValue,
     /// Purges shared caches after content events (idle when none is configured).
     pub purger: Arc<cache::purge::Purger>,
+    /// The picture library's store and processing worker.
+    pub media: Arc<crate::media::jobs::Media>,
 }
 
 impl AppState {
@@ -182,6 +184,7 @@ fn public_routes() -> Router<AppState> {
         .route("/favicon.ico", get(assets::favicon))
         .route("/static/{file}", get(assets::show))
         .route("/media/{file}", get(assets::media))
+        .route("/media/{id}/{version}/{name}", get(assets::picture_file))
         .route("/section/{slug}/", get(archive::section))
         .route("/tag/{slug}/", get(archive::tag))
         .route("/author/{slug}/", get(archive::author))

@@ -84,10 +84,15 @@ pub struct TimeView {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ImageView {
+    /// The stored address (`/media/42` for a library picture): a plain `<img src>` for others.
     pub url: String,
     pub alt: String,
     pub caption: String,
     pub credit: String,
+    /// For a library picture: its variants, size and focal point.
+    pub picture: Option<crate::media::markup::PictureView>,
+    /// The 16:9 crop for link previews (a library picture's), else the image itself.
+    pub share_url: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -192,7 +197,7 @@ impl Views<'_> {
             name: self.site.settings.name.clone(),
             tagline: self.site.settings.tagline.clone(),
             language: self.site.settings.language.clone(),
-            logo: self.site.settings.logo.clone(),
+            logo: self.sized(&self.site.settings.logo, 640),
             nav: self
                 .site
                 .main_sections()
@@ -236,8 +241,7 @@ impl Views<'_> {
         let site = &self.site.settings;
         let mut publisher = serde_json::json!({ "@type": "NewsMediaOrganization", "name": site.name, "url": self.absolute("/") });
         if !site.logo.is_empty() {
-            publisher["logo"] =
-                serde_json::json!({ "@type": "ImageObject", "url": self.absolute(&site.logo) });
+            publisher["logo"] = serde_json::json!({ "@type": "ImageObject", "url": self.absolute(&self.sized(&site.logo, 640)) });
         }
         let mut article = serde_json::json!({
             "@context": "https://schema.org",
@@ -257,7 +261,12 @@ impl Views<'_> {
             "inLanguage": site.language,
         });
         if let Some(image) = &a.image {
-            article["image"] = serde_json::json!([self.absolute(&image.url)]);
+            // Google asks for 16:9, 4:3 and 1:1 versions: a library picture has all three crops.
+            let images: Vec<String> = match self.site.picture(&image.url) {
+                Some(p) => p.crops().iter().map(|u| self.absolute(u)).collect(),
+                None => vec![self.absolute(&image.url)],
+            };
+            article["image"] = serde_json::json!(images);
         }
         if let Some(c) = &a.correction {
             article["correction"] = serde_json::json!({ "@type": "CorrectionComment", "text": c.text, "datePublished": c.at.iso });
@@ -281,6 +290,48 @@ impl Views<'_> {
         }
     }
 
+    /// A plain file for an image address: a library picture's variant about `width` wide (a
+    /// logo, an author's photo), any other address as it is.
+    pub fn sized(&self, url: &str, width: u32) -> String {
+        match self.site.picture(url) {
+            Some(p) => {
+                let w = p.widths().into_iter().filter(|w| *w <= width).max().unwrap_or(p.served_size().0);
+                p.file_url(&format!("{w}.{}", crate::media::process::fallback_extension(p.alpha)))
+            }
+            None => url.to_owned(),
+        }
+    }
+
+    /// An image as stored with an article: a library picture's own description fills what the
+    /// article leaves empty (an article may caption a picture its own way).
+    pub fn image(
+        &self,
+        url: &str,
+        alt: Option<&str>,
+        caption: Option<&str>,
+        credit: Option<&str>,
+    ) -> ImageView {
+        let own = |v: Option<&str>| v.map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        match self.site.picture(url) {
+            Some(p) => ImageView {
+                url: url.to_owned(),
+                alt: own(alt).unwrap_or_else(|| p.alt.clone()),
+                caption: own(caption).unwrap_or_else(|| p.caption.clone()),
+                credit: own(credit).unwrap_or_else(|| p.credit.clone()),
+                picture: Some(p.view()),
+                share_url: p.crop((16, 9)).0,
+            },
+            None => ImageView {
+                url: url.to_owned(),
+                alt: own(alt).unwrap_or_default(),
+                caption: own(caption).unwrap_or_default(),
+                credit: own(credit).unwrap_or_default(),
+                picture: None,
+                share_url: url.to_owned(),
+            },
+        }
+    }
+
     /// Cards for rows, with bylines looked up from one `bylines` query.
     pub fn cards(&self, rows: &[CardRow], bylines: &[BylineRow]) -> Vec<CardView> {
         let mut by_article: HashMap<i64, Vec<Link>> = HashMap::new();
@@ -300,12 +351,10 @@ impl Views<'_> {
                 section: Link { name: r.section_name.clone(), url: section_url(&r.section_slug) },
                 published: self.time(r.published_at),
                 authors: by_article.remove(&r.id).unwrap_or_default(),
-                image: r.featured_image_url.as_ref().map(|url| ImageView {
-                    url: url.clone(),
-                    alt: r.featured_image_alt.clone().unwrap_or_default(),
-                    caption: String::new(),
-                    credit: String::new(),
-                }),
+                image: r
+                    .featured_image_url
+                    .as_ref()
+                    .map(|url| self.image(url, r.featured_image_alt.as_deref(), None, None)),
                 comment_count: r.comment_count,
             })
             .collect()
@@ -331,11 +380,13 @@ impl Views<'_> {
             authors: links("author", author_url),
             sections: links("section", section_url),
             tags: links("tag", tag_url),
-            image: row.featured_image_url.as_ref().map(|url| ImageView {
-                url: url.clone(),
-                alt: row.featured_image_alt.clone().unwrap_or_default(),
-                caption: row.featured_image_caption.clone().unwrap_or_default(),
-                credit: row.featured_image_credit.clone().unwrap_or_default(),
+            image: row.featured_image_url.as_ref().map(|url| {
+                self.image(
+                    url,
+                    row.featured_image_alt.as_deref(),
+                    row.featured_image_caption.as_deref(),
+                    row.featured_image_credit.as_deref(),
+                )
             }),
             word_count: row.word_count,
             reading_minutes: ((row.word_count + 219) / 220).max(1),

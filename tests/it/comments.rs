@@ -651,8 +651,10 @@ async fn the_spam_filter_learns_from_moderators(app: TestApp) {
 async fn an_acknowledged_comment_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     gazette::websub::install_tls();
-    let mut server =
-        crate::helpers::Server::start(&["--data-dir", dir.path().to_str().unwrap()], &["--demo"]);
+    let mut server = crate::helpers::Server::start(
+        &["--data-dir", dir.path().to_str().unwrap()],
+        &["--demo", "--no-pictures"],
+    );
     let base = server.base.clone();
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let mut ready = false;

@@ -39,7 +39,7 @@ async fn a_story_published_on_one_node_is_found_on_the_other() {
     let _guard = PgDatabase { admin_url, name };
     gazette::websub::install_tls();
     let status = Command::new(env!("CARGO_BIN_EXE_gazette"))
-        .args(["--database-url", &url, "demo"])
+        .args(["--database-url", &url, "demo", "--no-pictures"])
         .env("GAZETTE_LOG", "warn")
         .stdout(Stdio::null())
         .status()

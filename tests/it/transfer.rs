@@ -115,7 +115,7 @@ fn the_commands_round_trip_through_files() {
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    run(&["--data-dir", &d("a"), "demo"]);
+    run(&["--data-dir", &d("a"), "demo", "--no-pictures"]);
     assert!(run(&["--data-dir", &d("a"), "export", "json", &d("site.jsonl")]).contains("exported"));
     assert!(run(&["--data-dir", &d("b"), "import", "json", &d("site.jsonl")]).contains("35 articles"));
     let bad = std::process::Command::new(env!("CARGO_BIN_EXE_gazette"))

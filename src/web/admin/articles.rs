@@ -275,7 +275,10 @@ async fn editor_with_notice(
             articles::revision_count(&app.db, id).await?,
             articles::preview_link_count(&app.db, id).await?,
             articles::featured_image(&app.db, id).await?.and_then(|i| {
-                i.featured_image_url.map(|url| (url, i.featured_image_alt.unwrap_or_default()))
+                i.featured_image_url.map(|url| {
+                    let site = app.site.get();
+                    (app.views(&site).sized(&url, 640), i.featured_image_alt.unwrap_or_default())
+                })
             }),
         ),
         None => (0, 0, None),
@@ -539,17 +542,37 @@ pub async fn upload_image(
     multipart: axum::extract::Multipart,
 ) -> WebResult<Response> {
     use super::forms::{get, read_upload, store_image};
-    let (fields, bytes) = match read_upload(multipart).await {
+    let (fields, upload) = match read_upload(multipart).await {
         Ok(upload) => upload,
         Err(refused) => return Ok(refused),
     };
     if let Err(refused) = staff.check_csrf(get(&fields, "_csrf")) {
         return Ok(refused.into_response());
     }
+    let chosen = crate::media::markup::picture_id(&format!("/media/{}", get(&fields, "picture")));
     let image = if fields.contains_key("remove") {
         None
+    } else if let Some(picture) = chosen {
+        // A picture from the library: its own description unless the form gives one.
+        let row = crate::storage::pictures::get(&app.db, picture).await?.ok_or(WebError::NotFound)?;
+        let or = |field: &str, own: &str| {
+            let v = get(&fields, field);
+            if v.is_empty() { own.to_owned() } else { v.to_owned() }
+        };
+        Some(crate::domain::article::FeaturedImage {
+            url: crate::media::markup::reference(picture),
+            alt: or("alt", &row.alt),
+            caption: or("caption", ""),
+            credit: or("credit", ""),
+        })
     } else {
-        let url = match store_image(&app, &bytes).await {
+        let description = crate::storage::pictures::Description {
+            alt: get(&fields, "alt").to_owned(),
+            caption: get(&fields, "caption").to_owned(),
+            credit: get(&fields, "credit").to_owned(),
+            focus: (5000, 5000),
+        };
+        let url = match store_image(&app, &staff, &upload, &description).await {
             Ok(url) => url,
             Err(answer) => return Ok(answer),
         };

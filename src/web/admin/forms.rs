@@ -91,14 +91,24 @@ pub async fn list_page<T: Serialize>(
     Ok((status, Html(body)).into_response())
 }
 
-/// Reads a multipart form with one file field `file`: the text fields and the file's bytes.
-pub async fn read_upload(mut multipart: Multipart) -> Result<(HashMap<String, String>, Vec<u8>), Response> {
+/// One file of a multipart form.
+pub struct Upload {
+    /// The name the browser gave (its last path part); may be empty.
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Reads a multipart form: its text fields and its files (any part sent as a file; empty file
+/// inputs are skipped).
+pub async fn read_files(
+    mut multipart: Multipart,
+) -> Result<(HashMap<String, String>, Vec<Upload>), Response> {
     let mut fields = HashMap::new();
-    let mut bytes = Vec::new();
+    let mut files = Vec::new();
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
-            Ok(None) => return Ok((fields, bytes)),
+            Ok(None) => return Ok((fields, files)),
             Err(e) => {
                 return Err(
                     (e.status(), format!("The upload could not be read: {}", e.body_text())).into_response()
@@ -106,6 +116,7 @@ pub async fn read_upload(mut multipart: Multipart) -> Result<(HashMap<String, St
             }
         };
         let name = field.name().unwrap_or_default().to_owned();
+        let file_name = field.file_name().map(str::to_owned);
         let data = match field.bytes().await {
             Ok(data) => data,
             Err(e) => {
@@ -114,26 +125,62 @@ pub async fn read_upload(mut multipart: Multipart) -> Result<(HashMap<String, St
                 );
             }
         };
-        if name == "file" {
-            bytes = data.to_vec();
-        } else {
-            fields.insert(name, String::from_utf8_lossy(&data).trim().to_owned());
+        match file_name {
+            Some(file_name) if !(file_name.is_empty() && data.is_empty()) => {
+                files.push(Upload { name: file_name, bytes: data.to_vec() });
+            }
+            Some(_) => {}
+            None if name == "file" => files.push(Upload { name: String::new(), bytes: data.to_vec() }),
+            None => {
+                fields.insert(name, String::from_utf8_lossy(&data).trim().to_owned());
+            }
         }
     }
 }
 
-/// Validates and stores an uploaded image; its public URL, or the answer to give.
-pub async fn store_image(app: &AppState, bytes: &[u8]) -> Result<String, Response> {
-    let name = crate::media::validate(bytes).map_err(|e| {
-        let status = if matches!(e, crate::media::MediaError::TooLarge(..)) {
-            StatusCode::PAYLOAD_TOO_LARGE
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        };
-        (status, e.to_string()).into_response()
-    })?;
-    crate::media::store(&app.data_dir, &name, bytes)
-        .await
-        .map_err(|e| WebError::Internal(e).into_response())?;
-    Ok(format!("/media/{name}"))
+/// Reads a multipart form with one file: the text fields and the file (empty when none).
+pub async fn read_upload(multipart: Multipart) -> Result<(HashMap<String, String>, Upload), Response> {
+    let (fields, mut files) = read_files(multipart).await?;
+    let file = if files.is_empty() {
+        Upload { name: String::new(), bytes: Vec::new() }
+    } else {
+        files.swap_remove(0)
+    };
+    Ok((fields, file))
+}
+
+/// Adds an uploaded picture to the library (checked, its original kept, processed by a job);
+/// its address (`/media/ID`), or the answer to give.
+pub async fn store_image(
+    app: &AppState,
+    staff: &Staff,
+    upload: &Upload,
+    description: &crate::storage::pictures::Description,
+) -> Result<String, Response> {
+    use crate::media::library::{self, AddError};
+    use crate::media::process::Refused;
+    match library::add(
+        &app.db,
+        &app.media.store,
+        &upload.bytes,
+        &upload.name,
+        description,
+        Some(staff.user_id),
+    )
+    .await
+    {
+        Ok(id) => {
+            app.media.wake.notify_one();
+            Ok(crate::media::markup::reference(id))
+        }
+        Err(AddError::Refused(e)) => {
+            let status = if matches!(e, Refused::TooLarge(..)) {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            Err((status, e.to_string()).into_response())
+        }
+        Err(AddError::Internal(e)) => Err(WebError::Internal(e).into_response()),
+    }
 }

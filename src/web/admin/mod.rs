@@ -4,6 +4,7 @@
 pub mod articles;
 pub mod comments;
 pub mod forms;
+pub mod media;
 pub mod revisions;
 pub mod session;
 pub mod site;
@@ -18,6 +19,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use super::AppState;
+
+/// A form with many pictures at once (the library's upload without scripts): twelve full-size
+/// files. Each is checked against the per-file limit on its own.
+const UPLOAD_LIMIT: usize = 12 * crate::media::library::MAX_BYTES;
 
 pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
@@ -50,16 +55,28 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/admin/authors/{id}", get(site::author_edit).post(site::author_save))
         .route(
             "/admin/authors/{id}/photo",
-            post(site::author_photo).layer(DefaultBodyLimit::max(crate::media::MAX_BYTES + 64 * 1024)),
+            post(site::author_photo)
+                .layer(DefaultBodyLimit::max(crate::media::library::MAX_BYTES + 64 * 1024)),
         )
         .route(
             "/admin/settings/logo",
-            post(site::settings_logo).layer(DefaultBodyLimit::max(crate::media::MAX_BYTES + 64 * 1024)),
+            post(site::settings_logo)
+                .layer(DefaultBodyLimit::max(crate::media::library::MAX_BYTES + 64 * 1024)),
         )
         .route("/admin/articles/{id}/preview", post(articles::create_preview))
         .route(
             "/admin/articles/{id}/image",
-            post(articles::upload_image).layer(DefaultBodyLimit::max(crate::media::MAX_BYTES + 64 * 1024)),
+            post(articles::upload_image)
+                .layer(DefaultBodyLimit::max(crate::media::library::MAX_BYTES + 64 * 1024)),
+        )
+        .route(
+            "/admin/media",
+            get(media::list).post(media::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
+        .route("/admin/media/{id}", get(media::show).post(media::save))
+        .route(
+            "/admin/media/{id}/replace",
+            post(media::replace).layer(DefaultBodyLimit::max(crate::media::library::MAX_BYTES + 64 * 1024)),
         )
         .route("/admin/articles/{id}/preview/revoke", post(articles::revoke_previews))
         .route("/admin/articles/{id}/related", post(articles::related_choice))

@@ -446,7 +446,7 @@ pub async fn author_photo(
     Path(id): Path<i64>,
     multipart: Multipart,
 ) -> WebResult<Response> {
-    let (fields, bytes) = match read_upload(multipart).await {
+    let (fields, upload) = match read_upload(multipart).await {
         Ok(upload) => upload,
         Err(refused) => return Ok(refused),
     };
@@ -455,7 +455,8 @@ pub async fn author_photo(
     }
     let all = people::with_counts(&app.db).await?;
     let a = all.iter().find(|a| a.id == id).ok_or(WebError::NotFound)?;
-    let url = match store_image(&app, &bytes).await {
+    let description = crate::storage::pictures::Description { alt: a.name.clone(), ..Default::default() };
+    let url = match store_image(&app, &staff, &upload, &description).await {
         Ok(url) => url,
         Err(answer) => return Ok(answer),
     };
@@ -463,10 +464,12 @@ pub async fn author_photo(
         slug: Slug::parse(&a.slug).map_err(anyhow::Error::from)?,
         name: a.name.clone(),
         bio: a.bio.clone(),
-        photo_url: Some(url),
+        photo_url: Some(url.clone()),
     };
     let mut tx = app.db.begin().await?;
     people::update(&mut tx, id, &author).await?;
+    crate::storage::pictures::set_uses(&mut tx, "author", id, &crate::media::markup::referenced_ids(&url))
+        .await?;
     tx.commit().await?;
     app.content_changed().await;
     Ok(Redirect::to(&format!("/admin/authors/{id}")).into_response())
@@ -478,7 +481,7 @@ pub async fn settings_logo(
     staff: Staff,
     multipart: Multipart,
 ) -> WebResult<Response> {
-    let (fields, bytes) = match read_upload(multipart).await {
+    let (fields, upload) = match read_upload(multipart).await {
         Ok(upload) => upload,
         Err(refused) => return Ok(refused),
     };
@@ -489,13 +492,19 @@ pub async fn settings_logo(
     let url = if remove {
         String::new()
     } else {
-        match store_image(&app, &bytes).await {
+        let description = crate::storage::pictures::Description {
+            alt: app.site.get().settings.name.clone(),
+            ..Default::default()
+        };
+        match store_image(&app, &staff, &upload, &description).await {
             Ok(url) => url,
             Err(answer) => return Ok(answer),
         }
     };
     let mut tx = app.db.begin().await?;
     settings::set(&mut tx, "site.logo", &url).await?;
+    crate::storage::pictures::set_uses(&mut tx, "site", 0, &crate::media::markup::referenced_ids(&url))
+        .await?;
     tx.commit().await?;
     app.content_changed().await;
     Ok(Redirect::to("/admin/settings").into_response())

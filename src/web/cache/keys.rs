@@ -84,6 +84,10 @@ pub fn changes_everything(kind: &str, subject: i64) -> bool {
                 | "comment.unapproved"
                 | "comment.edited"
                 | "related.updated"
+                | "picture.added"
+                | "picture.ready"
+                | "picture.changed"
+                | "picture.deleted"
         )
 }
 
@@ -111,6 +115,15 @@ pub async fn for_event(db: &Db, kind: &str, subject: i64) -> anyhow::Result<Vec<
         }
         "article.purged" | "comment.approved" | "comment.unapproved" | "comment.edited"
         | "related.updated" => article_scoped(&[]),
+        // Pages name a picture's variants before they are made; nothing shows a deleted one.
+        "picture.added" | "picture.ready" | "picture.deleted" => Vec::new(),
+        // The pages of the articles that show it (their cards follow the article's key); a
+        // picture on a static page is shown in its body alone.
+        "picture.changed" => crate::storage::pictures::uses(db, subject)
+            .await?
+            .into_iter()
+            .map(|u| if u.kind == "article" { article(u.subject_id) } else { "all".to_owned() })
+            .collect(),
         // Sections, tags, authors, pages and settings show in menus and bylines everywhere.
         _ => vec!["all".to_owned()],
     })

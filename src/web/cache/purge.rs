@@ -154,6 +154,9 @@ impl Purger {
         }
         tx.commit().await?;
         let stretch = format!("{}-{to}", from + 1);
+        if keys.is_empty() {
+            return Ok(Some((keys, stretch)));
+        }
         self.send(&keys, &stretch).await;
         tracing::debug!(events = events.len(), keys = keys.len(), "purged shared caches");
         Ok(Some((keys, stretch)))

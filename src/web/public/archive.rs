@@ -139,7 +139,12 @@ pub async fn author(
         heading: author.name.clone(),
         description: author.bio.clone(),
         path: author_url(&author.slug),
-        extra: crate::view! { author_photo => author.photo_url },
+        extra: crate::view! {
+            author_photo => author.photo_url.as_deref().map(|u| {
+                let site = app.site.get();
+                app.views(&site).sized(u, 320)
+            })
+        },
     };
     render(&app, archive, page, total, rows).await
 }

@@ -82,7 +82,7 @@ async fn render(app: &AppState, article: ArticleRow, query: &ArticleQuery) -> We
             meta => views
                 .meta(&article.headline, description, &view.url)
                 .with_type("article")
-                .with_image(view.image.as_ref().map(|i| views.absolute(&i.url)))
+                .with_image(view.image.as_ref().map(|i| views.absolute(&i.share_url)))
                 .with_jsonld(&views.article_jsonld(&view)),
             preview => article.status != "published",
             article => view,

@@ -128,6 +128,7 @@ async fn build(
     home: String,
 ) -> anyhow::Result<Feed> {
     let site = app.site.get();
+    let views = app.views(&site);
     let origin = origin(app, headers);
     let rows = articles::feed_items(&app.db, scope, site.settings.feed_items).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
@@ -168,7 +169,14 @@ async fn build(
                 image: r
                     .featured_image_url
                     .as_ref()
-                    .map(|u| (absolute(&origin, u), r.featured_image_alt.clone().unwrap_or_default())),
+                    // A library picture's plain file about 1280 wide (feed readers do not follow
+                    // `<picture>`), any other address as it is.
+                    .map(|u| {
+                        (
+                            absolute(&origin, &views.sized(u, 1280)),
+                            r.featured_image_alt.clone().unwrap_or_default(),
+                        )
+                    }),
                 url,
             }
         })

@@ -75,15 +75,21 @@ pub async fn part(
 ) -> WebResult<Response> {
     let o = origin(&app, &headers);
     let mut x = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" \
+         xmlns:image=\"http://www.google.com/schemas/sitemap-image/1.1\">\n",
     );
-    let url = |x: &mut String, loc: &str, lastmod: Option<i64>| {
+    let entry = |x: &mut String, loc: &str, lastmod: Option<i64>, image: Option<&str>| {
         x.push_str(&format!("<url><loc>{}{}</loc>", esc(&o), esc(loc)));
         if let Some(t) = lastmod {
             x.push_str(&format!("<lastmod>{}</lastmod>", w3c(t)));
         }
+        if let Some(image) = image {
+            let image = if image.starts_with('/') { format!("{o}{image}") } else { image.to_owned() };
+            x.push_str(&format!("<image:image><image:loc>{}</image:loc></image:image>", esc(&image)));
+        }
         x.push_str("</url>\n");
     };
+    let url = |x: &mut String, loc: &str, lastmod: Option<i64>| entry(x, loc, lastmod, None);
     if file == "site.xml" {
         let site = app.site.get();
         url(&mut x, "/", Some(articles::last_change(&app.db).await?));
@@ -108,8 +114,16 @@ pub async fn part(
             return Err(WebError::NotFound);
         }
         let site = app.site.get();
-        for (slug, published, updated) in rows {
-            url(&mut x, &site.article_url(&slug, published), Some(updated.max(published)));
+        let views = app.views(&site);
+        for (slug, published, updated, image) in rows {
+            // A library picture's largest plain file (search engines index the picture itself).
+            let image = image.map(|i| views.sized(&i, 1920));
+            entry(
+                &mut x,
+                &site.article_url(&slug, published),
+                Some(updated.max(published)),
+                image.as_deref(),
+            );
         }
     }
     x.push_str("</urlset>\n");

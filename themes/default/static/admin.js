@@ -86,3 +86,97 @@
     for (const box of document.querySelectorAll('input[name=ids]')) box.checked = all.checked;
   });
 })();
+
+// Picture library: a click on the picture sets its focal point (the number fields stay the
+// way to set it without a pointer or without scripts).
+(() => {
+  const frame = document.querySelector('[data-focus]');
+  const img = frame && frame.querySelector('img');
+  if (!img) return;
+  const dot = frame.querySelector('.focus-dot');
+  const fx = document.getElementById('focus_x');
+  const fy = document.getElementById('focus_y');
+  img.addEventListener('click', (e) => {
+    const r = img.getBoundingClientRect();
+    const x = Math.round(((e.clientX - r.left) / r.width) * 1000) / 10;
+    const y = Math.round(((e.clientY - r.top) / r.height) * 1000) / 10;
+    fx.value = x;
+    fy.value = y;
+    dot.style.left = x + '%';
+    dot.style.top = y + '%';
+  });
+})();
+
+// Picture library: uploads one file at a time with a progress bar each. Without scripts the
+// form sends every file in one request and the server lists what it added and refused.
+(() => {
+  const form = document.querySelector('form[data-upload]');
+  if (!form || !window.FormData || !window.XMLHttpRequest) return;
+  const input = form.querySelector('input[type=file]');
+  const list = form.querySelector('.upload-progress');
+  form.addEventListener('submit', (e) => {
+    if (!input.files.length) return;
+    e.preventDefault();
+    const files = Array.from(input.files);
+    list.textContent = '';
+    const rows = files.map((f) => {
+      const li = document.createElement('li');
+      const bar = document.createElement('progress');
+      bar.max = 100;
+      bar.value = 0;
+      const text = document.createElement('span');
+      text.textContent = f.name;
+      li.append(bar, text);
+      list.appendChild(li);
+      return { li, bar, text };
+    });
+    let refused = 0;
+    const send = (i) => {
+      if (i >= files.length) {
+        if (!refused) window.location.href = '/admin/media';
+        else {
+          const more = document.createElement('li');
+          const a = document.createElement('a');
+          a.href = '/admin/media';
+          a.textContent = 'Show the library';
+          more.appendChild(a);
+          list.appendChild(more);
+        }
+        return;
+      }
+      const data = new FormData();
+      for (const [k, v] of new FormData(form)) if (k !== 'files') data.append(k, v);
+      data.append('format', 'json');
+      data.append('files', files[i], files[i].name);
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', form.action);
+      xhr.upload.onprogress = (ev) => {
+        if (ev.lengthComputable) rows[i].bar.value = Math.round((ev.loaded / ev.total) * 100);
+      };
+      xhr.onload = () => {
+        rows[i].bar.value = 100;
+        let outcome = null;
+        try {
+          outcome = JSON.parse(xhr.responseText)[0];
+        } catch (_) {
+          outcome = { refused: xhr.status === 413 ? 'The file is too large.' : 'The upload failed (' + xhr.status + ').' };
+        }
+        if (outcome && outcome.refused) {
+          refused += 1;
+          rows[i].li.className = 'error';
+          rows[i].text.textContent = files[i].name + ': ' + outcome.refused;
+        } else {
+          rows[i].text.textContent = files[i].name + ': added';
+        }
+        send(i + 1);
+      };
+      xhr.onerror = () => {
+        refused += 1;
+        rows[i].text.textContent = files[i].name + ': the connection failed.';
+        send(i + 1);
+      };
+      xhr.send(data);
+    };
+    send(0);
+  });
+})();

@@ -1,5 +1,18 @@
-//! Uploaded media: validated by content (not by name or declared type), stored under the data
-//! directory with a content hash for a name, served with immutable caching.
+//! Pictures. The library (`library`): uploads checked from their bytes, kept as originals in
+//! the media store (`store`), processed into variants by jobs any node may run (`jobs`,
+//! `process`), described once (alt text, caption, credit, focal point) and drawn as
+//! `<picture>` elements (`markup`).
+//!
+//! Older uploads, and images fetched from an imported site, were stored as they came under
+//! `DATA_DIR/media` with a content hash for a name; those files are still served (the
+//! functions below).
+
+pub mod demo;
+pub mod jobs;
+pub mod library;
+pub mod markup;
+pub mod process;
+pub mod store;
 
 use std::path::{Path, PathBuf};
 

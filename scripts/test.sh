@@ -10,14 +10,14 @@ step() { printf '\n==> %s\n' "$*"; }
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "cargo clippy --all-targets -- -D warnings"
-cargo clippy --all-targets --locked -- -D warnings
+step "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
 
 if [ -z "${GAZETTE_TEST_POSTGRES:-}" ]; then
   echo "note: GAZETTE_TEST_POSTGRES is not set; the PostgreSQL half of the suite will be skipped"
 fi
 step "cargo test (unit + integration)"
-cargo test --locked
+cargo test --workspace --locked
 
 step "browser tests (headless Chromium)"
 chromium_bin="${CHROMIUM:-/usr/bin/chromium}"

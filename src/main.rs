@@ -145,6 +145,15 @@ enum MediaCommand {
         #[command(flatten)]
         fetch: FetchArgs,
     },
+    /// Add every picture in a folder (and its subfolders) to the library, as uploads: each is
+    /// checked, kept and queued for processing (done by `serve`, on any node). Files already
+    /// in the library are not added twice; refused files are listed with the reason.
+    Import {
+        dir: PathBuf,
+        /// A credit given to every picture (e.g. the photographer or the archive).
+        #[arg(long, default_value = "")]
+        credit: String,
+    },
     /// Check a picture as an upload would be checked and make all its variants, storing
     /// nothing: prints each file made, the time taken and the process's peak memory.
     Try {
@@ -516,6 +525,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Media { action: MediaCommand::Try { file } } => try_picture(&file),
+        Command::Media { action: MediaCommand::Import { dir, credit } } => {
+            let db = app::open_store(&config).await?;
+            let store = gazette::media::store::MediaStore::open(&config.media, &config.data_dir)?;
+            let report =
+                gazette::media::library::import_dir(
+                    &db,
+                    &store,
+                    &dir,
+                    &credit,
+                    |path, outcome| match outcome {
+                        Ok(id) => println!("added   {} (picture {id})", path.display()),
+                        Err(reason) => println!("refused {}: {reason}", path.display()),
+                    },
+                )
+                .await;
+            db.close().await;
+            let report = report?;
+            println!(
+                "{} pictures added or already in the library, {} refused; they are processed by `gazette serve`",
+                report.0, report.1
+            );
+            Ok(())
+        }
         Command::Media { action: MediaCommand::Fetch { fetch } } => {
             let db = app::open_store(&config).await?;
             let result = fetch_media_command(&db, &config, &fetch).await;

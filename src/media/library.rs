@@ -148,3 +148,59 @@ pub async fn delete(db: &Db, store: &MediaStore, id: i64) -> Result<(), DeleteEr
     }
     Ok(())
 }
+
+/// Adds every file under `dir` (subfolders included, hidden files skipped) to the library, in
+/// name order; `each` hears of every file. Returns (added or already there, refused). A file
+/// that cannot be read is refused like a bad picture; a failure of the store stops the import.
+pub async fn import_dir(
+    db: &Db,
+    store: &MediaStore,
+    dir: &std::path::Path,
+    credit: &str,
+    mut each: impl FnMut(&std::path::Path, Result<i64, String>),
+) -> anyhow::Result<(usize, usize)> {
+    use anyhow::Context;
+    let mut files = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).with_context(|| format!("reading {}", folder.display()))? {
+            let entry = entry?;
+            let path = entry.path();
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            if entry.file_type()?.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let description =
+        Description { credit: credit.trim().to_owned(), focus: (5000, 5000), ..Default::default() };
+    let (mut added, mut refused) = (0, 0);
+    for path in files {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let bytes = match tokio::fs::read(&path).await {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                refused += 1;
+                each(&path, Err(format!("could not be read: {e}")));
+                continue;
+            }
+        };
+        match add(db, store, &bytes, &name, &description, None).await {
+            Ok(id) => {
+                added += 1;
+                each(&path, Ok(id));
+            }
+            Err(AddError::Refused(e)) => {
+                refused += 1;
+                each(&path, Err(e.to_string()));
+            }
+            Err(AddError::Internal(e)) => return Err(e),
+        }
+    }
+    Ok((added, refused))
+}

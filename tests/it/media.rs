@@ -394,3 +394,34 @@ async fn a_job_left_by_a_stopped_node_is_taken_up_again(app: TestApp) {
     assert_eq!(pictures::get(&app.db, id).await.unwrap().unwrap().state, "ready");
     assert_eq!(pictures::pending(&app.db).await.unwrap(), 0);
 }
+
+on_both_stores!(a_folder_of_pictures_is_imported_once);
+
+async fn a_folder_of_pictures_is_imported_once(app: TestApp) {
+    let store = gazette::media::store::MediaStore::open(&app.config.media, &app.config.data_dir).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("2026")).unwrap();
+    std::fs::write(dir.path().join("quay.jpg"), camera_jpeg(64, 48)).unwrap();
+    std::fs::write(dir.path().join("2026/logo.png"), png(30, 20)).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not a picture").unwrap();
+    std::fs::write(dir.path().join(".DS_Store"), "hidden").unwrap();
+    let mut seen = Vec::new();
+    let report =
+        gazette::media::library::import_dir(&app.db, &store, dir.path(), "Courier archive", |p, outcome| {
+            seen.push((p.file_name().unwrap().to_string_lossy().into_owned(), outcome.is_ok()))
+        })
+        .await
+        .unwrap();
+    assert_eq!(report, (2, 1));
+    seen.sort();
+    assert_eq!(
+        seen,
+        [("logo.png".to_owned(), true), ("notes.txt".to_owned(), false), ("quay.jpg".to_owned(), true)]
+    );
+    let again =
+        gazette::media::library::import_dir(&app.db, &store, dir.path(), "", |_, _| {}).await.unwrap();
+    assert_eq!(again, (2, 1));
+    let all = gazette::storage::pictures::all(&app.db).await.unwrap();
+    assert_eq!(all.len(), 2, "nothing imported twice");
+    assert!(all.iter().all(|p| p.credit == "Courier archive"));
+}

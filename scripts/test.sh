@@ -17,7 +17,7 @@ if [ -z "${GAZETTE_TEST_POSTGRES:-}" ]; then
   echo "note: GAZETTE_TEST_POSTGRES is not set; the PostgreSQL half of the suite will be skipped"
 fi
 step "cargo test (unit + integration)"
-cargo test --workspace --locked
+cargo test --locked
 
 step "browser tests (headless Chromium)"
 chromium_bin="${CHROMIUM:-/usr/bin/chromium}"

@@ -576,6 +576,18 @@ pub async fn upload_image(
             Ok(url) => url,
             Err(answer) => return Ok(answer),
         };
+        // The editor shows the picture next: give its job a moment (bounded) so that the
+        // thumbnail is there rather than a file still being made.
+        if let Some(picture) = crate::media::markup::picture_id(&url) {
+            for _ in 0..100 {
+                match crate::storage::pictures::get(&app.db, picture).await? {
+                    Some(p) if p.state == "processing" => {
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await
+                    }
+                    _ => break,
+                }
+            }
+        }
         Some(crate::domain::article::FeaturedImage {
             url,
             alt: get(&fields, "alt").to_owned(),

@@ -105,9 +105,8 @@ pub async fn replace(
     let version = current.version + 1;
     let original = original_key(id, version, checked.probe.kind.extension());
     store.put(&original, bytes.to_vec()).await?;
-    let description = Description::default();
-    let mut new = new_picture(&checked, file_name, bytes.len(), original, &description);
-    new.alt = current.alt;
+    // The description is not part of a replacement: `pictures::replace` keeps the picture's own.
+    let new = new_picture(&checked, file_name, bytes.len(), original, &Description::default());
     let mut tx = db.begin().await?;
     let replaced = pictures::replace(&mut tx, id, &new, version).await?;
     tx.commit().await?;

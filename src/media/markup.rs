@@ -97,6 +97,14 @@ impl PictureRef {
             .join(", ")
     }
 
+    /// The plain (JPEG or PNG) file of the largest width not over `width` (the smallest there
+    /// is when none fits), for places that take one file: logos, photos, feeds, redirects.
+    pub fn plain_url(&self, width: u32) -> String {
+        let widths = self.widths();
+        let w = widths.iter().copied().filter(|w| *w <= width).max().unwrap_or(widths[0]);
+        self.file_url(&format!("{w}.{}", fallback_extension(self.alpha)))
+    }
+
     /// The crop `ratio` (`(16, 9)`, `(4, 3)` or `(1, 1)`) and its size.
     pub fn crop(&self, ratio: (u32, u32)) -> (String, u32, u32) {
         let (w, h) = self.served_size();

@@ -33,13 +33,16 @@ pub enum MediaError {
 
 /// The image kind from its first bytes.
 pub fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
-    match bytes {
-        [0xFF, 0xD8, 0xFF, ..] => Some(("jpg", "image/jpeg")),
-        [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Some(("png", "image/png")),
-        [b'G', b'I', b'F', b'8', b'7' | b'9', b'a', ..] => Some(("gif", "image/gif")),
-        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some(("webp", "image/webp")),
-        _ => None,
-    }
+    use process::Kind;
+    process::Kind::sniff(bytes).map(|k| {
+        let mime = match k {
+            Kind::Jpeg => "image/jpeg",
+            Kind::Png => "image/png",
+            Kind::Gif => "image/gif",
+            Kind::Webp => "image/webp",
+        };
+        (k.extension(), mime)
+    })
 }
 
 /// Checks an upload and returns the file name it is stored under.

@@ -129,7 +129,7 @@ pub async fn get(db: &Db, id: i64) -> anyhow::Result<Option<PictureRow>> {
     Ok(fetch_optional!(db, PictureRow, concat!("SELECT ", columns!(), " FROM pictures WHERE id = $1"), id)?)
 }
 
-/// Every picture (the catalogue pages are drawn from), or those with the given ids.
+/// Every picture (the catalogue pages are drawn from).
 pub async fn all(db: &Db) -> anyhow::Result<Vec<PictureRow>> {
     Ok(fetch_all!(db, PictureRow, concat!("SELECT ", columns!(), " FROM pictures"))?)
 }
@@ -237,15 +237,6 @@ pub async fn uses(db: &Db, id: i64) -> anyhow::Result<Vec<UseRow>> {
          ORDER BY 1, 2",
         id
     )?)
-}
-
-/// How many places use each of `ids` (for the library grid).
-pub async fn use_counts(db: &Db, ids: &[i64]) -> anyhow::Result<std::collections::HashMap<i64, i64>> {
-    let mut out = std::collections::HashMap::new();
-    for &id in ids {
-        out.insert(id, uses(db, id).await?.len() as i64);
-    }
-    Ok(out)
 }
 
 /// Records which pictures `kind` `subject` shows now (replacing what it showed before).

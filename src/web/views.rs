@@ -294,10 +294,7 @@ impl Views<'_> {
     /// logo, an author's photo), any other address as it is.
     pub fn sized(&self, url: &str, width: u32) -> String {
         match self.site.picture(url) {
-            Some(p) => {
-                let w = p.widths().into_iter().filter(|w| *w <= width).max().unwrap_or(p.served_size().0);
-                p.file_url(&format!("{w}.{}", crate::media::process::fallback_extension(p.alpha)))
-            }
+            Some(p) => p.plain_url(width),
             None => url.to_owned(),
         }
     }

@@ -53,15 +53,6 @@ impl Drop for Moto {
     }
 }
 
-fn cookies(r: &reqwest::Response, jar: &mut Vec<String>) {
-    for v in r.headers().get_all("set-cookie") {
-        let pair = v.to_str().unwrap().split(';').next().unwrap().to_owned();
-        let name = pair.split('=').next().unwrap().to_owned();
-        jar.retain(|c| !c.starts_with(&format!("{name}=")));
-        jar.push(pair);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_picture_uploaded_through_one_node_is_shown_by_the_other_from_the_bucket() {
     let Some(moto) = moto_server() else { return };
@@ -112,22 +103,7 @@ async fn a_picture_uploaded_through_one_node_is_shown_by_the_other_from_the_buck
     }
 
     // An editor uploads a picture through node A.
-    let mut jar = Vec::new();
-    let r = client.get(format!("{a}/admin")).send().await.unwrap();
-    cookies(&r, &mut jar);
-    let token = field(&r.text().await.unwrap(), "login_token");
-    let r = client
-        .post(format!("{a}/admin/login"))
-        .header("cookie", jar.join("; "))
-        .form(&[
-            ("login_token", token.as_str()),
-            ("email", "maeve@harbourcourier.example"),
-            ("password", "courier-demo"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    cookies(&r, &mut jar);
+    let jar = crate::nodes::sign_in(&client, &a, "maeve@harbourcourier.example").await;
     let library =
         client.get(format!("{a}/admin/media")).header("cookie", jar.join("; ")).send().await.unwrap();
     let csrf = field(&library.text().await.unwrap(), "_csrf");

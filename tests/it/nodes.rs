@@ -21,6 +21,23 @@ async fn wait_for(client: &reqwest::Client, url: &str, needle: &str, limit: Dura
     None
 }
 
+/// Signs a demo account in on the node at `base`; its session's cookies.
+pub async fn sign_in(client: &reqwest::Client, base: &str, email: &str) -> Vec<String> {
+    let mut jar = Vec::new();
+    let r = client.get(format!("{base}/admin")).send().await.unwrap();
+    cookies(&r, &mut jar);
+    let token = field(&r.text().await.unwrap(), "login_token");
+    let r = client
+        .post(format!("{base}/admin/login"))
+        .header("cookie", jar.join("; "))
+        .form(&[("login_token", token.as_str()), ("email", email), ("password", "courier-demo")])
+        .send()
+        .await
+        .unwrap();
+    cookies(&r, &mut jar);
+    jar
+}
+
 fn cookies(r: &reqwest::Response, jar: &mut Vec<String>) {
     for v in r.headers().get_all("set-cookie") {
         let pair = v.to_str().unwrap().split(';').next().unwrap().to_owned();
@@ -58,22 +75,7 @@ async fn a_story_published_on_one_node_is_found_on_the_other() {
     }
 
     // An editor publishes through node A's admin.
-    let mut jar = Vec::new();
-    let r = client.get(format!("{a}/admin")).send().await.unwrap();
-    cookies(&r, &mut jar);
-    let token = field(&r.text().await.unwrap(), "login_token");
-    let r = client
-        .post(format!("{a}/admin/login"))
-        .header("cookie", jar.join("; "))
-        .form(&[
-            ("login_token", token.as_str()),
-            ("email", "maeve@harbourcourier.example"),
-            ("password", "courier-demo"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    cookies(&r, &mut jar);
+    let jar = sign_in(&client, &a, "maeve@harbourcourier.example").await;
     let editor =
         client.get(format!("{a}/admin/articles/new")).header("cookie", jar.join("; ")).send().await.unwrap();
     let csrf = field(&editor.text().await.unwrap(), "_csrf");

@@ -95,7 +95,7 @@ async fn library_page(
     let pagination = crate::web::views::Pagination::new(
         "/admin/media",
         &[
-            (!q.q.is_empty()).then(|| format!("q={}", urlencode(&q.q))),
+            (!q.q.is_empty()).then(|| format!("q={}", crate::web::public::search::urlencode(&q.q))),
             q.for_article.map(|a| format!("for={a}")),
         ]
         .into_iter()
@@ -122,16 +122,6 @@ async fn library_page(
         },
     )?;
     Ok((status, Html(body)).into_response())
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            b' ' => "+".to_owned(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// `GET /admin/media`: the library.

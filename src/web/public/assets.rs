@@ -48,8 +48,7 @@ pub async fn media(State(app): State<AppState>, Path(file): Path<String>) -> Res
         let site = app.site.get();
         return match site.pictures.get(&id) {
             Some(p) => {
-                let (w, _) = p.served_size();
-                let url = p.file_url(&format!("{w}.{}", crate::media::process::fallback_extension(p.alpha)));
+                let url = p.plain_url(u32::MAX);
                 (
                     StatusCode::FOUND,
                     [

@@ -244,7 +244,7 @@ pub fn snippet(text: &str, highlight: &[String], prefixes: &[String], width: usi
     out
 }
 
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {

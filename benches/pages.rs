@@ -3,7 +3,9 @@
 //! `cargo bench --bench pages` builds the store once under `target/bench-data/` with the
 //! synthetic generator (`gazette generate`), then drives the real router in-process (no
 //! sockets): the article page rotates over 500 different articles. `uncached_*` turns the page
-//! cache off; `cached_*` measures the same pages served from it.
+//! cache off; `cached_*` measures the same pages served from it. Every article has a library
+//! picture (40 pictures shared round-robin), so cards and leads are drawn as `<picture>`
+//! elements as on a real front page.
 //! The figures live in docs/PERFORMANCE.md.
 
 use std::path::PathBuf;
@@ -29,6 +31,7 @@ async fn prepare(page_cache: usize) -> (gazette::web::Front, Vec<String>) {
     config.page_cache = page_cache;
     let db = gazette::app::open_store(&config).await.unwrap();
     gazette::generate::generate(&db, ARTICLES, 7).await.unwrap(); // adds only what is missing
+    give_pictures(&db).await;
     db.close().await;
     let app = App::build(&config).await.unwrap();
     let site = app.state.site.get();
@@ -40,6 +43,42 @@ async fn prepare(page_cache: usize) -> (gazette::web::Front, Vec<String>) {
         .map(|c| site.article_url(&c.slug, c.published_at))
         .collect();
     (gazette::web::Front::new(app.state.clone()), urls)
+}
+
+/// Forty library pictures (rows only: a page is drawn from what is known at upload, so no file
+/// is needed) as the featured pictures of every article, once.
+async fn give_pictures(db: &gazette::storage::Db) {
+    use gazette::storage::pictures::{self, NewPicture};
+    if !pictures::all(db).await.unwrap().is_empty() {
+        return;
+    }
+    let mut tx = db.begin().await.unwrap();
+    let mut ids = Vec::new();
+    for n in 0..40 {
+        let new = NewPicture {
+            file_name: format!("photo-{n}.jpg"),
+            original: format!("originals/new/bench{n}.jpg"),
+            hash: format!("bench{n:027}"),
+            bytes: 4_000_000,
+            width: 6000,
+            height: 4000,
+            alpha: false,
+            alt: format!("A photograph of scene {n}"),
+            caption: "A caption of some length, as a newsroom writes them.".into(),
+            credit: "Staff photographer".into(),
+        };
+        ids.push(pictures::create(&mut tx, &new, None).await.unwrap());
+    }
+    gazette::tx_exec!(&mut tx, "DELETE FROM picture_jobs").unwrap();
+    let (first,) = (ids[0],);
+    gazette::tx_exec!(
+        &mut tx,
+        "UPDATE articles SET featured_image_url = '/media/' || CAST(($1 + id % 40) AS TEXT), \
+         featured_image_alt = ''",
+        first
+    )
+    .unwrap();
+    tx.commit().await.unwrap();
 }
 
 async fn get(router: &gazette::web::Front, path: &str) {

@@ -71,7 +71,7 @@ test('an author writes an article with an image and submits it for review', asyn
   await page.fill('#credit', 'Courier staff');
   await page.click('text=Upload');
   await page.waitForURL(/saved=1/);
-  assert.equal(await page.locator('img.thumb').count(), 1);
+  assert.equal(await page.locator('.thumb').count(), 1);
   assert.equal(await page.locator('.status-pending').first().innerText(), 'PENDING');
   assert.deepEqual(problems, []);
   await context.close();

@@ -17,6 +17,17 @@ const dataDir = mkdtempSync(join(tmpdir(), 'gazette-pictures-'));
 const { server, base } = await startGazette({ pictures: true, dataDir });
 const browser = await launch();
 
+// Pages leave a picture out until its files are made: wait for every job, then for the pages
+// to be rendered again (the site follows its events every second or so).
+async function waitForJobs() {
+  for (let i = 0; i < 1800; i++) {
+    const left = Number(execFileSync('sqlite3', [join(dataDir, 'gazette.db'), 'SELECT COUNT(*) FROM picture_jobs']).toString().trim());
+    if (left === 0) return new Promise((r) => setTimeout(r, 3000));
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error('the pictures were not processed in 15 minutes');
+}
+
 async function waitForPictures(path) {
   const html = await (await fetch(base + path)).text();
   const files = [...new Set([...html.matchAll(/\/media\/\d+\/\d+\/[0-9x]+\.(?:avif|webp|jpg|png)/g)].map((m) => m[0]))];
@@ -52,6 +63,7 @@ async function measure(path, width, height, shot) {
 }
 
 try {
+  await waitForJobs();
   const home = await (await fetch(base + '/')).text();
   const article = home.match(/href="(\/\d{4}\/\d{2}\/\d{2}\/[^"]+\/)"/)[1];
   console.log(`front page: ${await waitForPictures('/')} files; article ${article}: ${await waitForPictures(article)} files`);

@@ -122,11 +122,20 @@ pub async fn save_article(
     } else {
         article.excerpt.trim().to_owned()
     };
+    // Every picture needs words for readers who cannot see it before it goes out.
+    let undescribed = if matches!(article.status, Published | Scheduled) {
+        undescribed_picture(db, &rendered.html).await?
+    } else {
+        None
+    };
     let mut tx = db.begin().await?;
     let id = match id {
         None => {
             if !actor.role.can_set_status(article.status, true) {
                 return Err(SaveError::Forbidden);
+            }
+            if let Some(why) = undescribed {
+                return Err(SaveError::Invalid(why));
             }
             // What leads the front page is an editor's call: below that, the form has no say.
             article.sticky &= actor.role.can_set_sticky();
@@ -158,6 +167,13 @@ pub async fn save_article(
             if version != base_version {
                 return Err(SaveError::Conflict);
             }
+            // Asked when an article goes out; a correction to one already out is never held
+            // up by an older picture (imported ones often have no alt text).
+            if let Some(why) = undescribed
+                && !matches!(old_status, "published" | "scheduled")
+            {
+                return Err(SaveError::Invalid(why));
+            }
             if articles::slug_taken(&mut tx, article.slug.as_str(), id).await? {
                 return Err(SaveError::Invalid(format!(
                     "The slug {:?} is already used.",
@@ -186,6 +202,25 @@ pub async fn save_article(
     articles::add_revision(&mut tx, id, Some(actor.user_id), &article).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Why an article's text cannot go out yet: a picture with no alt text, in the text or (for a
+/// library picture) in the library.
+async fn undescribed_picture(db: &Db, html: &str) -> anyhow::Result<Option<String>> {
+    for src in crate::media::markup::images_without_alt(html) {
+        if let Some(id) = crate::media::markup::picture_id(&src)
+            && let Some(p) = crate::storage::pictures::get(db, id).await?
+            && !p.alt.trim().is_empty()
+        {
+            continue;
+        }
+        return Ok(Some(format!(
+            "The picture {src} in the text has no alt text. Describe what it shows for readers who \
+             cannot see it: ![what it shows]({src}) in the text{}.",
+            if src.starts_with("/media/") { ", or in the picture library" } else { "" }
+        )));
+    }
+    Ok(None)
 }
 
 /// Brings an imported article up to date with a newer copy from its source (an operator's

@@ -121,8 +121,8 @@ struct FetchArgs {
     /// Longest wait for one file, in seconds.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
-    /// Largest file accepted, in megabytes.
-    #[arg(long, default_value_t = 8)]
+    /// Largest file accepted, in megabytes (the picture library takes at most 40).
+    #[arg(long, default_value_t = 40)]
     max_mb: usize,
 }
 
@@ -131,7 +131,7 @@ impl FetchArgs {
         gazette::remote_media::Options {
             concurrency: self.concurrency.max(1),
             timeout: std::time::Duration::from_secs(self.timeout.max(1)),
-            max_bytes: self.max_mb.max(1) << 20,
+            max_bytes: self.max_mb.clamp(1, gazette::media::library::MAX_BYTES >> 20) << 20,
         }
     }
 }
@@ -615,13 +615,19 @@ async fn fetch_media_command(
     config: &Config,
     fetch: &FetchArgs,
 ) -> anyhow::Result<()> {
-    println!("copying remote images into {}", gazette::media::dir(&config.data_dir).display());
-    let report = gazette::remote_media::fetch(db, &config.data_dir, &fetch.options(), |done, total| {
-        progress_bar("media", done, total);
-    })
-    .await;
+    println!("copying remote images into the picture library");
+    let store = gazette::media::store::MediaStore::open(&config.media, &config.data_dir)?;
+    let report =
+        gazette::remote_media::fetch(db, &store, &config.data_dir, &fetch.options(), |done, total| {
+            progress_bar("media", done, total);
+        })
+        .await;
     eprintln!();
-    print!("{}", report.context("fetching media")?);
+    let report = report.context("fetching media")?;
+    print!("{report}");
+    if report.fetched > 0 {
+        println!("the new pictures are made into every size by `gazette serve` (any node)");
+    }
     Ok(())
 }
 

@@ -5,9 +5,13 @@
 //! still depends on the old host. This pass finds every remote image the site shows (the
 //! export's attachments, featured images, and `<img src>` in article and page bodies on the
 //! attachments' hosts), downloads each address once (a few at a time, with a timeout and a
-//! size limit), checks it by content like an upload, stores it under `DATA_DIR/media` by its
-//! hash, and relinks the articles and pages that showed it, each through the content layer
-//! (a revision and an `article.updated` event), so caches and other nodes follow.
+//! size limit), adds it to the picture library through the same checks and processing as an
+//! upload (metadata stripped, every size and format made by the picture jobs), and relinks the
+//! articles and pages that showed it to the library picture (`/media/42`), each through the
+//! content layer (a revision and an `article.updated` event), so caches and other nodes follow.
+//!
+//! Copies made by earlier versions (files stored as they came, `DATA_DIR/media/HASH.png`) join
+//! the library on the next run, from disk, and what showed them is relinked the same way.
 //!
 //! It can run any time and any number of times: what was fetched is not fetched again, what
 //! failed (the old host was down, a 404) is tried again on the next run, and an article that
@@ -20,6 +24,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use crate::media::library::{self, AddError};
+use crate::media::store::MediaStore;
+use crate::storage::pictures::Description;
 use crate::storage::{Db, now};
 use crate::{content, fetch_all, tx_exec};
 
@@ -36,7 +43,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { concurrency: 4, timeout: Duration::from_secs(30), max_bytes: crate::media::MAX_BYTES }
+        Self { concurrency: 4, timeout: Duration::from_secs(30), max_bytes: library::MAX_BYTES }
     }
 }
 
@@ -160,20 +167,57 @@ fn replace_whole(text: &str, from: &str, to: &str) -> String {
     out
 }
 
+/// The file name an address ends with (what the library shows for the picture).
+fn file_name(url: &str) -> String {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    library::clean_file_name(path.rsplit('/').next().unwrap_or(path))
+}
+
+/// Adds downloaded or legacy bytes to the library; the reference, or why not.
+async fn into_library(
+    db: &Db,
+    store: &MediaStore,
+    bytes: &[u8],
+    url: &str,
+) -> anyhow::Result<Result<String, String>> {
+    match library::add(db, store, bytes, &file_name(url), &Description::default(), None).await {
+        Ok(id) => Ok(Ok(crate::media::markup::reference(id))),
+        Err(AddError::Refused(why)) => Ok(Err(why.to_string())),
+        Err(AddError::Internal(e)) => Err(e.context("adding a fetched picture to the library")),
+    }
+}
+
 /// Finds, fetches and relinks; see the module's documentation.
 pub async fn fetch(
     db: &Db,
+    store: &MediaStore,
     data_dir: &Path,
     options: &Options,
     mut progress: impl FnMut(usize, usize),
 ) -> anyhow::Result<Report> {
     let mut report = Report::default();
 
-    // 1. The remote images the site shows, on the hosts its attachments came from.
+    // Copies stored as files by earlier versions, by their address on this site.
+    let known: Vec<(String, Option<String>)> =
+        fetch_all!(db, (String, Option<String>), "SELECT url, local_name FROM remote_media")?;
+    let legacy: HashMap<String, String> = known
+        .iter()
+        .filter_map(|(url, name)| {
+            name.as_deref().filter(|n| crate::media::is_stored_name(n)).map(|n| (url, n))
+        })
+        .map(|(url, name)| (format!("/media/{name}"), url.clone()))
+        .collect();
+
+    // 1. The remote images the site shows, on the hosts its attachments came from (or the
+    // earlier copies of them).
     let attachments: Vec<(String,)> = fetch_all!(db, (String,), "SELECT url FROM attachments")?;
     let hosts: BTreeSet<String> =
         attachments.iter().filter_map(|(u,)| origin(u)).map(str::to_owned).collect();
-    let ours = |url: &str| origin(url).is_some_and(|o| hosts.contains(o)) && looks_like_image(url);
+    let ours = |url: &str| {
+        origin(url).is_some_and(|o| hosts.contains(o)) && looks_like_image(url) || legacy.contains_key(url)
+    };
+    // An earlier copy stands for its remote address.
+    let remote = |url: String| legacy.get(&url).cloned().unwrap_or(url);
     let mut wanted: BTreeSet<String> =
         attachments.into_iter().map(|(u,)| u).filter(|u| looks_like_image(u)).collect();
     // (id, is_article) of the items that show one of them.
@@ -193,7 +237,7 @@ pub async fn fetch(
             urls.extend(image.filter(|u| ours(u)));
             if !urls.is_empty() {
                 showing.push((id, true));
-                wanted.extend(urls);
+                wanted.extend(urls.into_iter().map(remote));
             }
         }
     }
@@ -202,21 +246,28 @@ pub async fn fetch(
         let urls: Vec<String> = image_sources(&body).into_iter().filter(|u| ours(u)).collect();
         if !urls.is_empty() {
             showing.push((id, false));
-            wanted.extend(urls);
+            wanted.extend(urls.into_iter().map(remote));
         }
     }
     report.found = wanted.len();
 
-    // 2. What earlier runs stored; fetch the rest.
-    let known: Vec<(String, Option<String>)> =
-        fetch_all!(db, (String, Option<String>), "SELECT url, local_name FROM remote_media")?;
+    // 2. What earlier runs stored (a library picture; or a file, which joins the library
+    // now); fetch the rest.
     let mut local: HashMap<String, String> = HashMap::new();
     for (url, name) in known {
-        if let Some(name) = name
-            && wanted.contains(&url)
-            && tokio::fs::try_exists(crate::media::dir(data_dir).join(&name)).await.unwrap_or(false)
+        let Some(name) = name.filter(|_| wanted.contains(&url)) else { continue };
+        if let Some(id) = crate::media::markup::picture_id(&name) {
+            if crate::storage::pictures::get(db, id).await?.is_some() {
+                local.insert(url, name);
+            }
+        } else if crate::media::is_stored_name(&name)
+            && let Ok(bytes) = tokio::fs::read(crate::media::dir(data_dir).join(&name)).await
+            && let Ok(reference) = into_library(db, store, &bytes, &url).await?
         {
-            local.insert(url, name);
+            let mut tx = db.begin().await?;
+            tx_exec!(&mut tx, "UPDATE remote_media SET local_name = $1 WHERE url = $2", &reference, &url)?;
+            tx.commit().await?;
+            local.insert(url, reference);
         }
     }
     report.already = local.len();
@@ -246,13 +297,7 @@ pub async fn fetch(
             let Some(joined) = running.join_next().await else { break };
             let (url, result) = joined.context("a download task failed")?;
             let outcome = match result {
-                Ok(bytes) => match crate::media::validate_with_limit(&bytes, options.max_bytes) {
-                    Ok(name) => crate::media::store(data_dir, &name, &bytes)
-                        .await
-                        .map(|()| name)
-                        .map_err(|e| format!("{e:#}")),
-                    Err(err) => Err(err.to_string()),
-                },
+                Ok(bytes) => into_library(db, store, &bytes, &url).await?,
                 Err(err) => Err(err),
             };
             let mut tx = db.begin().await?;
@@ -289,9 +334,10 @@ pub async fn fetch(
         }
     }
 
-    // 3. Relink what shows them, longest address first.
+    // 3. Relink what shows them (the remote address, and an earlier copy's), longest first.
     let mut links: Vec<(String, String)> =
-        local.into_iter().map(|(url, name)| (url, format!("/media/{name}"))).collect();
+        legacy.iter().filter_map(|(copy, url)| local.get(url).map(|r| (copy.clone(), r.clone()))).collect();
+    links.extend(local);
     links.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
     if links.is_empty() {
         return Ok(report);

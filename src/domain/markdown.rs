@@ -1,7 +1,7 @@
 //! Markdown to safe HTML and plain text, done once when content is saved.
 //!
-//! The pipeline: a small pre-pass turns `> [!PULLQUOTE]` blocks into `<aside class="pullquote">`,
-//! pulldown-cmark renders (no footnotes: they can go superlinear), then ammonia sanitizes with an
+//! The pipeline: a small pre-pass turns `> [!PULLQUOTE]` blocks into `<aside class="pullquote">`
+//! and `> [!FIGURE]` blocks into `<figure>` with a caption and credit, pulldown-cmark renders (no footnotes: they can go superlinear), then ammonia sanitizes with an
 //! allow-list: no script, no event handlers, no `javascript:` URLs, no svg or math.
 
 use std::sync::LazyLock;
@@ -26,6 +26,7 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut b = ammonia::Builder::default();
     b.add_tags(["aside", "figure", "figcaption"])
         .add_allowed_classes("aside", ["pullquote"])
+        .add_allowed_classes("span", ["credit"])
         .add_tag_attributes("img", ["loading"])
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
         .link_rel(Some("noopener noreferrer"));
@@ -41,7 +42,7 @@ pub fn render(source: &str) -> Result<Rendered, TooLong> {
     if source.len() > MAX_SOURCE_BYTES {
         return Err(TooLong(source.len()));
     }
-    let source = expand_pullquotes(source);
+    let source = expand_blocks(source);
     let mut unsafe_html = String::with_capacity(source.len() * 3 / 2);
     html::push_html(&mut unsafe_html, Parser::new_ext(&source, options()));
     let html = sanitize_html(&unsafe_html);
@@ -55,13 +56,39 @@ pub fn sanitize_html(html: &str) -> String {
     SANITIZER.clean(html).to_string()
 }
 
-/// `> [!PULLQUOTE]` followed by `> text` lines becomes an `<aside class="pullquote">` whose
-/// inside is still Markdown.
-fn expand_pullquotes(source: &str) -> String {
+/// The house blocks, written like quotations that start with a marker line:
+///
+/// - `> [!PULLQUOTE]` followed by `> text` lines becomes an `<aside class="pullquote">` whose
+///   inside is still Markdown.
+/// - `> [!FIGURE]` followed by an image line, then caption lines and an optional `Credit:`
+///   line, becomes a `<figure>` with a `<figcaption>` (what the editor's "Insert a picture"
+///   writes). A library picture in it (`/media/42`) is drawn in every size when the page is.
+fn expand_blocks(source: &str) -> String {
     let mut out = String::with_capacity(source.len() + 64);
     let mut lines = source.lines().peekable();
     while let Some(line) = lines.next() {
-        if line.trim().eq_ignore_ascii_case("> [!PULLQUOTE]") {
+        if line.trim().eq_ignore_ascii_case("> [!FIGURE]") {
+            let mut block = Vec::new();
+            while let Some(next) = lines.peek().and_then(|l| l.strip_prefix('>')) {
+                block.push(next.trim());
+                lines.next();
+            }
+            match figure(&block) {
+                Some(html) => {
+                    out.push('\n');
+                    out.push_str(&html);
+                    out.push_str("\n\n");
+                }
+                // Not a figure after all: the lines stay a quotation.
+                None => {
+                    for l in std::iter::once("[!FIGURE]").chain(block) {
+                        out.push_str("> ");
+                        out.push_str(l);
+                        out.push('\n');
+                    }
+                }
+            }
+        } else if line.trim().eq_ignore_ascii_case("> [!PULLQUOTE]") {
             out.push_str("<aside class=\"pullquote\">\n\n");
             while let Some(next) = lines.peek().and_then(|l| l.strip_prefix('>')) {
                 out.push_str(next.strip_prefix(' ').unwrap_or(next));
@@ -75,6 +102,53 @@ fn expand_pullquotes(source: &str) -> String {
         }
     }
     out
+}
+
+/// A figure block's HTML on one line (so that it stays one HTML block for the Markdown
+/// parser), or None when its first line is not an image.
+fn figure(lines: &[&str]) -> Option<String> {
+    let (image, rest) = lines.split_first()?;
+    if !image.starts_with("![") {
+        return None;
+    }
+    let img = inline_html(image);
+    // One picture and nothing else on the line.
+    if !img.starts_with("<img ") || !img.ends_with('>') || img.matches('<').count() != 1 {
+        return None;
+    }
+    let mut caption = Vec::new();
+    let mut credit = "";
+    for line in rest.iter().filter(|l| !l.is_empty()) {
+        match line.split_once(':') {
+            Some((key, value)) if key.trim().eq_ignore_ascii_case("credit") => credit = value.trim(),
+            _ => caption.push(*line),
+        }
+    }
+    let mut html = format!("<figure>{img}");
+    if !caption.is_empty() || !credit.is_empty() {
+        html.push_str("<figcaption>");
+        html.push_str(&inline_html(&caption.join(" ")));
+        if !credit.is_empty() {
+            if !caption.is_empty() {
+                html.push(' ');
+            }
+            html.push_str("<span class=\"credit\">");
+            html.push_str(&inline_html(credit));
+            html.push_str("</span>");
+        }
+        html.push_str("</figcaption>");
+    }
+    html.push_str("</figure>");
+    Some(html)
+}
+
+/// One line of Markdown as inline HTML, without its paragraph, on one line.
+fn inline_html(markdown: &str) -> String {
+    let mut html = String::new();
+    html::push_html(&mut html, Parser::new_ext(markdown, options()));
+    let html = html.trim();
+    let html = html.strip_prefix("<p>").and_then(|h| h.strip_suffix("</p>")).unwrap_or(html);
+    html.replace('\n', " ")
 }
 
 /// Plain text with blank lines between blocks; HTML tags are dropped.
@@ -151,6 +225,28 @@ mod tests {
         ] {
             assert!(!html.contains(bad), "{bad} survived in {html}");
         }
+    }
+
+    #[test]
+    fn figures_have_captions_and_credits() {
+        let src = "Before.\n\n> [!FIGURE]\n> ![Boats at the *north* quay](/media/42)\n> The fleet stayed in, \"for once\".\n> Credit: Ana Ruiz / The Courier\n\nAfter.";
+        let r = render(src).unwrap();
+        assert!(
+            r.html.contains(
+                "<figure><img src=\"/media/42\" alt=\"Boats at the north quay\"><figcaption>The fleet stayed in, “for once”. <span class=\"credit\">Ana Ruiz / The Courier</span></figcaption></figure>"
+            ),
+            "{}",
+            r.html
+        );
+        assert!(r.html.contains("<p>After.</p>"));
+        // Without a caption; and a block whose first line is no image stays a quotation.
+        let bare = render("> [!FIGURE]\n> ![Alt](/media/7)").unwrap().html;
+        assert_eq!(bare.trim(), "<figure><img src=\"/media/7\" alt=\"Alt\"></figure>");
+        let not = render("> [!FIGURE]\n> Just words.").unwrap().html;
+        assert!(not.contains("<blockquote>") && not.contains("Just words."), "{not}");
+        // Hostile captions are sanitized like any text.
+        let evil = render("> [!FIGURE]\n> ![x](/media/1)\n> <img src=x onerror=alert(1)>\n> Credit: <script>alert(1)</script>").unwrap().html;
+        assert!(!evil.contains("onerror") && !evil.contains("<script"), "{evil}");
     }
 
     #[test]

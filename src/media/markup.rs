@@ -22,6 +22,9 @@ pub struct PictureRef {
     pub credit: String,
     /// Focal point as fractions of width and height.
     pub focus: (f64, f64),
+    /// Its files for this version are made: until then pages leave it out (no address that
+    /// answers 503), and the pages that use it are rendered again when it is.
+    pub ready: bool,
 }
 
 impl From<&PictureRow> for PictureRef {
@@ -36,6 +39,7 @@ impl From<&PictureRow> for PictureRef {
             caption: r.caption.clone(),
             credit: r.credit.clone(),
             focus: (r.focus_x as f64 / 10_000.0, r.focus_y as f64 / 10_000.0),
+            ready: r.state == "ready",
         }
     }
 }
@@ -136,6 +140,126 @@ impl PictureRef {
     }
 }
 
+/// An `<img>` tag's attributes as written (values still escaped), and where the tag ends;
+/// `start` is the tag's `<`.
+pub(crate) fn img_attributes(html: &str, start: usize) -> Option<(Vec<(&str, &str)>, usize)> {
+    let bytes = html.as_bytes();
+    let mut i = start + 4; // after `<img`
+    let mut attrs = Vec::new();
+    loop {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        match bytes.get(i)? {
+            b'>' => return Some((attrs, i + 1)),
+            b'/' if bytes.get(i + 1) == Some(&b'>') => return Some((attrs, i + 2)),
+            _ => {}
+        }
+        let name_start = i;
+        while i < bytes.len() && !matches!(bytes[i], b'=' | b'>' | b'/') && !bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let name = &html[name_start..i];
+        if name.is_empty() {
+            i += 1; // a stray `/`
+            continue;
+        }
+        let mut value = "";
+        if bytes.get(i) == Some(&b'=') {
+            i += 1;
+            match bytes.get(i)? {
+                q @ (b'"' | b'\'') => {
+                    let end = i + 1 + html[i + 1..].find(*q as char)?;
+                    value = &html[i + 1..end];
+                    i = end + 1;
+                }
+                _ => {
+                    let from = i;
+                    while i < bytes.len() && bytes[i] != b'>' && !bytes[i].is_ascii_whitespace() {
+                        i += 1;
+                    }
+                    value = &html[from..i];
+                }
+            }
+        }
+        attrs.push((name, value));
+    }
+}
+
+fn escape_attribute(value: &str) -> String {
+    value.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// Draws every library picture in stored article or page HTML (`<img src="/media/42">`, as
+/// the sanitizer writes it) as a `<picture>` in every size and format, with its width and
+/// height and lazy loading; the text's own alt text first, the library's when it has none.
+/// Other images are left as they are. A picture whose files are still being made is replaced
+/// by `pending` (nothing on public pages; the pages are rendered again when it is ready).
+/// Done when a page is rendered, so a replaced picture's new files reach the pages that show
+/// it when they are rendered again (its event).
+pub fn expand_body<'a>(
+    html: &str,
+    picture: impl Fn(i64) -> Option<&'a PictureRef>,
+    sizes: &str,
+    pending: &str,
+) -> String {
+    let mut out = String::with_capacity(html.len() + 1024);
+    let mut rest = 0;
+    let mut search = 0;
+    while let Some(at) = html[search..].find("<img") {
+        let start = search + at;
+        search = start + 4;
+        let Some((attrs, end)) = img_attributes(html, start) else { break };
+        let get = |name: &str| attrs.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v);
+        let Some(p) = get("src").and_then(picture_id).and_then(&picture) else {
+            continue;
+        };
+        if !p.ready {
+            out.push_str(&html[rest..start]);
+            out.push_str(pending);
+            rest = end;
+            search = end;
+            continue;
+        }
+        let v = p.view();
+        let alt = match get("alt").filter(|a| !a.trim().is_empty()) {
+            Some(own) => own.to_owned(), // already escaped
+            None => escape_attribute(&p.alt),
+        };
+        let title = get("title").map(|t| format!(" title=\"{t}\"")).unwrap_or_default();
+        out.push_str(&html[rest..start]);
+        out.push_str(&format!(
+            "<picture><source type=\"image/avif\" srcset=\"{avif}\" sizes=\"{sizes}\"><source type=\"image/webp\" srcset=\"{webp}\" sizes=\"{sizes}\"><img src=\"{src}\" srcset=\"{srcset}\" sizes=\"{sizes}\" width=\"{w}\" height=\"{h}\" alt=\"{alt}\"{title} loading=\"lazy\" decoding=\"async\"></picture>",
+            avif = v.avif,
+            webp = v.webp,
+            src = v.src,
+            srcset = v.srcset,
+            w = v.width,
+            h = v.height,
+        ));
+        rest = end;
+        search = end;
+    }
+    out.push_str(&html[rest..]);
+    out
+}
+
+/// The `src` of every image in stored HTML whose `alt` is missing or blank.
+pub fn images_without_alt(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut search = 0;
+    while let Some(at) = html[search..].find("<img") {
+        let start = search + at;
+        let Some((attrs, end)) = img_attributes(html, start) else { break };
+        search = end;
+        let get = |name: &str| attrs.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v);
+        if get("alt").is_none_or(|a| a.trim().is_empty()) {
+            out.push(get("src").unwrap_or_default().replace("&amp;", "&"));
+        }
+    }
+    out
+}
+
 /// `<picture>` sources for templates (see `picture` in macros.html).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct PictureView {
@@ -165,6 +289,7 @@ mod tests {
             caption: String::new(),
             credit: String::new(),
             focus: (0.25, 0.5),
+            ready: true,
         }
     }
 
@@ -178,6 +303,42 @@ mod tests {
         assert_eq!(
             referenced_ids("![a](/media/42 \"x\") and /media/7/2/640.jpg, /media/42, /media/ab.jpg"),
             vec![42, 7]
+        );
+    }
+
+    #[test]
+    fn library_pictures_in_a_text_are_drawn_in_every_size() {
+        let p = picture(1600, 900, false);
+        let lookup = |id: i64| (id == 7).then_some(&p);
+        let html = r#"<p>a</p><figure><img src="/media/7" alt="Boats &amp; &quot;nets&quot; > 3"><figcaption>c</figcaption></figure><img src="/media/8" alt="x"><img src="https://e.example/a.png" alt="">"#;
+        let out = expand_body(html, lookup, "100vw", "");
+        assert!(
+            out.starts_with(
+                r#"<p>a</p><figure><picture><source type="image/avif" srcset="/media/7/2/320.avif 320w"#
+            ),
+            "{out}"
+        );
+        assert!(out.contains(r#"width="1600" height="900" alt="Boats &amp; &quot;nets&quot; > 3" loading="lazy" decoding="async"></picture><figcaption>c</figcaption></figure>"#), "{out}");
+        // Unknown pictures and other addresses are left as they are.
+        assert!(
+            out.ends_with(r#"<img src="/media/8" alt="x"><img src="https://e.example/a.png" alt="">"#),
+            "{out}"
+        );
+        // No alt in the text: the library's.
+        let mut described = picture(800, 600, false);
+        described.alt = "The \"quay\"".into();
+        let out = expand_body(r#"<img src="/media/7" alt="">"#, |_| Some(&described), "50vw", "");
+        assert!(out.contains(r#"alt="The &quot;quay&quot;""#), "{out}");
+        // Files not made yet: left out, or what the caller puts in its place.
+        described.ready = false;
+        assert_eq!(
+            expand_body(r#"<p><img src="/media/7" alt=""></p>"#, |_| Some(&described), "1", "…"),
+            "<p>…</p>"
+        );
+        // Broken markup ends the scan without losing text.
+        assert_eq!(
+            expand_body("<p>x</p><img src=\"/media/7", lookup, "1", ""),
+            "<p>x</p><img src=\"/media/7"
         );
     }
 

@@ -357,7 +357,17 @@ pub async fn finish(db: &Db, job: &Job) -> anyhow::Result<()> {
             job.picture_id,
             job.version
         )?;
-        events::record(&mut tx, EventKind::PictureReady, job.picture_id).await?;
+        // Pages leave out a picture until its files are made: the pages that use it now show
+        // it (a change to them); a picture nothing uses yet changes no page.
+        let (used,): (i64,) = tx_fetch!(
+            fetch_one,
+            &mut tx,
+            (i64,),
+            "SELECT COUNT(*) FROM picture_uses WHERE picture_id = $1",
+            job.picture_id
+        )?;
+        let kind = if used > 0 { EventKind::PictureChanged } else { EventKind::PictureReady };
+        events::record(&mut tx, kind, job.picture_id).await?;
     }
     tx.commit().await
 }

@@ -197,7 +197,7 @@ impl Views<'_> {
             name: self.site.settings.name.clone(),
             tagline: self.site.settings.tagline.clone(),
             language: self.site.settings.language.clone(),
-            logo: self.sized(&self.site.settings.logo, 640),
+            logo: self.sized(&self.site.settings.logo, 640).unwrap_or_default(),
             nav: self
                 .site
                 .main_sections()
@@ -240,8 +240,8 @@ impl Views<'_> {
         let url = self.absolute(&a.url);
         let site = &self.site.settings;
         let mut publisher = serde_json::json!({ "@type": "NewsMediaOrganization", "name": site.name, "url": self.absolute("/") });
-        if !site.logo.is_empty() {
-            publisher["logo"] = serde_json::json!({ "@type": "ImageObject", "url": self.absolute(&self.sized(&site.logo, 640)) });
+        if let Some(logo) = self.sized(&site.logo, 640).filter(|l| !l.is_empty()) {
+            publisher["logo"] = serde_json::json!({ "@type": "ImageObject", "url": self.absolute(&logo) });
         }
         let mut article = serde_json::json!({
             "@context": "https://schema.org",
@@ -290,12 +290,40 @@ impl Views<'_> {
         }
     }
 
+    /// Stored article or page HTML with its library pictures drawn in every size (the text
+    /// column is at most 40rem wide); `pending` stands in for a picture whose files are not
+    /// made yet.
+    pub fn body_with(&self, html: &str, pending: &str) -> String {
+        crate::media::markup::expand_body(
+            html,
+            |id| self.site.pictures.get(&id).map(|p| &**p),
+            "(min-width: 42rem) 40rem, 100vw",
+            pending,
+        )
+    }
+
+    /// [`Self::body_with`] for readers: a picture not made yet is left out.
+    pub fn body(&self, html: &str) -> String {
+        self.body_with(html, "")
+    }
+
+    /// The library picture an address names, when its files are made; `Err` when the address
+    /// names one that is not (yet): pages leave it out rather than link to a file that is not
+    /// there.
+    fn shown(&self, url: &str) -> Result<Option<&crate::media::markup::PictureRef>, ()> {
+        match crate::media::markup::picture_id(url) {
+            None => Ok(None),
+            Some(_) => self.site.picture(url).filter(|p| p.ready).map(Some).ok_or(()),
+        }
+    }
+
     /// A plain file for an image address: a library picture's variant about `width` wide (a
-    /// logo, an author's photo), any other address as it is.
-    pub fn sized(&self, url: &str, width: u32) -> String {
-        match self.site.picture(url) {
-            Some(p) => p.plain_url(width),
-            None => url.to_owned(),
+    /// logo, an author's photo), any other address as it is; None for a library picture
+    /// whose files are not made yet.
+    pub fn sized(&self, url: &str, width: u32) -> Option<String> {
+        match self.shown(url).ok()? {
+            Some(p) => Some(p.plain_url(width)),
+            None => Some(url.to_owned()),
         }
     }
 
@@ -307,9 +335,9 @@ impl Views<'_> {
         alt: Option<&str>,
         caption: Option<&str>,
         credit: Option<&str>,
-    ) -> ImageView {
+    ) -> Option<ImageView> {
         let own = |v: Option<&str>| v.map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
-        match self.site.picture(url) {
+        Some(match self.shown(url).ok()? {
             Some(p) => ImageView {
                 url: url.to_owned(),
                 alt: own(alt).unwrap_or_else(|| p.alt.clone()),
@@ -326,7 +354,7 @@ impl Views<'_> {
                 picture: None,
                 share_url: url.to_owned(),
             },
-        }
+        })
     }
 
     /// Cards for rows, with bylines looked up from one `bylines` query.
@@ -351,7 +379,7 @@ impl Views<'_> {
                 image: r
                     .featured_image_url
                     .as_ref()
-                    .map(|url| self.image(url, r.featured_image_alt.as_deref(), None, None)),
+                    .and_then(|url| self.image(url, r.featured_image_alt.as_deref(), None, None)),
                 comment_count: r.comment_count,
             })
             .collect()
@@ -370,14 +398,14 @@ impl Views<'_> {
             headline: row.headline.clone(),
             standfirst: row.standfirst.clone(),
             url: self.site.article_url(&row.slug, row.published_at),
-            body_html: row.body_html.clone(),
+            body_html: self.body(&row.body_html),
             excerpt: row.excerpt.clone(),
             published: self.time(row.published_at),
             updated: (row.updated_at > row.published_at + 60).then(|| self.time(row.updated_at)),
             authors: links("author", author_url),
             sections: links("section", section_url),
             tags: links("tag", tag_url),
-            image: row.featured_image_url.as_ref().map(|url| {
+            image: row.featured_image_url.as_ref().and_then(|url| {
                 self.image(
                     url,
                     row.featured_image_alt.as_deref(),

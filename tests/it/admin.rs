@@ -854,6 +854,7 @@ async fn editors_manage_authors_and_administrators_set_the_logo(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
+    crate::media::all_ready(&app).await; // pages leave a picture out until its files are made
     assert!(app.page("/author/freya-lindgren/", 200).await.contains("class=\"author-photo\""));
 
     // Deleting an author with articles needs someone to take over the byline.
@@ -881,6 +882,7 @@ async fn editors_manage_authors_and_administrators_set_the_logo(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
+    crate::media::all_ready(&app).await;
     assert!(app.page("/", 200).await.contains("<img class=\"logo\" src=\"/media/"));
 
     // An author may not set the logo.

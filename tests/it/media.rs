@@ -9,6 +9,31 @@ use crate::admin::{Browser, PASSWORD, staff};
 use crate::helpers::TestApp;
 use crate::on_both_stores;
 
+/// Waits until picture `id`'s job is done and this node has taken in its event: pages leave
+/// a picture out until then.
+pub async fn ready(app: &TestApp, id: i64) {
+    for _ in 0..600 {
+        if gazette::storage::pictures::get(&app.db, id).await.unwrap().is_some_and(|p| p.state == "ready") {
+            app.refresh().await;
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("picture {id} was not ready within a minute");
+}
+
+/// Waits until every picture's job is done, then takes in their events.
+pub async fn all_ready(app: &TestApp) {
+    for _ in 0..600 {
+        if gazette::storage::pictures::pending(&app.db).await.unwrap() == 0 {
+            app.refresh().await;
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("pictures were not processed within a minute");
+}
+
 /// Waits until a picture's variant has been made (the job runs in the background).
 pub async fn processed(app: &TestApp, url: &str) -> reqwest::Response {
     for _ in 0..600 {
@@ -313,7 +338,7 @@ async fn pictures_are_described_used_replaced_and_deleted_only_when_unused(app: 
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    app.refresh().await;
+    ready(&app, id).await;
     let home = app.page("/", 200).await;
     let link =
         crate::helpers::hrefs(&home).into_iter().find(|h| h.ends_with("/fleet-stays-in-port/")).unwrap();
@@ -345,9 +370,10 @@ async fn pictures_are_described_used_replaced_and_deleted_only_when_unused(app: 
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    app.refresh().await;
+    ready(&app, id).await;
     let page = app.page(&link, 200).await;
     assert!(page.contains(&format!("/media/{id}/2/300.png 300w")), "the page names the new version");
+    assert!(!page.contains(&format!("/media/{id}/1/")), "and no file of the old one");
     assert!(page.contains("alt=\"Fishing boats moored at the north quay\""), "the description stays");
     processed(&app, &format!("/media/{id}/2/300.avif")).await;
 
@@ -424,4 +450,79 @@ async fn a_folder_of_pictures_is_imported_once(app: TestApp) {
     let all = gazette::storage::pictures::all(&app.db).await.unwrap();
     assert_eq!(all.len(), 2, "nothing imported twice");
     assert!(all.iter().all(|p| p.credit == "Courier archive"));
+}
+
+on_both_stores!(a_library_picture_in_a_text_is_a_figure_and_needs_alt_text);
+
+async fn a_library_picture_in_a_text_is_a_figure_and_needs_alt_text(app: TestApp) {
+    staff(&app, "ed@example.com", "Ed Itor", Role::Editor).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("ed@example.com", PASSWORD).await;
+    upload(&b, vec![("nets.png", png(900, 600))]).await;
+    let id = gazette::storage::pictures::all(&app.db).await.unwrap()[0].id;
+    let csrf = b.csrf().await;
+    let figure = format!(
+        "Nets were mended.\n\n> [!FIGURE]\n> ![](/media/{id})\n> Nets drying on the *harbour* wall.\n> Credit: Jo Lens\n\nEnd."
+    );
+    let with_body = |status: &'static str, headline: &'static str| {
+        let mut form = crate::admin::article_form(&csrf, headline, status, "0");
+        form.retain(|(k, _)| *k != "body");
+        form.push(("body", figure.as_str()));
+        form
+    };
+
+    // Neither the text nor the library describes it: it cannot go out, but it can be kept.
+    let r = b.post("/admin/articles/new", &with_body("published", "Nets are mended")).await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains(&format!("The picture /media/{id} in the text has no alt text")), "{page}");
+    assert!(page.contains("Nets drying on the"), "what was typed is kept");
+    let r = b.post("/admin/articles/new", &with_body("draft", "Nets are mended")).await;
+    assert_eq!(r.status(), 303);
+
+    // Described in the library: it goes out, drawn in every size, with the text's caption.
+    let r = b
+        .post(
+            &format!("/admin/media/{id}"),
+            &[
+                ("_csrf", &csrf),
+                ("alt", "Green nets on a stone wall"),
+                ("caption", ""),
+                ("credit", ""),
+                ("focus_x", "50"),
+                ("focus_y", "50"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = b.post("/admin/articles/new", &with_body("published", "Nets dry on the wall")).await;
+    assert_eq!(r.status(), 303);
+    app.refresh().await;
+    let home = app.page("/", 200).await;
+    let link =
+        crate::helpers::hrefs(&home).into_iter().find(|h| h.ends_with("/nets-dry-on-the-wall/")).unwrap();
+    // Until its files are made the page leaves the picture out (no address that answers 503)...
+    let made = gazette::storage::pictures::get(&app.db, id).await.unwrap().unwrap().state == "ready";
+    if !made {
+        let page = app.page(&link, 200).await;
+        assert!(!page.contains(&format!("/media/{id}")), "{page}");
+        assert!(page.contains("<figure><figcaption>Nets drying on the"), "{page}");
+    }
+    // ...and shows it once they are: the pages that use it are rendered again.
+    ready(&app, id).await;
+    let page = app.page(&link, 200).await;
+    assert!(
+        page.contains(&format!(
+            "<figure><picture><source type=\"image/avif\" srcset=\"/media/{id}/1/320.avif 320w, /media/{id}/1/640.avif 640w, /media/{id}/1/900.avif 900w\" sizes=\"(min-width: 42rem) 40rem, 100vw\">"
+        )),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("/media/{id}/1/900.png 900w\" sizes=\"(min-width: 42rem) 40rem, 100vw\" width=\"900\" height=\"600\" alt=\"Green nets on a stone wall\" loading=\"lazy\" decoding=\"async\"></picture><figcaption>Nets drying on the <em>harbour</em> wall. <span class=\"credit\">Jo Lens</span></figcaption></figure>")),
+        "{page}"
+    );
+    // The text's use of it counts: it cannot be deleted.
+    let r = b.post(&format!("/admin/media/{id}"), &[("_csrf", &csrf), ("delete", "1")]).await;
+    assert_ne!(r.status(), 303);
+    assert_eq!(library_size(&app).await, 1);
 }

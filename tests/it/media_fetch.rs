@@ -1,6 +1,7 @@
 //! `gazette media fetch` (and `import wordpress --fetch-media`): an imported site's images are
-//! copied from the old host, a real HTTP server on 127.0.0.1, into the media store, and what
-//! showed them is relinked; what cannot be fetched keeps its working address.
+//! copied from the old host, a real HTTP server on 127.0.0.1, into the picture library (checked
+//! and processed like uploads), and what showed them is relinked; what cannot be fetched keeps
+//! its working address. A copy an earlier version stored as a plain file joins the library.
 
 use std::time::Duration;
 
@@ -14,12 +15,14 @@ use crate::on_both_stores;
 
 on_both_stores!(images_move_in_and_failures_keep_their_addresses);
 
-/// A valid PNG (1x1), different per `seed` so that each file has its own hash.
+/// A small PNG, different per `seed` so that each file has its own hash.
 fn png(seed: u8) -> Vec<u8> {
-    let mut bytes = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
-    bytes.extend_from_slice(b"\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0");
-    bytes.push(seed);
-    bytes
+    let img = image::RgbImage::from_fn(40, 30, |x, y| {
+        image::Rgb([seed.wrapping_mul(60), x as u8 * 6, y as u8 * 8])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
 }
 
 /// The old WordPress host: two images, a missing one, a page posing as an image, a huge one.
@@ -89,11 +92,35 @@ async fn images_move_in_and_failures_keep_their_addresses(app: TestApp) {
 
     let options = Options { concurrency: 2, timeout: Duration::from_secs(5), max_bytes: 1 << 20 };
     let data_dir = app.config.data_dir.clone();
-    let report = remote_media::fetch(&app.db, &data_dir, &options, |_, _| {}).await.unwrap();
-    // harbour.png (attachment, featured image, page, link), its 300x200 variant, and three
-    // that fail; the PDF is not an image and the other host's image is not the site's.
+    let store = gazette::media::store::MediaStore::open(&app.config.media, &data_dir).unwrap();
+    // An earlier version copied the 300x200 variant as a plain file and relinked the article.
+    let small = format!("{up}/harbour-300x200.png");
+    let legacy = gazette::media::validate(&png(2)).unwrap();
+    gazette::media::store(&data_dir, &legacy, &png(2)).await.unwrap();
+    let mut tx = app.db.begin().await.unwrap();
+    gazette::tx_exec!(
+        &mut tx,
+        "INSERT INTO remote_media (url, local_name, attempts) VALUES ($1, $2, 1)",
+        &small,
+        &legacy
+    )
+    .unwrap();
+    tx.commit().await.unwrap();
+    let (article,): (i64,) =
+        gazette::fetch_one!(&app.db, (i64,), "SELECT id FROM articles WHERE slug = 'fog-lifts'").unwrap();
+    let copy = format!("/media/{legacy}");
+    assert!(
+        gazette::content::relink_article_media(&app.db, article, |t| Some(t.replace(&small, &copy)))
+            .await
+            .unwrap()
+    );
+
+    let report = remote_media::fetch(&app.db, &store, &data_dir, &options, |_, _| {}).await.unwrap();
+    // harbour.png (attachment, featured image, page, link), its 300x200 variant (copied
+    // before), and three that fail; the PDF is not an image and the other host's image is not
+    // the site's.
     assert_eq!(report.found, 5, "{report}");
-    assert_eq!(report.fetched, 2, "{report}");
+    assert_eq!((report.fetched, report.already), (1, 1), "{report}");
     assert_eq!(report.failed.len(), 3, "{report}");
     assert!(report.failed[&format!("{up}/missing.jpg")].contains("404"), "{report}");
     assert!(report.failed[&format!("{up}/fake.png")].contains("Only JPEG"), "{report}");
@@ -108,18 +135,28 @@ async fn images_move_in_and_failures_keep_their_addresses(app: TestApp) {
     )
     .unwrap();
     let image = image.unwrap();
-    assert!(image.starts_with("/media/") && image.ends_with(".png"), "{image}");
+    let picture = gazette::media::markup::picture_id(&image).expect("a library picture");
     assert!(body.contains(&format!("href=\"{image}\"")), "the link to the full image is relinked: {body}");
     assert!(!body.contains("harbour-300x200.png") && !body.contains("/harbour.png"), "{body}");
+    assert!(!body.contains(&legacy), "the earlier copy's address is relinked too: {body}");
+    let pictures: Vec<(i64, String)> =
+        gazette::fetch_all!(&app.db, (i64, String), "SELECT id, file_name FROM pictures ORDER BY id")
+            .unwrap();
+    assert_eq!(pictures.len(), 2, "{pictures:?}");
+    assert!(pictures.contains(&(picture, "harbour.png".to_owned())), "{pictures:?}");
+    let small_id = pictures.iter().find(|p| p.1 == "harbour-300x200.png").expect("the earlier copy joined").0;
+    assert!(body.contains(&format!("src=\"/media/{small_id}\"")), "{body}");
     for kept in ["missing.jpg", "fake.png", "huge.png"] {
         assert!(body.contains(&format!("{up}/{kept}")), "{kept} keeps its address: {body}");
     }
     assert!(body.contains("https://elsewhere.example/cdn/boat.png"));
-    // The copy is served from the media store, byte for byte.
-    let copy = app.get(&image).await;
-    assert_eq!(copy.status(), 200);
-    assert_eq!(copy.headers()[header::CONTENT_TYPE], "image/png");
-    assert_eq!(copy.bytes().await.unwrap().to_vec(), png(1));
+    // The copy is processed like an upload and served in every format.
+    let copy = crate::media::processed(&app, &format!("/media/{picture}/1/40.avif")).await;
+    assert_eq!(copy.headers()[header::CONTENT_TYPE], "image/avif");
+    // (No transparency: the plain format is JPEG.)
+    let plain = crate::media::processed(&app, &format!("/media/{picture}/1/40.jpg")).await;
+    let decoded = image::load_from_memory(&plain.bytes().await.unwrap()).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (40, 30));
     // The page too; and the change went through the content layer (revision and event).
     let (page,): (String,) =
         gazette::fetch_one!(&app.db, (String,), "SELECT body_html FROM pages WHERE slug = 'about'").unwrap();
@@ -133,12 +170,25 @@ async fn images_move_in_and_failures_keep_their_addresses(app: TestApp) {
     assert!(revisions >= 1);
     app.refresh().await;
     let html = app.page("/2024/05/02/fog-lifts/", 200).await;
-    assert!(html.contains(&image), "the reader's page shows the copy");
+    assert!(
+        html.contains(&format!(
+            "<img src=\"/media/{small_id}/1/40.jpg\" srcset=\"/media/{small_id}/1/40.jpg 40w\""
+        )),
+        "the reader's page draws the copy in the text as a picture"
+    );
+    assert!(html.contains(&format!("/media/{picture}/1/40.avif 40w")), "and the featured picture");
 
     // A second run fetches nothing new, retries the failures, and changes nothing. What still
     // names the old host: the attachment record (its copy is kept) and the three failures.
+    // (Their jobs done first: a finished job records its own event.)
+    for _ in 0..600 {
+        if gazette::storage::pictures::pending(&app.db).await.unwrap() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let before = events(&app).await;
-    let again = remote_media::fetch(&app.db, &data_dir, &options, |_, _| {}).await.unwrap();
+    let again = remote_media::fetch(&app.db, &store, &data_dir, &options, |_, _| {}).await.unwrap();
     assert_eq!((again.found, again.fetched, again.already, again.failed.len()), (4, 0, 1, 3), "{again}");
     assert_eq!((again.articles_relinked, again.pages_relinked), (0, 0), "{again}");
     assert_eq!(events(&app).await, before, "no change, no event");
@@ -154,7 +204,7 @@ async fn images_move_in_and_failures_keep_their_addresses(app: TestApp) {
     // The old host goes away: a clear reason, and nothing changes.
     server.abort();
     let _ = server.await;
-    let gone = remote_media::fetch(&app.db, &data_dir, &options, |_, _| {}).await.unwrap();
+    let gone = remote_media::fetch(&app.db, &store, &data_dir, &options, |_, _| {}).await.unwrap();
     assert_eq!(gone.failed.len(), 3, "{gone}");
     assert!(gone.failed.values().all(|why| why.contains("could not connect")), "{gone}");
     assert_eq!(events(&app).await, before);

@@ -136,8 +136,10 @@ async fn an_imported_site_moves_with_its_old_addresses_attachments_and_related_c
     // The old host is unreachable: the attempt is recorded (and travels).
     let options =
         gazette::remote_media::Options { timeout: std::time::Duration::from_secs(2), ..Default::default() };
-    let fetched =
-        gazette::remote_media::fetch(&app.db, &app.config.data_dir, &options, |_, _| {}).await.unwrap();
+    let store = gazette::media::store::MediaStore::open(&app.config.media, &app.config.data_dir).unwrap();
+    let fetched = gazette::remote_media::fetch(&app.db, &store, &app.config.data_dir, &options, |_, _| {})
+        .await
+        .unwrap();
     assert_eq!(fetched.failed.len(), 1, "{fetched}");
     let id = |slug: &'static str| {
         let db = app.db.clone();

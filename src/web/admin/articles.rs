@@ -274,12 +274,12 @@ async fn editor_with_notice(
         Some(id) => (
             articles::revision_count(&app.db, id).await?,
             articles::preview_link_count(&app.db, id).await?,
-            articles::featured_image(&app.db, id).await?.and_then(|i| {
-                i.featured_image_url.map(|url| {
-                    let site = app.site.get();
-                    (app.views(&site).sized(&url, 640), i.featured_image_alt.unwrap_or_default())
-                })
-            }),
+            match articles::featured_image(&app.db, id).await? {
+                Some(articles::ImageRow { featured_image_url: Some(url), featured_image_alt, .. }) => {
+                    Some((thumbnail(app, &url).await?, featured_image_alt.unwrap_or_default()))
+                }
+                _ => None,
+            },
         ),
         None => (0, 0, None),
     };
@@ -443,6 +443,19 @@ async fn submit(
     }
 }
 
+/// The editor's view of a featured image: a library picture's 640 file once its files are made
+/// (None while they are: the editor says so rather than show a broken picture), any other
+/// address as it is. Read from the store, not the snapshot, which follows a moment later.
+async fn thumbnail(app: &AppState, url: &str) -> anyhow::Result<Option<String>> {
+    let Some(id) = crate::media::markup::picture_id(url) else {
+        return Ok(Some(url.to_owned()));
+    };
+    Ok(crate::storage::pictures::get(&app.db, id)
+        .await?
+        .filter(|row| row.state == "ready")
+        .map(|row| crate::media::markup::PictureRef::from(&row).plain_url(640)))
+}
+
 /// Checks the form's token and that the staff member may edit article `id`; `Some(answer)`
 /// when the request must stop here.
 async fn may_edit(
@@ -576,18 +589,6 @@ pub async fn upload_image(
             Ok(url) => url,
             Err(answer) => return Ok(answer),
         };
-        // The editor shows the picture next: give its job a moment (bounded) so that the
-        // thumbnail is there rather than a file still being made.
-        if let Some(picture) = crate::media::markup::picture_id(&url) {
-            for _ in 0..100 {
-                match crate::storage::pictures::get(&app.db, picture).await? {
-                    Some(p) if p.state == "processing" => {
-                        tokio::time::sleep(std::time::Duration::from_millis(100)).await
-                    }
-                    _ => break,
-                }
-            }
-        }
         Some(crate::domain::article::FeaturedImage {
             url,
             alt: get(&fields, "alt").to_owned(),
@@ -611,6 +612,7 @@ pub async fn upload_image(
 
 /// `POST /admin/preview`: the body rendered by the same code as the site, for the live preview.
 pub async fn preview_markdown(
+    State(app): State<AppState>,
     staff: Staff,
     headers: axum::http::HeaderMap,
     axum::Json(input): axum::Json<PreviewInput>,
@@ -620,7 +622,15 @@ pub async fn preview_markdown(
         return refused.into_response();
     }
     match crate::domain::markdown::render(&input.body) {
-        Ok(r) => axum::Json(serde_json::json!({ "html": r.html, "words": r.word_count })).into_response(),
+        Ok(r) => {
+            // Library pictures as readers will get them.
+            let html = app.views(&app.site.get()).body_with(
+                &r.html,
+                "<span class=\"picture-pending\">The picture is being made into sizes for phones and \
+                 screens; it shows here in a moment.</span>",
+            );
+            axum::Json(serde_json::json!({ "html": html, "words": r.word_count })).into_response()
+        }
         Err(e) => (StatusCode::PAYLOAD_TOO_LARGE, e.to_string()).into_response(),
     }
 }

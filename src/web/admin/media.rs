@@ -37,6 +37,24 @@ struct Tile {
     /// Small variants for the grid and the editor (drawn once the picture is processed).
     picture: PictureView,
     reference: String,
+    /// The Markdown that puts it in a text as a figure with its caption and credit.
+    figure: String,
+}
+
+/// A library picture as a figure block for an article's text (see `domain::markdown`).
+pub fn figure_markdown(id: i64, alt: &str, caption: &str, credit: &str) -> String {
+    let line = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let alt = line(alt).replace('\\', "\\\\").replace('[', "\\[").replace(']', "\\]");
+    let mut out = format!("> [!FIGURE]\n> ![{alt}]({})\n", crate::media::markup::reference(id));
+    let caption = line(caption);
+    if !caption.is_empty() {
+        out.push_str(&format!("> {caption}\n"));
+    }
+    let credit = line(credit);
+    if !credit.is_empty() {
+        out.push_str(&format!("> Credit: {credit}\n"));
+    }
+    out
 }
 
 fn tile(r: &PictureRow) -> Tile {
@@ -60,6 +78,7 @@ fn tile(r: &PictureRow) -> Tile {
         focus_y: r.focus_y as f64 / 100.0,
         picture: p.view(),
         reference: crate::media::markup::reference(r.id),
+        figure: figure_markdown(r.id, &r.alt, &r.caption, &r.credit),
     }
 }
 

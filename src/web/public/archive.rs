@@ -140,7 +140,7 @@ pub async fn author(
         description: author.bio.clone(),
         path: author_url(&author.slug),
         extra: crate::view! {
-            author_photo => author.photo_url.as_deref().map(|u| {
+            author_photo => author.photo_url.as_deref().and_then(|u| {
                 let site = app.site.get();
                 app.views(&site).sized(u, 320)
             })
@@ -225,7 +225,7 @@ fn static_page(app: &AppState, page: &pages::PageRow) -> WebResult<Response> {
             meta => views.meta(&page.title, "", &format!("/{}/", page.slug)),
             page => crate::view! {
                 title => page.title,
-                body_html => page.body_html,
+                body_html => views.body(&page.body_html),
                 updated => views.time(page.updated_at),
             },
         },

@@ -171,11 +171,11 @@ async fn build(
                     .as_ref()
                     // A library picture's plain file about 1280 wide (feed readers do not follow
                     // `<picture>`), any other address as it is.
-                    .map(|u| {
-                        (
-                            absolute(&origin, &views.sized(u, 1280)),
+                    .and_then(|u| {
+                        Some((
+                            absolute(&origin, &views.sized(u, 1280)?),
                             r.featured_image_alt.clone().unwrap_or_default(),
-                        )
+                        ))
                     }),
                 url,
             }

@@ -117,7 +117,7 @@ pub async fn part(
         let views = app.views(&site);
         for (slug, published, updated, image) in rows {
             // A library picture's largest plain file (search engines index the picture itself).
-            let image = image.map(|i| views.sized(&i, 1920));
+            let image = image.and_then(|i| views.sized(&i, 1920));
             entry(
                 &mut x,
                 &site.article_url(&slug, published),

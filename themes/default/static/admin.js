@@ -76,6 +76,85 @@
     saving = false;
   }, 4000);
   window.addEventListener('beforeunload', (e) => { if (dirty) e.preventDefault(); });
+
+  // "Insert a picture": a dialog over the library that puts a figure (the picture with its
+  // caption and credit, as Markdown) where the cursor is. Without scripts the link opens the
+  // library, which shows each picture's figure to copy.
+  const opener = document.querySelector('[data-insert-picture]');
+  if (opener && window.HTMLDialogElement && window.DOMParser) {
+    const dialog = document.createElement('dialog');
+    dialog.className = 'picture-picker';
+    dialog.setAttribute('aria-labelledby', 'picker-heading');
+    dialog.innerHTML = '<form method="dialog" class="picker-head"><h2 id="picker-heading">Insert a picture</h2>'
+      + '<button type="submit" class="secondary" value="close">Close</button></form>'
+      + '<form class="picker-search" role="search"><label for="picker-q">Search the library</label>'
+      + '<input id="picker-q" type="search"><button type="submit">Search</button></form>'
+      + '<ul class="picker-grid" aria-live="polite"></ul>';
+    document.body.appendChild(dialog);
+    const grid = dialog.querySelector('.picker-grid');
+    const q = dialog.querySelector('#picker-q');
+    let at = 0;
+    const insert = (figure) => {
+      const before = body.value.slice(0, at);
+      const after = body.value.slice(at);
+      // A figure is a block of its own: blank lines around it.
+      const pre = before === '' || before.endsWith('\n\n') ? '' : (before.endsWith('\n') ? '\n' : '\n\n');
+      const post = after.startsWith('\n\n') ? '' : (after.startsWith('\n') ? '\n' : '\n\n');
+      const text = pre + figure.replace(/\n$/, '') + post;
+      body.value = before + text + after;
+      const caret = at + text.length;
+      dialog.close();
+      body.focus();
+      body.setSelectionRange(caret, caret);
+      dirty = true;
+      render();
+    };
+    const load = async () => {
+      grid.textContent = 'Loading…';
+      try {
+        const r = await fetch('/admin/media?q=' + encodeURIComponent(q.value), { credentials: 'same-origin' });
+        const page = new DOMParser().parseFromString(await r.text(), 'text/html');
+        const tiles = page.querySelectorAll('.media-tile[data-figure]');
+        grid.textContent = tiles.length ? '' : 'No picture matches.';
+        for (const t of tiles) {
+          const li = document.createElement('li');
+          const img = t.querySelector('img');
+          if (img) {
+            const thumb = document.createElement('img');
+            thumb.src = (img.getAttribute('srcset') || img.getAttribute('src')).split(' ')[0];
+            thumb.alt = '';
+            li.appendChild(thumb);
+          } else {
+            const state = document.createElement('span');
+            state.className = 'tile-state';
+            state.textContent = (t.querySelector('.tile-state') || {}).textContent || 'Processing…';
+            li.appendChild(state);
+          }
+          const button = document.createElement('button');
+          button.type = 'button';
+          button.textContent = 'Insert: ' + (t.querySelector('.tile-name') || t).textContent.trim();
+          button.addEventListener('click', () => insert(t.dataset.figure));
+          li.appendChild(button);
+          if (t.classList.contains('no-alt')) {
+            const flag = document.createElement('span');
+            flag.className = 'flag';
+            flag.textContent = 'no alt text: write it in the text';
+            li.appendChild(flag);
+          }
+          grid.appendChild(li);
+        }
+      } catch {
+        grid.textContent = 'The library could not be loaded.';
+      }
+    };
+    dialog.querySelector('.picker-search').addEventListener('submit', (e) => { e.preventDefault(); load(); });
+    opener.addEventListener('click', (e) => {
+      e.preventDefault();
+      at = body.selectionStart ?? body.value.length;
+      dialog.showModal();
+      load();
+    });
+  }
 })();
 
 // The comment queue: "select all" ticks every comment on the page.

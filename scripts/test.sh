@@ -31,3 +31,29 @@ else
   (cd e2e && timeout --kill-after=30 1200 node --test --test-timeout=300000)
   echo "screenshots: target/screenshots/"
 fi
+
+step "API contract (schemathesis against /api/openapi.json)"
+if ! command -v schemathesis >/dev/null 2>&1; then
+  if [ -n "${GAZETTE_REQUIRE_SCHEMATHESIS:-}" ]; then
+    echo "schemathesis is required here (pip install schemathesis)"; exit 1
+  fi
+  echo "skipped: no schemathesis (pip install schemathesis)"
+else
+  cargo build --release --locked
+  api_dir=$(mktemp -d)
+  ./target/release/gazette --data-dir "$api_dir" serve --demo --no-pictures --listen 127.0.0.1:0 >"$api_dir/log" 2>&1 &
+  api_pid=$!
+  trap 'kill $api_pid 2>/dev/null || true' EXIT
+  api_base=""
+  for _ in $(seq 1 300); do
+    api_base=$(grep -o 'Gazette is serving http://[0-9.:]*' "$api_dir/log" | head -n1 | sed 's/Gazette is serving //' || true)
+    [ -n "$api_base" ] && break
+    sleep 0.2
+  done
+  [ -n "$api_base" ] || { cat "$api_dir/log"; echo "the demo site did not start"; exit 1; }
+  # Bounded in examples and time: no 5xx, every answer as described (the full check set).
+  timeout --kill-after=10 600 schemathesis run "$api_base/api/openapi.json" --url "$api_base" \
+    --max-examples "${GAZETTE_SCHEMATHESIS_EXAMPLES:-60}" --checks all --seed 1
+  kill $api_pid 2>/dev/null || true
+  trap - EXIT
+fi

@@ -45,6 +45,7 @@ impl App {
             trusted_proxies: Arc::from(config.trusted_proxies.clone()),
             cache_policy: config.http_cache.policy().header(),
             purger: crate::web::cache::purge::Purger::new(config.http_cache.purge.clone())?,
+            api_cors: config.api.cors_origin().context("reading [api] in the config")?,
             media: crate::media::jobs::Media::new(
                 crate::media::store::MediaStore::open(&config.media, &config.data_dir)
                     .context("opening the media store")?,

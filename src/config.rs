@@ -45,6 +45,33 @@ pub struct FileConfig {
     /// Where pictures are kept: `DATA_DIR/media` by default, or an S3-compatible bucket.
     #[serde(default)]
     pub media: crate::media::store::MediaConfig,
+    /// The JSON API (`/api/`).
+    #[serde(default)]
+    pub api: ApiConfig,
+}
+
+/// `[api]`: who may call the Content API from a browser on another site.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// `Access-Control-Allow-Origin` of the Content API: `*` (the default: it is public, read-only
+    /// data), one origin (`https://app.example.com`), or `""` for none.
+    pub cors_origin: Option<String>,
+}
+
+impl ApiConfig {
+    pub fn cors_origin(&self) -> anyhow::Result<Option<axum::http::HeaderValue>> {
+        let origin = self.cors_origin.as_deref().unwrap_or("*").trim();
+        if origin.is_empty() {
+            return Ok(None);
+        }
+        if origin != "*" && !(origin.starts_with("https://") || origin.starts_with("http://")) {
+            bail!(
+                "[api] cors_origin must be \"*\", an origin like https://app.example.com, or \"\"; got {origin:?}"
+            );
+        }
+        Ok(Some(axum::http::HeaderValue::from_str(origin.trim_end_matches('/'))?))
+    }
 }
 
 /// `[http_cache]`: seconds for each part of public pages' `Cache-Control` (see
@@ -93,6 +120,7 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub http_cache: HttpCacheConfig,
     pub media: crate::media::store::MediaConfig,
+    pub api: ApiConfig,
 }
 
 pub const DEFAULT_PAGE_CACHE: usize = 5_000;
@@ -138,6 +166,7 @@ impl Config {
             trusted_proxies: file.trusted_proxies,
             http_cache: file.http_cache,
             media: file.media,
+            api: file.api,
         })
     }
 

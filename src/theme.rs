@@ -19,7 +19,7 @@ macro_rules! embedded {
 
 const TEMPLATES: &[(&str, &[u8])] = embedded!("templates":
     "base.html", "macros.html", "home.html", "article.html", "archive.html", "page.html",
-    "search.html", "error.html", "comment_problem.html", "kept.html",
+    "search.html", "error.html", "comment_problem.html", "kept.html", "api.html",
     "admin/base.html", "admin/login.html", "admin/articles.html", "admin/editor.html", "admin/revisions.html",
     "admin/sections.html", "admin/tags.html", "admin/pages.html", "admin/users.html", "admin/settings.html",
     "admin/authors.html", "admin/comments.html", "admin/comment.html", "admin/discussion.html",
@@ -121,6 +121,7 @@ impl Theme {
             "error.html",
             "comment_problem.html",
             "kept.html",
+            "api.html",
         ] {
             env.get_template(name).with_context(|| format!("theme is missing {name}"))?;
         }

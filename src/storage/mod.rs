@@ -8,6 +8,7 @@
 //! [`Tx`], which every domain change uses so that its content event is recorded in the same
 //! transaction (see [`events`]).
 
+pub mod api;
 pub mod articles;
 pub mod comments;
 pub mod events;

@@ -2,6 +2,7 @@
 //! and shared state. Reading `public_routes` tells what a reader can reach.
 
 pub mod admin;
+pub mod api;
 pub mod cache;
 pub mod error;
 pub mod front;
@@ -83,6 +84,8 @@ pub struct AppParts {
     pub purger: Arc<cache::purge::Purger>,
     /// The picture library's store and processing worker.
     pub media: Arc<crate::media::jobs::Media>,
+    /// `Access-Control-Allow-Origin` of the Content API (`[api] cors_origin`); None for none.
+    pub api_cors: Option<HeaderValue>,
 }
 
 impl AppState {
@@ -127,6 +130,7 @@ pub use front::Front;
 /// The whole HTTP surface behind the page cache (see [`Front`], which answers its hits).
 pub fn router(state: AppState) -> Router {
     public_routes()
+        .merge(api::routes().layer(middleware::from_fn_with_state(state.clone(), api::cors_preflight)))
         .layer(middleware::from_fn_with_state(state.clone(), cache::serve_cached))
         .merge(reader_forms())
         .merge(admin::routes(state.clone()))

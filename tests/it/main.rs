@@ -7,6 +7,7 @@
 mod helpers;
 
 mod admin;
+mod api;
 mod archives;
 mod article;
 mod changes;

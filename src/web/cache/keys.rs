@@ -4,7 +4,8 @@
 //! Every page carries `all`; a page showing an article carries `a<ID>` (its own page, and every
 //! card of it elsewhere: noted while rendering); listings carry what decides their contents:
 //! `front`, `section-<slug>`, `tag-<slug>`, `author-<slug>`, `archive` (dates), `feeds`,
-//! `sitemap`, `search`. Keys hold only `[a-z0-9-]`, so a cache can match them in a regular
+//! `sitemap`, `search`, `api` (the JSON API's lists and search; its answers about one article
+//! carry that article's key like its page). Keys hold only `[a-z0-9-]`, so a cache can match them in a regular
 //! expression safely; a slug with other characters is named by a hash of it.
 
 use crate::storage::Db;
@@ -54,6 +55,7 @@ pub fn for_path(path: &str) -> Vec<String> {
     let mut keys = vec!["all".to_owned()];
     match segments.as_slice() {
         [] => keys.push("front".into()),
+        ["api", ..] => keys.push("api".into()),
         ["search"] => keys.push("search".into()),
         ["feed.xml" | "atom.xml" | "feed.json"] => keys.push("feeds".into()),
         ["sitemap.xml" | "sitemap-news.xml"] | ["sitemaps", _] => keys.push("sitemap".into()),
@@ -102,14 +104,14 @@ pub async fn for_event(db: &Db, kind: &str, subject: i64) -> anyhow::Result<Vec<
         _ if changes_everything(kind, subject) => vec!["all".to_owned()],
         // Into or out of every list it belongs to.
         "article.published" | "article.unpublished" => {
-            let mut keys = article_scoped(&["front", "archive", "feeds", "sitemap", "search"]);
+            let mut keys = article_scoped(&["front", "archive", "feeds", "sitemap", "search", "api"]);
             keys.extend(terms(db, subject).await?);
             keys
         }
         // Its own page and every card of it; the lists of terms it may have just joined; the
         // front page (a story made sticky) and the sitemaps (modification times).
         "article.updated" => {
-            let mut keys = article_scoped(&["front", "sitemap"]);
+            let mut keys = article_scoped(&["front", "sitemap", "api"]);
             keys.extend(terms(db, subject).await?);
             keys
         }
@@ -151,6 +153,7 @@ mod tests {
         assert_eq!(for_path("/sitemaps/articles-1.xml"), ["all", "sitemap"]);
         assert_eq!(for_path("/2026/12/"), ["all", "archive"]);
         assert_eq!(for_path("/search"), ["all", "search"]);
+        assert_eq!(for_path("/api/v1/articles"), ["all", "api"]);
         let odd = for_path("/tag/caf%C3%A9/");
         assert_eq!(odd[1], term("tag", "café"));
         assert!(odd[1].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'), "{odd:?}");

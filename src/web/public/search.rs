@@ -48,6 +48,51 @@ fn parse_day(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
 }
 
+/// The ids of the articles that match a parsed query, best first (phrases checked on the text
+/// of the best candidates).
+async fn hits(
+    app: &AppState,
+    parsed: &search::Query,
+    query: &str,
+    filter: &Filter,
+    sort: Sort,
+) -> WebResult<Vec<i64>> {
+    let mut hits = app.search.search(parsed, filter, sort, crate::storage::now());
+    if parsed.has_phrase() {
+        hits.truncate(PHRASE_CHECK);
+        let ids: Vec<i64> = hits.iter().map(|h| h.article_id).collect();
+        let texts = related::texts(&app.db, &ids).await?;
+        let phrases = phrases(query);
+        hits.retain(|h| {
+            texts.iter().find(|t| t.0 == h.article_id).is_some_and(|(_, head, stand, body)| {
+                let all = normalize(&format!("{head} {stand} {body}"));
+                phrases.iter().all(|p| all.contains(p.as_str()))
+            })
+        });
+    }
+    Ok(hits.into_iter().map(|h| h.article_id).collect())
+}
+
+/// What the JSON API's search answers: the query as used (spaces folded, cut to its longest)
+/// and the ids of every match, best first; before the index is built (the first seconds after
+/// a start), a plain scan of the text, newest first.
+pub async fn ranked(app: &AppState, raw: &str, section_id: Option<i64>) -> WebResult<(String, Vec<i64>)> {
+    let query: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let query: String = query.chars().take(MAX_QUERY_CHARS).collect();
+    let parsed = search::Query::parse(&query);
+    if parsed.is_empty() {
+        return Ok((query, Vec::new()));
+    }
+    let filter = Filter { section_id, from: None, until: None };
+    if app.search.is_ready() {
+        let ids = hits(app, &parsed, &query, &filter, Sort::Best).await?;
+        return Ok((query, ids));
+    }
+    let (rows, _) = articles::search_text(&app.db, &query, 200, 0).await?;
+    let ids = rows.into_iter().map(|r| r.id).collect();
+    Ok((query, ids))
+}
+
 pub async fn show(State(app): State<AppState>, Query(params): Query<SearchQuery>) -> WebResult<Response> {
     let page = PageQuery { page: params.page.clone() }.number()?;
     let query: String = params.q.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -75,22 +120,10 @@ pub async fn show(State(app): State<AppState>, Query(params): Query<SearchQuery>
     let mut results = Vec::new();
     let mut total = 0;
     if !parsed.is_empty() && app.search.is_ready() {
-        let mut hits = app.search.search(&parsed, &filter, sort, crate::storage::now());
-        if parsed.has_phrase() {
-            hits.truncate(PHRASE_CHECK);
-            let ids: Vec<i64> = hits.iter().map(|h| h.article_id).collect();
-            let texts = related::texts(&app.db, &ids).await?;
-            let phrases = phrases(&query);
-            hits.retain(|h| {
-                texts.iter().find(|t| t.0 == h.article_id).is_some_and(|(_, head, stand, body)| {
-                    let all = normalize(&format!("{head} {stand} {body}"));
-                    phrases.iter().all(|p| all.contains(p.as_str()))
-                })
-            });
-        }
+        let hits = hits(&app, &parsed, &query, &filter, sort).await?;
         total = hits.len() as i64;
         let start = ((page - 1) * per_page) as usize;
-        let ids: Vec<i64> = hits.iter().skip(start).take(per_page as usize).map(|h| h.article_id).collect();
+        let ids: Vec<i64> = hits.iter().skip(start).take(per_page as usize).copied().collect();
         let rows = related::cards_by_id(&app.db, &ids).await?;
         let texts = related::texts(&app.db, &ids).await?;
         let bylines = articles::bylines(&app.db, &ids).await?;

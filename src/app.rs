@@ -46,6 +46,7 @@ impl App {
             cache_policy: config.http_cache.policy().header(),
             purger: crate::web::cache::purge::Purger::new(config.http_cache.purge.clone())?,
             api_cors: config.api.cors_origin().context("reading [api] in the config")?,
+            api_rate: config.api.rate_per_minute(),
             media: crate::media::jobs::Media::new(
                 crate::media::store::MediaStore::open(&config.media, &config.data_dir)
                     .context("opening the media store")?,

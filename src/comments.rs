@@ -427,6 +427,22 @@ async fn judge(
 // Moderation
 // ---------------------------------------------------------------------------------------------
 
+/// Whether a user may moderate comments on an article: editors and administrators everywhere,
+/// authors on their own articles, contributors nowhere.
+pub async fn may_moderate(
+    db: &Db,
+    user_id: i64,
+    role: crate::domain::Role,
+    article_id: i64,
+) -> anyhow::Result<bool> {
+    use crate::domain::Role;
+    Ok(match role {
+        Role::Editor | Role::Administrator => true,
+        Role::Author => store::owns_article(db, user_id, article_id).await?,
+        Role::Contributor => false,
+    })
+}
+
 /// Moves comments to a state. Marking spam teaches the filter "spam"; approving a comment it
 /// had scored as spam-like, or one taken out of spam, teaches it "not spam". Each comment is
 /// learned at most once per verdict (a changed verdict is unlearned first).

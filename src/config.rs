@@ -57,9 +57,15 @@ pub struct ApiConfig {
     /// `Access-Control-Allow-Origin` of the Content API: `*` (the default: it is public, read-only
     /// data), one origin (`https://app.example.com`), or `""` for none.
     pub cors_origin: Option<String>,
+    /// Admin API requests per token per minute on each node (300 when not given).
+    pub rate_per_minute: Option<u32>,
 }
 
 impl ApiConfig {
+    pub fn rate_per_minute(&self) -> u32 {
+        self.rate_per_minute.unwrap_or(crate::web::api::auth::RATE_PER_MINUTE).max(1)
+    }
+
     pub fn cors_origin(&self) -> anyhow::Result<Option<axum::http::HeaderValue>> {
         let origin = self.cors_origin.as_deref().unwrap_or("*").trim();
         if origin.is_empty() {

@@ -178,6 +178,19 @@ enum UserCommand {
     ResetPassword { email: String },
     /// List users and their roles.
     List,
+    /// Make an API token for a user (printed once; see docs/API.md): for scripts set up on the
+    /// server. Staff make their own in the admin, under API tokens.
+    Token {
+        #[arg(long)]
+        email: String,
+        /// What will use it.
+        #[arg(long)]
+        name: String,
+        /// drafts:read, articles:write, articles:publish, comments:moderate, media:write
+        /// (repeat the flag for several).
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -333,6 +346,7 @@ async fn user(config: &Config, action: UserCommand) -> anyhow::Result<()> {
                 println!("password changed for {email}; their sessions have ended");
             })
         }
+        UserCommand::Token { email, name, scopes } => user_token(&db, &email, &name, &scopes).await,
         UserCommand::List => users::list(&db).await.map(|list| {
             if list.is_empty() {
                 println!("no users yet: gazette user add --email E --name N --role administrator");
@@ -344,6 +358,28 @@ async fn user(config: &Config, action: UserCommand) -> anyhow::Result<()> {
     };
     db.close().await;
     result
+}
+
+async fn user_token(
+    db: &gazette::storage::Db,
+    email: &str,
+    name: &str,
+    scopes: &[String],
+) -> anyhow::Result<()> {
+    let address = gazette::domain::Email::parse(email).map_err(anyhow::Error::msg)?;
+    let user =
+        users::find_by_email(db, &address).await?.with_context(|| format!("there is no user {email}"))?;
+    let role: Role = user.role.parse().map_err(anyhow::Error::msg)?;
+    let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+    match gazette::web::api::auth::issue(db, user.id, role, name, &scopes).await {
+        Ok(secret) => {
+            println!("{secret}");
+            eprintln!("token {name:?} for {email}: shown once; revoke it in the admin under API tokens");
+            Ok(())
+        }
+        Err(gazette::web::api::auth::IssueError::Refused(why)) => anyhow::bail!("{why}"),
+        Err(gazette::web::api::auth::IssueError::Internal(e)) => Err(e),
+    }
 }
 
 fn main() -> ExitCode {

@@ -20,6 +20,7 @@ pub mod reader;
 pub mod related;
 pub mod settings;
 pub mod taxonomy;
+pub mod tokens;
 pub mod users;
 
 use std::path::{Path, PathBuf};

@@ -86,6 +86,8 @@ pub struct AppParts {
     pub media: Arc<crate::media::jobs::Media>,
     /// `Access-Control-Allow-Origin` of the Content API (`[api] cors_origin`); None for none.
     pub api_cors: Option<HeaderValue>,
+    /// Admin API requests per token per minute (`[api] rate_per_minute`).
+    pub api_rate: u32,
 }
 
 impl AppState {

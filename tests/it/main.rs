@@ -8,6 +8,7 @@ mod helpers;
 
 mod admin;
 mod api;
+mod api_admin;
 mod archives;
 mod article;
 mod changes;

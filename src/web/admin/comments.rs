@@ -26,11 +26,7 @@ const PER_PAGE: i64 = 50;
 
 /// Whether this staff member may moderate comments on this article.
 async fn may_moderate(app: &AppState, staff: &Staff, article_id: i64) -> anyhow::Result<bool> {
-    Ok(match staff.role {
-        Role::Editor | Role::Administrator => true,
-        Role::Author => store::owns_article(&app.db, staff.user_id, article_id).await?,
-        Role::Contributor => false,
-    })
+    comments::may_moderate(&app.db, staff.user_id, staff.role, article_id).await
 }
 
 /// A posted form about one comment: role and CSRF token checked, the comment found, and the

@@ -9,6 +9,7 @@ pub mod revisions;
 pub mod session;
 pub mod site;
 pub mod taxonomy;
+pub mod tokens;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -80,6 +81,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route("/admin/articles/{id}/preview/revoke", post(articles::revoke_previews))
         .route("/admin/articles/{id}/related", post(articles::related_choice))
+        .route("/admin/tokens", get(tokens::list).post(tokens::create))
+        .route("/admin/tokens/{id}/revoke", post(tokens::revoke))
         .layer(middleware::from_fn(same_origin_posts))
         .layer(middleware::from_fn_with_state(state, no_store))
 }

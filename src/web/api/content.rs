@@ -620,7 +620,7 @@ pub struct SearchParams {
     #[param(minimum = 1, maximum = 50)]
     limit: Option<u32>,
     /// The page of results, from 1.
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 100000)]
     page: Option<u32>,
 }
 
@@ -657,8 +657,8 @@ pub async fn search(
         n => return Err(Problem::bad_request(format!("`limit` must be from 1 to 50, not {n}."))),
     };
     let page = match params.page.unwrap_or(1) {
-        0 => return Err(Problem::bad_request("`page` starts at 1.")),
-        n => n,
+        n @ 1..=100_000 => n,
+        n => return Err(Problem::bad_request(format!("`page` must be from 1 to 100000, not {n}."))),
     };
     let site = app.site.get_full();
     let section = match given(&params.section) {

@@ -7,6 +7,8 @@
 //! purged by the same content events as the pages that show the same articles. Errors are
 //! RFC 9457 problem documents ([`Problem`]), never HTML.
 
+pub mod admin;
+pub mod auth;
 pub mod content;
 pub mod reference;
 
@@ -36,6 +38,9 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong with this request, and what to do about it.
     pub detail: String,
+    /// On a 409 for a change based on an older version: the article's current version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<i64>,
 }
 
 impl Problem {
@@ -45,6 +50,7 @@ impl Problem {
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail: detail.into(),
+            current_version: None,
         }
     }
 
@@ -111,10 +117,35 @@ pub fn public_json<T: Serialize>(app: &AppState, value: &T) -> ApiResult<Respons
             problem documents. See docs/API.md for examples.",
         license(name = "AGPL-3.0-or-later"),
     ),
-    tags((name = "content", description = "The published site, read-only")),
-    components(schemas(Problem))
+    tags(
+        (name = "content", description = "The published site, read-only, no token"),
+        (name = "admin", description = "What staff do, with a token (`Authorization: Bearer gz_...`) \
+            made in the admin under API tokens; each action needs a scope of the token and a role \
+            of its owner that allow it")
+    ),
+    components(schemas(Problem)),
+    modifiers(&TokenScheme)
 )]
 struct ApiDoc;
+
+/// The `token` security scheme: HTTP bearer.
+struct TokenScheme;
+
+impl utoipa::Modify for TokenScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API token from the admin (API tokens): gz_ and 64 hex digits"))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The route table: every handler once, with its OpenAPI description.
 fn table() -> OpenApiRouter<AppState> {
@@ -128,6 +159,20 @@ fn table() -> OpenApiRouter<AppState> {
         .routes(routes!(content::authors))
         .routes(routes!(content::pages))
         .routes(routes!(content::search))
+        .routes(routes!(admin::list, admin::create))
+        .routes(routes!(admin::get, admin::update))
+        .routes(routes!(admin::publish))
+        .routes(routes!(admin::unpublish))
+        .routes(routes!(admin::comments))
+        .routes(routes!(admin::moderate))
+        // Request bodies: JSON up to 2 MB (an article's Markdown may be 1 MB); pictures up to
+        // the library's limit, on their own route.
+        .layer(axum::extract::DefaultBodyLimit::max(admin::MAX_JSON_BYTES))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(admin::add_media))
+                .layer(axum::extract::DefaultBodyLimit::max(crate::media::library::MAX_BYTES + 1)),
+        )
 }
 
 /// The OpenAPI description, made once from the route table.

@@ -47,12 +47,15 @@ impl App {
             purger: crate::web::cache::purge::Purger::new(config.http_cache.purge.clone())?,
             api_cors: config.api.cors_origin().context("reading [api] in the config")?,
             api_rate: config.api.rate_per_minute(),
+            webhooks_wake: tokio::sync::Notify::new(),
+            webhooks: config.webhooks.clone(),
             media: crate::media::jobs::Media::new(
                 crate::media::store::MediaStore::open(&config.media, &config.data_dir)
                     .context("opening the media store")?,
             ),
         });
         state.purger.prepare(&state.db).await.context("starting the cache purge cursor")?;
+        crate::webhooks::prepare(&state.db).await.context("starting the webhook cursor")?;
         Ok(Self { state, listener })
     }
 
@@ -86,6 +89,8 @@ impl App {
             FOLLOW_EVERY,
         ));
         let health = tokio::spawn(self.state.db.clone().watch_health());
+        let webhooks =
+            tokio::spawn(crate::webhooks::run(self.state.clone(), self.state.webhooks.clone(), FOLLOW_EVERY));
         let websub = tokio::spawn(crate::websub::announce(
             background,
             self.state.site.clone(),
@@ -104,6 +109,7 @@ impl App {
         search.abort();
         websub.abort();
         purger.abort();
+        webhooks.abort();
         health.abort();
         self.state.db.close().await;
         served.context("serving HTTP")

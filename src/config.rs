@@ -48,6 +48,9 @@ pub struct FileConfig {
     /// The JSON API (`/api/`).
     #[serde(default)]
     pub api: ApiConfig,
+    /// Webhook deliveries.
+    #[serde(default)]
+    pub webhooks: crate::webhooks::WebhookConfig,
 }
 
 /// `[api]`: who may call the Content API from a browser on another site.
@@ -127,6 +130,7 @@ pub struct Config {
     pub http_cache: HttpCacheConfig,
     pub media: crate::media::store::MediaConfig,
     pub api: ApiConfig,
+    pub webhooks: crate::webhooks::WebhookConfig,
 }
 
 pub const DEFAULT_PAGE_CACHE: usize = 5_000;
@@ -173,6 +177,7 @@ impl Config {
             http_cache: file.http_cache,
             media: file.media,
             api: file.api,
+            webhooks: file.webhooks,
         })
     }
 

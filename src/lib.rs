@@ -27,5 +27,6 @@ pub mod storage;
 pub mod theme;
 pub mod transfer;
 pub mod web;
+pub mod webhooks;
 pub mod websub;
 pub mod wordpress;

@@ -23,7 +23,7 @@ const TEMPLATES: &[(&str, &[u8])] = embedded!("templates":
     "admin/base.html", "admin/login.html", "admin/articles.html", "admin/editor.html", "admin/revisions.html",
     "admin/sections.html", "admin/tags.html", "admin/pages.html", "admin/users.html", "admin/settings.html",
     "admin/authors.html", "admin/comments.html", "admin/comment.html", "admin/discussion.html",
-    "admin/media.html", "admin/picture.html", "admin/tokens.html",
+    "admin/media.html", "admin/picture.html", "admin/tokens.html", "admin/webhooks.html", "admin/webhook.html",
 );
 
 const ASSETS: &[(&str, &[u8])] = embedded!("static":

@@ -22,6 +22,7 @@ pub mod settings;
 pub mod taxonomy;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

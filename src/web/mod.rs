@@ -88,6 +88,10 @@ pub struct AppParts {
     pub api_cors: Option<HeaderValue>,
     /// Admin API requests per token per minute (`[api] rate_per_minute`).
     pub api_rate: u32,
+    /// Rung after a change made through this node: webhook deliveries go out at once.
+    pub webhooks_wake: tokio::sync::Notify,
+    /// `[webhooks]` of the config.
+    pub webhooks: crate::webhooks::WebhookConfig,
 }
 
 impl AppState {
@@ -98,6 +102,7 @@ impl AppState {
             tracing::warn!(error = %format!("{err:#}"), "could not refresh the site after a change");
         }
         self.purger.wake();
+        self.webhooks_wake.notify_one();
     }
 
     /// The client's address: the peer, or, when the peer is a trusted proxy, the nearest

@@ -28,6 +28,7 @@ mod search;
 mod startup;
 mod static_files;
 mod transfer;
+mod webhooks;
 mod wordpress;
 mod wordpress_shared;
 

@@ -10,6 +10,7 @@ pub mod session;
 pub mod site;
 pub mod taxonomy;
 pub mod tokens;
+pub mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -83,6 +84,9 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/admin/articles/{id}/related", post(articles::related_choice))
         .route("/admin/tokens", get(tokens::list).post(tokens::create))
         .route("/admin/tokens/{id}/revoke", post(tokens::revoke))
+        .route("/admin/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/admin/webhooks/{id}", get(webhooks::show).post(webhooks::change))
+        .route("/admin/webhooks/{id}/deliveries/{delivery}", post(webhooks::redeliver))
         .layer(middleware::from_fn(same_origin_posts))
         .layer(middleware::from_fn_with_state(state, no_store))
 }

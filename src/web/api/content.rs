@@ -143,6 +143,14 @@ async fn build(app: &AppState, site: &Site, rows: Vec<ApiArticleRow>) -> ApiResu
         .collect())
 }
 
+/// A published article as the Content API gives it (webhook payloads carry it), or None.
+pub async fn published_article(app: &AppState, id: i64) -> anyhow::Result<Option<Article>> {
+    let Some(row) = api::article(&app.db, id).await? else { return Ok(None) };
+    let site = app.site.get_full();
+    let built = build(app, &site, vec![row]).await.map_err(|p| anyhow::anyhow!(p.detail))?;
+    Ok(built.into_iter().next())
+}
+
 fn to_article(views: &Views<'_>, row: ApiArticleRow, terms: &[ArticleTermRow], related: Vec<i64>) -> Article {
     let refs = |kind: &str, url: fn(&str) -> String| {
         terms

@@ -25,6 +25,9 @@ pub struct PictureRef {
     /// Its files for this version are made: until then pages leave it out (no address that
     /// answers 503), and the pages that use it are rendered again when it is.
     pub ready: bool,
+    /// The `<picture>` sources, made the first time a page needs them (then shared by every
+    /// page rendered from the same catalogue: they change only with the picture's event).
+    view: std::sync::OnceLock<PictureView>,
 }
 
 impl From<&PictureRow> for PictureRef {
@@ -40,6 +43,7 @@ impl From<&PictureRow> for PictureRef {
             credit: r.credit.clone(),
             focus: (r.focus_x as f64 / 10_000.0, r.focus_y as f64 / 10_000.0),
             ready: r.state == "ready",
+            view: std::sync::OnceLock::new(),
         }
     }
 }
@@ -123,6 +127,15 @@ impl PictureRef {
 
     /// What a template needs to draw the picture.
     pub fn view(&self) -> PictureView {
+        self.view_ref().clone()
+    }
+
+    /// [`Self::view`], borrowed.
+    pub fn view_ref(&self) -> &PictureView {
+        self.view.get_or_init(|| self.make_view())
+    }
+
+    fn make_view(&self) -> PictureView {
         let (width, height) = self.served_size();
         let fallback = fallback_extension(self.alpha);
         let widths = self.widths();
@@ -221,7 +234,7 @@ pub fn expand_body<'a>(
             search = end;
             continue;
         }
-        let v = p.view();
+        let v = p.view_ref();
         let alt = match get("alt").filter(|a| !a.trim().is_empty()) {
             Some(own) => own.to_owned(), // already escaped
             None => escape_attribute(&p.alt),
@@ -290,6 +303,7 @@ mod tests {
             credit: String::new(),
             focus: (0.25, 0.5),
             ready: true,
+            view: std::sync::OnceLock::new(),
         }
     }
 

@@ -63,9 +63,7 @@ pub fn random_token() -> String {
     hex(&bytes)
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::signing::hex;
 
 pub fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))

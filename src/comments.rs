@@ -10,8 +10,6 @@
 
 use std::collections::HashMap;
 
-use sha2::{Digest, Sha256};
-
 use crate::domain::comment::{self, CommentInput, CommentProblem, CommentState};
 use crate::spam::{self, Sample, SpamFilter};
 use crate::storage::comments::{self as store, CommentRow, NewComment};
@@ -185,21 +183,7 @@ impl Policy {
 // The signed form token
 // ---------------------------------------------------------------------------------------------
 
-fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    let mut block = [0u8; 64];
-    if key.len() > 64 {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let mut inner = Sha256::new();
-    inner.update(block.map(|b| b ^ 0x36));
-    inner.update(message);
-    let mut outer = Sha256::new();
-    outer.update(block.map(|b| b ^ 0x5c));
-    outer.update(inner.finalize());
-    outer.finalize().into()
-}
+use crate::signing::hmac_sha256;
 
 fn mac(secret: &[u8], article_id: i64, issued: i64, nonce: &str) -> String {
     let message = format!("comment-form|{article_id}|{issued}|{nonce}");

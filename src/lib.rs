@@ -21,6 +21,7 @@ pub mod media;
 pub mod related;
 pub mod remote_media;
 pub mod search;
+pub mod signing;
 pub mod site;
 pub mod spam;
 pub mod storage;

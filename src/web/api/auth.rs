@@ -86,13 +86,13 @@ pub struct NewToken {
 }
 
 pub fn hash(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    crate::signing::hex(&Sha256::digest(secret.as_bytes()))
 }
 
 pub fn generate() -> anyhow::Result<NewToken> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    let secret = format!("gz_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let secret = format!("gz_{}", crate::signing::hex(&bytes));
     Ok(NewToken { prefix: secret[..9].to_owned(), hash: hash(&secret), secret })
 }
 

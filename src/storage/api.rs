@@ -92,6 +92,13 @@ pub async fn article(db: &Db, id: i64) -> anyhow::Result<Option<ApiArticleRow>> 
     Ok(read_all_with_ids(db, sql, &[id]).await?.into_iter().next())
 }
 
+/// Whether article `id` is published (without reading it).
+pub async fn is_published(db: &Db, id: i64) -> anyhow::Result<bool> {
+    let sql = "SELECT a.id FROM articles a WHERE a.id = $1 AND a.status = 'published' AND a.published_at IS NOT NULL";
+    let rows: Vec<(i64,)> = read_all_with_ids(db, sql.to_owned(), &[id]).await?;
+    Ok(!rows.is_empty())
+}
+
 /// Published articles by id, in the order given (those not published are left out).
 pub async fn articles_by_ids(db: &Db, ids: &[i64]) -> anyhow::Result<Vec<ApiArticleRow>> {
     if ids.is_empty() {

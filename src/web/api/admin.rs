@@ -94,6 +94,12 @@ async fn staff_article(app: &AppState, id: i64) -> ApiResult<StaffArticle> {
     let row = articles::find_for_edit(&app.db, id)
         .await?
         .ok_or_else(|| Problem::not_found("article with this id"))?;
+    staff_article_from(app, row).await
+}
+
+/// [`staff_article`] from the row already read (by [`may_open`]).
+async fn staff_article_from(app: &AppState, row: articles::EditRow) -> ApiResult<StaffArticle> {
+    let id = row.id;
     let terms = articles::terms(&app.db, id).await?;
     let of = |kind: &str| terms.iter().filter(|t| t.kind == kind).map(|t| t.slug.clone()).collect::<Vec<_>>();
     let picture = articles::featured_image(&app.db, id).await?.and_then(|i| i.featured_image_url);
@@ -243,8 +249,8 @@ pub async fn get(
 ) -> ApiResult<Response> {
     user.require(Scope::DraftsRead)?;
     let id = path_id(id)?;
-    may_open(&app, &user, id).await?;
-    Ok(json_answer(StatusCode::OK, &staff_article(&app, id).await?))
+    let row = may_open(&app, &user, id).await?;
+    Ok(json_answer(StatusCode::OK, &staff_article_from(&app, row).await?))
 }
 
 /// Deserializes a field that may be absent (None), null (Some(None)) or a value.
@@ -433,8 +439,8 @@ async fn save(
     }
     let current = match id {
         Some(id) => {
-            may_open(app, user, id).await?;
-            Some(staff_article(app, id).await?)
+            let row = may_open(app, user, id).await?;
+            Some(staff_article_from(app, row).await?)
         }
         None => None,
     };

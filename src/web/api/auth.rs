@@ -197,10 +197,6 @@ impl ApiUser {
         }
         Ok(())
     }
-
-    pub fn has(&self, scope: Scope) -> bool {
-        self.require(scope).is_ok()
-    }
 }
 
 /// Why a request was not admitted.

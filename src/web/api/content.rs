@@ -497,7 +497,9 @@ pub async fn comments(
     id: Result<Path<i64>, PathRejection>,
 ) -> ApiResult<Response> {
     let id = path(id)?;
-    api::article(&app.db, id).await?.ok_or_else(|| Problem::not_found("published article with this id"))?;
+    if !api::is_published(&app.db, id).await? {
+        return Err(Problem::not_found("published article with this id"));
+    }
     shows_article(id);
     let comments = crate::storage::comments::approved_for_article(&app.db, id)
         .await?

@@ -58,7 +58,11 @@ struct SchemaView {
 
 /// A description's text as HTML: escaped, with `code` spans.
 fn text(v: &Value, key: &str) -> String {
-    let raw = v.get(key).and_then(Value::as_str).unwrap_or_default();
+    html(v.get(key).and_then(Value::as_str).unwrap_or_default())
+}
+
+/// Text with `code` spans as HTML (escaped).
+fn html(raw: &str) -> String {
     let escaped = raw.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
     let mut out = String::with_capacity(escaped.len() + 32);
     for (i, part) in escaped.split('`').enumerate() {
@@ -189,7 +193,7 @@ pub async fn page(State(app): State<AppState>) -> WebResult<Response> {
             site => views.site(),
             meta => views.meta("API reference", "The JSON API of this site", "/api/docs"),
             title => OPENAPI.info.title,
-            description => text(&serde_json::json!({ "d": OPENAPI.info.description }), "d"),
+            description => html(OPENAPI.info.description.as_deref().unwrap_or_default()),
             version => OPENAPI.info.version,
             operations => operations,
             schemas => schemas,

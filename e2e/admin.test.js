@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startGazette, launch, shots } from './server.js';
+import { startGazette, launch, shots, signIn as signInAs } from './server.js';
 
 const PASSWORD = 'courier-demo';
 let server, browser, base;
@@ -22,17 +22,7 @@ after(async () => {
 });
 
 async function signIn(email) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
-  await page.goto(base + '/admin');
-  await page.fill('#email', email);
-  await page.fill('#password', PASSWORD);
-  await page.click('button[type=submit]');
-  await page.waitForURL(/\/admin\/articles/);
-  return { context, page, problems };
+  return signInAs(browser, base, email, { password: PASSWORD });
 }
 
 /// A generated "photograph": a gradient drawn by the browser, as PNG bytes.

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startGazette, launch, shots } from './server.js';
+import { startGazette, launch, shots, signIn as signInAs } from './server.js';
 
 let server, browser, base;
 
@@ -22,18 +22,7 @@ after(async () => {
 });
 
 async function signIn(email) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
-  page.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`); });
-  await page.goto(base + '/admin');
-  await page.fill('#email', email);
-  await page.fill('#password', 'courier-demo');
-  await page.click('button[type=submit]');
-  await page.waitForURL(/\/admin\/articles/);
-  return { context, page, problems };
+  return signInAs(browser, base, email, { failedRequests: true });
 }
 
 /// A generated "photograph" (a harbour at dusk, drawn by the browser), as PNG bytes.

@@ -74,3 +74,20 @@ export function launch() {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
   });
 }
+
+// Signs a demo account in, in a new desktop-sized context. `problems` collects script errors,
+// console errors and, with `failedRequests`, every answer of 400 or more.
+export async function signIn(browser, base, email, { failedRequests = false, password = 'courier-demo' } = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  if (failedRequests) page.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`); });
+  await page.goto(base + '/admin');
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await page.click('button[type=submit]');
+  await page.waitForURL(/\/admin\/articles/);
+  return { context, page, problems };
+}

@@ -48,6 +48,9 @@ pub struct Policy {
     /// Whether the spam model shipped with Gazette (trained on English comments of other
     /// sites) has a say; off, only what this site's moderators taught counts.
     pub shipped_model: bool,
+    /// Whether the filter's spam mark files comments as spam from the start, rather than once
+    /// this site's moderators have confirmed it (see [`crate::spam::Mark`]).
+    pub spam_mark_from_start: bool,
     pub moderation: Moderation,
     /// Comments with more links than this are held.
     pub max_links: usize,
@@ -84,6 +87,7 @@ impl Default for Policy {
 pub const SETTINGS: &[(&str, &str)] = &[
     ("comments.enabled", "enabled"),
     ("comments.shipped_model", "shipped_model"),
+    ("comments.spam_mark_from_start", "spam_mark_from_start"),
     ("comments.moderation", "moderation"),
     ("comments.max_links", "max_links"),
     ("comments.hold_words", "hold_words"),
@@ -115,6 +119,7 @@ impl Policy {
         Self {
             enabled: map.get("comments.enabled").is_none_or(|v| v != "false"),
             shipped_model: map.get("comments.shipped_model").is_none_or(|v| v != "false"),
+            spam_mark_from_start: map.get("comments.spam_mark_from_start").is_some_and(|v| v == "true"),
             moderation: map
                 .get("comments.moderation")
                 .and_then(|m| Moderation::parse(m))
@@ -140,6 +145,7 @@ impl Policy {
         HashMap::from([
             ("enabled", self.enabled.to_string()),
             ("shipped_model", self.shipped_model.to_string()),
+            ("spam_mark_from_start", self.spam_mark_from_start.to_string()),
             ("moderation", self.moderation.as_str().to_owned()),
             ("max_links", self.max_links.to_string()),
             ("hold_words", self.hold_words.join("\n")),
@@ -249,6 +255,9 @@ pub struct Submission {
     pub honeypot: String,
     pub client_addr: String,
     pub user_agent: String,
+    /// The site's own hosts (from `base_url`): the spam filter does not count links there as
+    /// links elsewhere.
+    pub site_hosts: Vec<String>,
 }
 
 /// What became of an accepted submission.
@@ -329,10 +338,18 @@ pub async fn submit(
         return Ok(Err(Refusal::Rejected));
     }
     let score = filter.score(
-        &Sample { name: &input.name, email: &input.email, url: &input.url, text: &input.text },
+        &Sample {
+            name: &input.name,
+            email: &input.email,
+            url: &input.url,
+            text: &input.text,
+            site: &sub.site_hosts,
+        },
         policy.shipped_model,
     );
-    let (status, reason) = judge(db, policy, sub, &input, &haystack, score, at - issued).await?;
+    let mark_files = policy.spam_mark_from_start || filter.mark().confirmed();
+    let (status, reason) =
+        judge(db, policy, sub, &input, &haystack, (score, mark_files), at - issued).await?;
     let body_html = comment::render(&input.text);
     let mut tx = db.begin().await?;
     if !store::use_nonce(&mut tx, &nonce).await? {
@@ -372,14 +389,24 @@ async fn judge(
     sub: &Submission,
     input: &CommentInput,
     haystack: &str,
-    score: Option<f64>,
+    (score, mark_files): (Option<f64>, bool),
     age: i64,
 ) -> anyhow::Result<(CommentState, String)> {
     if !sub.honeypot.trim().is_empty() {
         return Ok((CommentState::Spam, "filled in the hidden field that only programs see".into()));
     }
     if let Some(s) = score.filter(|s| *s >= policy.spam_above) {
-        return Ok((CommentState::Spam, format!("spam filter: {:.0}% spam", s * 100.0)));
+        let percent = s * 100.0;
+        return Ok(if mark_files {
+            (CommentState::Spam, format!("spam filter: {percent:.0}% spam"))
+        } else {
+            (
+                CommentState::Pending,
+                format!(
+                    "spam filter: {percent:.0}% spam (held, not filed: the mark is not yet confirmed here)"
+                ),
+            )
+        });
     }
     if age < policy.min_seconds {
         return Ok((CommentState::Pending, format!("sent {age} s after the page was served")));
@@ -468,13 +495,20 @@ pub async fn moderate(db: &Db, filter: &SpamFilter, ids: &[i64], to: CommentStat
     Ok(changed)
 }
 
+/// What a moderator's verdict on a comment teaches: its features and, when the filter had
+/// marked it as spam, the mark's token (the site's verdicts on the mark).
 fn features_of(c: &CommentRow) -> Vec<String> {
-    spam::features(&Sample {
+    let mut features = spam::features(&Sample {
         name: &c.author_name,
         email: &c.author_email,
         url: &c.author_url,
         text: &c.body,
-    })
+        site: &[],
+    });
+    if c.spam_score >= spam::SPAM_ABOVE {
+        features.push(spam::MARK_TOKEN.to_owned());
+    }
+    features
 }
 
 /// A moderator's edit of a comment's author fields and text.

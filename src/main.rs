@@ -225,6 +225,11 @@ enum SpamCommand {
         /// goes into the model's header (`about`).
         #[arg(long, value_name = "FILE")]
         about: Option<PathBuf>,
+        /// The host of the site the comments were left on (repeat for several): links there
+        /// are the site's own. Files in YouTube's export layout need none (youtube.com,
+        /// youtu.be).
+        #[arg(long = "site-host", value_name = "HOST")]
+        site_hosts: Vec<String>,
     },
 }
 
@@ -259,6 +264,10 @@ enum EvalCommand {
         /// probability), held (the filter, as shipped, would not publish it as is).
         #[arg(long, value_name = "FILE")]
         dump: Option<PathBuf>,
+        /// The host of the site the comments were left on (repeat for several), as for
+        /// `gazette spam train`.
+        #[arg(long = "site-host", value_name = "HOST")]
+        site_hosts: Vec<String>,
     },
     /// Related posts against a labelled JSON Lines corpus, with two baselines (docs/RELEVANCE.md).
     Related {
@@ -478,8 +487,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", report.with_context(|| format!("importing {}", file.display()))?);
             Ok(())
         }
-        Command::Spam { action: SpamCommand::Train { corpus, out, about } } => {
-            let labelled = gazette::spam::load_corpus(&corpus)?;
+        Command::Spam { action: SpamCommand::Train { corpus, out, about, site_hosts } } => {
+            let site = (!site_hosts.is_empty()).then_some(site_hosts.as_slice());
+            let labelled = gazette::spam::load_corpus(&corpus, site)?;
             let about = match about {
                 Some(file) => std::fs::read_to_string(&file)
                     .with_context(|| format!("cannot read {}", file.display()))?
@@ -506,8 +516,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Eval { what: EvalCommand::Spam { corpus, train, test, leave_one_out, dump } } => {
-            let runs = gazette::spam::runs(corpus.as_deref(), train.zip(test), leave_one_out.as_deref())?;
+        Command::Eval {
+            what: EvalCommand::Spam { corpus, train, test, leave_one_out, dump, site_hosts },
+        } => {
+            let site = (!site_hosts.is_empty()).then_some(site_hosts.as_slice());
+            let runs =
+                gazette::spam::runs(corpus.as_deref(), train.zip(test), leave_one_out.as_deref(), site)?;
             eval_spam(&runs, dump.as_deref())
         }
         Command::Import { format: ImportCommand::Jsonl { file } } => {

@@ -1,6 +1,7 @@
 //! Labelled comment corpora: CSV (RFC 4180), JSON or JSON Lines, columns found by name.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 
@@ -17,13 +18,25 @@ pub struct Labelled {
     /// Which file of the corpus it came from (a site's own comments: models are calibrated
     /// on files they were not trained on).
     pub group: u32,
+    /// The hosts of the site it was left on (see [`load_corpus`]).
+    pub site: Arc<[String]>,
 }
 
 impl Labelled {
+    /// The comment as the filter sees one (a corpus has no emails or websites).
+    pub fn sample(&self) -> Sample<'_> {
+        Sample { name: &self.author, email: "", url: "", text: &self.text, site: &self.site }
+    }
+
     pub fn features(&self) -> Vec<String> {
-        features(&Sample { name: &self.author, email: "", url: "", text: &self.text })
+        features(&self.sample())
     }
 }
+
+/// The columns of YouTube's comments as the YouTube Spam Collection exported them.
+const YOUTUBE_COLUMNS: [&str; 5] = ["COMMENT_ID", "AUTHOR", "DATE", "CONTENT", "CLASS"];
+/// Where comments in that layout were left: a link to YouTube is a link to the site itself.
+const YOUTUBE_HOSTS: [&str; 2] = ["youtube.com", "youtu.be"];
 
 const TEXT_KEYS: &[&str] = &["content", "text", "comment", "comment_text", "body", "message"];
 const LABEL_KEYS: &[&str] = &["class", "label", "spam", "is_spam", "category"];
@@ -114,7 +127,11 @@ fn parse_label(value: &str) -> Option<bool> {
 /// files of a directory. Columns (or keys) are found by name: text in one of `content`, `text`,
 /// `comment`, `body`, `message`; the label in `class`, `label`, `spam`, `is_spam` (`1`/`spam`
 /// is spam, `0`/`ham` is not); the author, if any, in `author` or `name`.
-pub fn load_corpus(path: &Path) -> anyhow::Result<Vec<Labelled>> {
+///
+/// `site`: the hosts of the site the comments were left on (links there are the site's own),
+/// for files that do not say: one in YouTube's export layout (`COMMENT_ID,AUTHOR,DATE,CONTENT,
+/// CLASS`) was left on YouTube.
+pub fn load_corpus(path: &Path, site: Option<&[String]>) -> anyhow::Result<Vec<Labelled>> {
     let mut files = Vec::new();
     collect_files(path, &mut files)?;
     files.sort();
@@ -124,15 +141,22 @@ pub fn load_corpus(path: &Path) -> anyhow::Result<Vec<Labelled>> {
         let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
         let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
         let text = String::from_utf8_lossy(&bytes);
+        let mut youtube = false;
         match ext.as_str() {
-            "csv" => read_csv(&text, &mut out).with_context(|| format!("in {}", file.display()))?,
+            "csv" => youtube = read_csv(&text, &mut out).with_context(|| format!("in {}", file.display()))?,
             "jsonl" | "json" => {
                 read_json(&text, &mut out).with_context(|| format!("in {}", file.display()))?
             }
             _ => continue,
         }
+        let hosts: Arc<[String]> = if youtube {
+            YOUTUBE_HOSTS.map(str::to_owned).into()
+        } else {
+            site.unwrap_or_default().iter().filter_map(|h| super::site_host(h)).collect()
+        };
         for c in &mut out[before..] {
             c.group = group as u32;
+            c.site = hosts.clone();
         }
         tracing::debug!(file = %file.display(), comments = out.len() - before, "read corpus file");
     }
@@ -159,9 +183,10 @@ fn column(header: &[String], keys: &[&str]) -> Option<usize> {
     keys.iter().find_map(|k| header.iter().position(|h| h.trim().eq_ignore_ascii_case(k)))
 }
 
-fn read_csv(text: &str, out: &mut Vec<Labelled>) -> anyhow::Result<()> {
+/// Reads a CSV file's comments; true when its columns are YouTube's export layout.
+fn read_csv(text: &str, out: &mut Vec<Labelled>) -> anyhow::Result<bool> {
     let rows = parse_csv(text);
-    let Some((header, rows)) = rows.split_first() else { return Ok(()) };
+    let Some((header, rows)) = rows.split_first() else { return Ok(false) };
     let text_col = column(header, TEXT_KEYS).context("no text column (content, text, comment ...)")?;
     let label_col = column(header, LABEL_KEYS).context("no label column (class, label, spam ...)")?;
     let author_col = column(header, AUTHOR_KEYS);
@@ -173,9 +198,9 @@ fn read_csv(text: &str, out: &mut Vec<Labelled>) -> anyhow::Result<()> {
         };
         let author = author_col.and_then(|c| row.get(c)).cloned().unwrap_or_default();
         let id = id_col.and_then(|c| row.get(c)).cloned().unwrap_or_else(|| (n + 2).to_string());
-        out.push(Labelled { id, author, text: clean(text), spam: label, group: 0 });
+        out.push(Labelled { id, author, text: clean(text), spam: label, group: 0, site: Arc::new([]) });
     }
-    Ok(())
+    Ok(header.iter().map(|h| h.trim()).eq(YOUTUBE_COLUMNS))
 }
 
 /// RFC 4180 CSV: quoted fields may hold commas, quotes (doubled) and line breaks.
@@ -244,6 +269,7 @@ fn read_json(text: &str, out: &mut Vec<Labelled>) -> anyhow::Result<()> {
             text: clean(&text),
             spam,
             group: 0,
+            site: Arc::new([]),
         });
     }
     Ok(())
@@ -273,5 +299,8 @@ mod tests {
         read_csv("AUTHOR,CONTENT,CLASS\nann,hello,0\nbob,buy,1\n", &mut out).unwrap();
         assert_eq!(out.len(), 2);
         assert!(out[1].spam && !out[0].spam);
+        // YouTube's export layout says where the comments were left.
+        let youtube = read_csv("COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\nz1,ann,,hello,0\n", &mut out).unwrap();
+        assert!(youtube && out.len() == 3);
     }
 }

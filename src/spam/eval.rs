@@ -17,17 +17,19 @@ pub struct Run {
 }
 
 /// The tests `gazette eval spam` runs: a held-out fifth of `corpus`, one set after training on
-/// another (`split`), or each file of a folder in turn after training on the others.
+/// another (`split`), or each file of a folder in turn after training on the others. `site`:
+/// the hosts of the site the comments were left on (see [`load_corpus`]).
 pub fn runs(
     corpus: Option<&Path>,
     split: Option<(PathBuf, PathBuf)>,
     leave_one_out: Option<&Path>,
+    site: Option<&[String]>,
 ) -> anyhow::Result<Vec<Run>> {
     if let Some((train, test)) = split {
         return Ok(vec![Run {
             name: test.display().to_string(),
-            train: load_corpus(&train)?,
-            test: load_corpus(&test)?,
+            train: load_corpus(&train, site)?,
+            test: load_corpus(&test, site)?,
         }]);
     }
     if let Some(dir) = leave_one_out {
@@ -40,7 +42,8 @@ pub fn runs(
         if files.len() < 2 {
             anyhow::bail!("{} needs two corpus files or more for leave-one-out", dir.display());
         }
-        let sets: Vec<Vec<Labelled>> = files.iter().map(|f| load_corpus(f)).collect::<anyhow::Result<_>>()?;
+        let sets: Vec<Vec<Labelled>> =
+            files.iter().map(|f| load_corpus(f, site)).collect::<anyhow::Result<_>>()?;
         return Ok(files
             .iter()
             .enumerate()
@@ -57,7 +60,7 @@ pub fn runs(
             .collect());
     }
     let corpus = corpus.context("give --corpus PATH, --train PATH --test PATH, or --leave-one-out DIR")?;
-    let (test, train) = load_corpus(corpus)?.into_iter().partition(held_out);
+    let (test, train) = load_corpus(corpus, site)?.into_iter().partition(held_out);
     Ok(vec![Run { name: format!("held-out fifth of {}", corpus.display()), train, test }])
 }
 
@@ -94,13 +97,7 @@ pub fn metrics(scores: &[(f64, bool)], threshold: f64) -> (f64, f64, f64, f64) {
 pub fn compare(train: &[Labelled], test: &[Labelled]) -> Vec<Scored> {
     // What `gazette spam train` would ship, trained on `train`, with no lessons from the site.
     let shipped = super::SpamFilter::new(Some(super::Logistic::calibrated(train)), Model::default());
-    let gazette = test
-        .iter()
-        .map(|c| {
-            let sample = super::Sample { name: &c.author, email: "", url: "", text: &c.text };
-            (shipped.score(&sample, true).unwrap_or(0.0), c.spam)
-        })
-        .collect();
+    let gazette = test.iter().map(|c| (shipped.score(&c.sample(), true).unwrap_or(0.0), c.spam)).collect();
     // The part that learns from a site's moderators, trained on the same comments.
     let mut own = Model::default();
     for c in train {
@@ -121,7 +118,7 @@ pub fn compare(train: &[Labelled], test: &[Labelled]) -> Vec<Scored> {
         },
         Scored {
             system: "logistic regression, word 1-2 and char 2-5 grams, uncalibrated",
-            scores: test.iter().map(|c| (lr.probability(&c.text), c.spam)).collect(),
+            scores: test.iter().map(|c| (lr.probability(&c.sample()), c.spam)).collect(),
         },
     ]
 }
@@ -165,7 +162,14 @@ mod tests {
     use super::*;
 
     fn labelled(text: &str, spam: bool) -> Labelled {
-        Labelled { id: String::new(), author: String::new(), text: text.to_owned(), spam, group: 0 }
+        Labelled {
+            id: String::new(),
+            author: String::new(),
+            text: text.to_owned(),
+            spam,
+            group: 0,
+            site: std::sync::Arc::new([]),
+        }
     }
 
     #[test]

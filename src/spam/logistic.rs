@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::Labelled;
+use super::{Labelled, Sample};
 
 const BUCKETS: usize = 1 << 18;
 /// Inverse regularisation strength (scikit-learn's `C`), chosen leave-one-file-out (3, 10 and
@@ -39,20 +39,44 @@ pub(super) fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Word and character n-gram counts of a text, by bucket: `[words and pairs, characters]`.
-fn grams(text: &str) -> [HashMap<u32, f32>; 2] {
+/// Word and character n-gram counts of a comment's text and website, by bucket: `[words and
+/// pairs, characters]`. Each address in the text also counts as a word of its own, "a link to
+/// this site" or "a link elsewhere", by its host against the hosts of the site the comment was
+/// left on (the corpus has no websites, so a website given is only words).
+fn grams(sample: &Sample) -> [HashMap<u32, f32>; 2] {
     let hash = |prefix: u8, s: &str| {
         let mut bytes = vec![prefix];
         bytes.extend_from_slice(s.as_bytes());
         (crate::theme::fnv1a64(&bytes) % BUCKETS as u64) as u32
     };
-    let words = words(text);
+    // The site's own addresses say only that the comment points at the site: they become a
+    // mark, and their words are left out. Addresses elsewhere keep their words and get a mark.
+    let mut marks: Vec<&str> = Vec::new();
+    let mut kept: Vec<&str> = Vec::new();
+    for word in sample.text.split_whitespace() {
+        match super::link_host(word) {
+            Some(host) if super::is_own(&host, sample.site) => marks.push("own"),
+            Some(_) => {
+                marks.push("elsewhere");
+                kept.push(word);
+            }
+            None => kept.push(word),
+        }
+    }
+    if !sample.url.is_empty() {
+        kept.push(sample.url);
+    }
+    let text = kept.join(" ");
+    let words = words(&text);
     let mut word_grams: HashMap<u32, f32> = HashMap::new();
     for (i, w) in words.iter().enumerate() {
         *word_grams.entry(hash(b'w', w)).or_default() += 1.0;
         if let Some(next) = words.get(i + 1) {
             *word_grams.entry(hash(b'b', &format!("{w} {next}"))).or_default() += 1.0;
         }
+    }
+    for mark in marks {
+        *word_grams.entry(hash(b'l', mark)).or_default() += 1.0;
     }
     let mut char_grams: HashMap<u32, f32> = HashMap::new();
     for w in text.to_lowercase().split_whitespace() {
@@ -86,9 +110,9 @@ impl Logistic {
     }
 
     /// The unit-length blocks of a text's known features: `(bucket, value)`.
-    fn vector(&self, text: &str, idf: impl Fn(u32) -> Option<f32>) -> Vec<(u32, f32)> {
+    fn vector(&self, sample: &Sample, idf: impl Fn(u32) -> Option<f32>) -> Vec<(u32, f32)> {
         let mut out = Vec::new();
-        for block in grams(text) {
+        for block in grams(sample) {
             let start = out.len();
             out.extend(block.into_iter().filter_map(|(b, tf)| Some((b, (1.0 + tf.ln()) * idf(b)?))));
             let norm = out[start..].iter().map(|(_, x)| x * x).sum::<f32>().sqrt().max(1e-6);
@@ -103,7 +127,7 @@ impl Logistic {
         let n = corpus.len() as f32;
         let mut df: HashMap<u32, f32> = HashMap::new();
         for c in corpus {
-            for block in grams(&c.text) {
+            for block in grams(&c.sample()) {
                 for b in block.into_keys() {
                     *df.entry(b).or_default() += 1.0;
                 }
@@ -117,7 +141,7 @@ impl Logistic {
         let mut model = Self { bias: 0.0, spam_at: 99f32.ln(), features: Vec::new(), lookup: HashMap::new() };
         let data: Vec<(Vec<(u32, f32)>, f32)> = corpus
             .iter()
-            .map(|c| (model.vector(&c.text, |b| idf.get(&b).copied()), if c.spam { 1.0 } else { 0.0 }))
+            .map(|c| (model.vector(&c.sample(), |b| idf.get(&b).copied()), if c.spam { 1.0 } else { 0.0 }))
             .collect();
         let mut weights: HashMap<u32, f32> = idf.keys().map(|&b| (b, 0.0)).collect();
         let lambda = 1.0 / (C * n.max(1.0));
@@ -170,7 +194,8 @@ impl Logistic {
                 continue;
             }
             let model = Self::train(&train);
-            let mut scored: Vec<(f32, bool)> = test.iter().map(|c| (model.raw(&c.text), c.spam)).collect();
+            let mut scored: Vec<(f32, bool)> =
+                test.iter().map(|c| (model.raw(&c.sample()), c.spam)).collect();
             marks.extend(precise_from(&mut scored, FOLD_PRECISION));
         }
         let all: Vec<&Labelled> = corpus.iter().collect();
@@ -183,19 +208,20 @@ impl Logistic {
         model
     }
 
-    /// The raw score: log-odds before calibration.
-    pub fn raw(&self, text: &str) -> f32 {
-        let x = self.vector(text, |b| self.lookup.get(&b).map(|f| f.0));
+    /// The raw score: log-odds before calibration, from the comment's text, website and
+    /// site (its name and email are not used).
+    pub fn raw(&self, sample: &Sample) -> f32 {
+        let x = self.vector(sample, |b| self.lookup.get(&b).map(|f| f.0));
         self.bias + x.iter().map(|(b, v)| self.lookup.get(b).map_or(0.0, |f| f.1) * v).sum::<f32>()
     }
 
     /// Calibrated log-odds: 0 at the model's even odds, ln 99 at `spam_at`.
-    pub fn log_odds(&self, text: &str) -> f64 {
-        f64::from(self.raw(text)) * 99f64.ln() / f64::from(self.spam_at)
+    pub fn log_odds(&self, sample: &Sample) -> f64 {
+        f64::from(self.raw(sample)) * 99f64.ln() / f64::from(self.spam_at)
     }
 
-    pub fn probability(&self, text: &str) -> f64 {
-        super::probability(self.log_odds(text))
+    pub fn probability(&self, sample: &Sample) -> f64 {
+        super::probability(self.log_odds(sample))
     }
 }
 

@@ -102,7 +102,13 @@ async fn a_reader_comments_and_a_moderator_approves(app: TestApp) {
     editor.sign_in("ed@example.com", PASSWORD).await;
     let (status, queue) = editor.get("/admin/comments").await;
     assert_eq!(status, 200);
-    assert!(queue.contains("Ann Reader") && queue.contains("first comment from this email"), "{queue}");
+    // Held as a first comment, or on the shipped model's doubt about a link elsewhere (either
+    // way it waits for a moderator; which reason shows depends on the model's score).
+    assert!(
+        queue.contains("Ann Reader")
+            && (queue.contains("first comment from this email") || queue.contains("spam filter:")),
+        "{queue}"
+    );
     let csrf = field(&queue, "_csrf");
     let id = stored(&app).await[0].0.to_string();
     let r = editor.post("/admin/comments", &[("_csrf", &csrf), ("one", &format!("approve:{id}"))]).await;
@@ -380,7 +386,8 @@ async fn spam_defences_hold_or_file_what_looks_wrong(app: TestApp) {
     let links = "The minutes https://a.example/minutes, the budget https://b.example/budget and \
                  last year's report https://c.example/report say otherwise about the harbour dues.";
     assert!(location(&comment(&app, &url, "Links", "l@example.com", links).await).contains("held"));
-    // Nothing but links: the shipped spam model files it as spam.
+    // Nothing but links: the shipped spam model marks it as spam; until this site's
+    // moderators have confirmed the mark, that holds it for them rather than filing it.
     let bare = "https://a.example https://b.example https://c.example";
     assert!(location(&comment(&app, &url, "Bare", "x@example.com", bare).await).contains("held"));
     assert!(
@@ -401,11 +408,30 @@ async fn spam_defences_hold_or_file_what_looks_wrong(app: TestApp) {
             ("Quick", "pending"),
             ("Bot", "spam"),
             ("Links", "pending"),
-            ("Bare", "spam"),
+            ("Bare", "pending"),
             ("Word", "pending"),
             ("Fine", "approved")
         ]
     );
+
+    // A moderator's verdict on a marked comment counts toward confirming the mark.
+    let mut admin = Browser::new(&app);
+    staff(&app, "admin@example.com", "Ad Min", Role::Administrator).await;
+    admin.sign_in("admin@example.com", PASSWORD).await;
+    let (_, queue) = admin.get("/admin/comments").await;
+    assert!(queue.contains("the mark is not yet confirmed here"), "{queue}");
+    let bare_id = rows.iter().find(|r| r.2 == "Bare").unwrap().0.to_string();
+    let csrf = field(&queue, "_csrf");
+    let r = admin.post("/admin/comments", &[("_csrf", &csrf), ("one", &format!("spam:{bare_id}"))]).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, settings) = admin.get("/admin/discussion").await;
+    assert!(settings.contains("So far: 1 spam, 0 not spam)"), "{settings}");
+
+    // Filing from the start (a site whose readers write like the training comments).
+    set(&app, "comments.spam_mark_from_start", "true").await;
+    let r = comment(&app, &url, "Bare again", "y@example.com", bare).await;
+    assert!(location(&r).contains("held"), "answered like any held comment");
+    assert_eq!(stored(&app).await.last().unwrap().1, "spam");
 }
 
 async fn threads_nest_to_the_set_depth_and_page(app: TestApp) {

@@ -312,6 +312,15 @@ fn settings_page(
             values => values,
             error => error,
             saved => saved,
+            mark => {
+                let mark = app.spam.mark();
+                serde_json::json!({
+                    "spam": mark.spam,
+                    "not_spam": mark.not_spam,
+                    "confirmed": mark.confirmed(),
+                    "needed": crate::spam::MARK_CONFIRMATIONS,
+                })
+            },
         },
     )?;
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
@@ -328,7 +337,7 @@ pub async fn settings_save(
         Ok(form) => form,
         Err(refused) => return Ok(refused.into_response()),
     };
-    for check in ["enabled", "shipped_model"] {
+    for check in ["enabled", "shipped_model", "spam_mark_from_start"] {
         form.insert(check.into(), if form.contains_key(check) { "true" } else { "false" }.into());
     }
     let numbers: [(&str, &str, std::ops::RangeInclusive<i64>); 8] = [

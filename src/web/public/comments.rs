@@ -272,6 +272,7 @@ pub async fn post(
             .chars()
             .take(300)
             .collect(),
+        site_hosts: app.base_url.as_deref().and_then(crate::spam::site_host).into_iter().collect(),
     };
     match comments::submit(&app.db, &app.spam, policy, &site.secret, &submission).await? {
         Ok(outcome) => {

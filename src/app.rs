@@ -16,6 +16,8 @@ use crate::web::{self, AppParts, AppState};
 
 /// How often a node checks the content event log for changes made elsewhere.
 const FOLLOW_EVERY: Duration = Duration::from_secs(1);
+/// How long open connections may take to finish their request once the node is stopping.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 pub struct App {
     pub state: AppState,
@@ -97,11 +99,7 @@ impl App {
             self.state.base_url.as_deref().map(str::to_owned),
         ));
         let front = web::Front::new(self.state.clone());
-        let per_connection =
-            tower::service_fn(move |stream: axum::serve::IncomingStream<'_, TcpListener>| {
-                std::future::ready(Ok::<_, std::convert::Infallible>(front.for_peer(*stream.remote_addr())))
-            });
-        let served = axum::serve(self.listener, per_connection).with_graceful_shutdown(shutdown).await;
+        let served = web::serve::serve(self.listener, front, shutdown, SHUTDOWN_GRACE).await;
         follower.abort();
         pictures.abort();
         scheduler.abort();

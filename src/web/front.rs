@@ -36,7 +36,8 @@ impl Front {
         Self { peer: Some(peer), ..self.clone() }
     }
 
-    fn hit(&self, request: &Request) -> Option<Response> {
+    /// The page cache's answer to a request, if it holds one.
+    pub(crate) fn hit(&self, request: &Request) -> Option<Response> {
         if request.method() != Method::GET {
             return None;
         }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod front;
 pub mod outage;
 pub mod public;
+pub mod serve;
 pub mod views;
 
 use std::sync::Arc;

@@ -99,7 +99,8 @@ async fn outage(app: &TestApp, break_db: impl AsyncFnOnce(), mend_db: impl Async
             break;
         }
         assert_eq!(r.status(), 503);
-        assert!(started.elapsed() < Duration::from_secs(15), "the site did not recover");
+        // Bounded generously: the whole suite runs at once in CI, in a debug build.
+        assert!(started.elapsed() < Duration::from_secs(30), "the site did not recover within 30 s");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let r = ed

@@ -2,8 +2,9 @@
 //! down, requests do not wait on it (the web layer serves the last good copy of a page, or a
 //! 503 at once), and a watcher tries it a few times a second until it answers again.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 /// How often a down database is tried again, and how long each try may take. Requests never
 /// wait on a try; a try opens fresh connections (SQLite: the readers and sqlx's), which on a
@@ -12,9 +13,14 @@ use std::time::Duration;
 const RETRY_EVERY: Duration = Duration::from_millis(250);
 const TRY_FOR: Duration = Duration::from_secs(3);
 
+/// The instant [`Health::outage_seen`] counts from.
+static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
+
 #[derive(Debug, Default)]
 pub struct Health {
     down: AtomicBool,
+    /// When the database was last found down or tried while down (nanoseconds since [`EPOCH`]).
+    outage_seen: AtomicU64,
 }
 
 impl Health {
@@ -23,9 +29,26 @@ impl Health {
     }
 
     pub fn mark_down(&self) {
+        self.forget_connections();
         if !self.down.swap(true, Ordering::Relaxed) {
             tracing::error!("the database cannot be reached: serving saved pages, refusing writes with 503");
         }
+    }
+
+    /// From now on, connections opened before this moment are closed rather than used.
+    fn forget_connections(&self) {
+        self.outage_seen.fetch_max(nanos(EPOCH.elapsed()), Ordering::Relaxed);
+    }
+
+    /// Whether a connection opened `age` ago was open when the database was last found down.
+    /// Such a connection is not used again. A SQLite connection keeps the pages it has read,
+    /// and in WAL mode it trusts them for as long as the log does not change: pages it read
+    /// from a file that could not be read (zeros past the end of a truncated file) would be
+    /// served again after the file was restored, the same error forever. A fresh connection
+    /// reads the file as it is now.
+    pub fn lived_through_outage(&self, age: Duration) -> bool {
+        let seen = self.outage_seen.load(Ordering::Relaxed);
+        seen != 0 && nanos(EPOCH.elapsed().saturating_sub(age)) <= seen
     }
 
     fn mark_up(&self) {
@@ -33,6 +56,10 @@ impl Health {
             tracing::info!("the database answers again");
         }
     }
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// Whether an error means the database cannot be reached (as opposed to a bad query): the
@@ -76,6 +103,13 @@ impl super::Db {
         self.clear_readers();
     }
 
+    /// Connections opened before now are not used again: the fast readers are closed here,
+    /// sqlx's pooled ones as they are next taken (their pools' `before_acquire`).
+    fn forget_connections(&self) {
+        self.health.forget_connections();
+        self.clear_readers();
+    }
+
     fn clear_readers(&self) {
         if let super::Pools::Sqlite { fast, .. } = &self.pools {
             fast.clear();
@@ -92,8 +126,8 @@ impl super::Db {
             if !self.is_down() {
                 continue;
             }
-            // Each try on fresh reader connections, as after it requests will be.
-            self.clear_readers();
+            // Each try on fresh connections, as after it requests will be.
+            self.forget_connections();
             if tokio::time::timeout(TRY_FOR, self.ping()).await.is_ok_and(|r| r.is_ok()) {
                 self.health.mark_up();
             }
@@ -127,5 +161,21 @@ mod tests {
         assert!(is_unavailable(&anyhow::Error::new(sqlx::Error::Io(io))));
         assert!(!is_unavailable(&anyhow::Error::new(sqlx::Error::RowNotFound)));
         assert!(!is_unavailable(&anyhow::anyhow!("a template failed")));
+    }
+
+    #[test]
+    fn connections_that_lived_through_an_outage_are_not_used_again() {
+        let health = Health::default();
+        let opened = Instant::now();
+        assert!(!health.lived_through_outage(Duration::from_secs(3600)), "no outage yet");
+        std::thread::sleep(Duration::from_millis(2));
+        health.mark_down();
+        assert!(health.lived_through_outage(opened.elapsed()), "open before the outage");
+        std::thread::sleep(Duration::from_millis(2));
+        let reopened = Instant::now();
+        std::thread::sleep(Duration::from_millis(2));
+        assert!(!health.lived_through_outage(reopened.elapsed()), "opened after it");
+        health.forget_connections();
+        assert!(health.lived_through_outage(reopened.elapsed()), "open at the next try");
     }
 }

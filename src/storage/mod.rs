@@ -114,12 +114,13 @@ impl Db {
     /// Errors carry one line that names the store and the cause.
     pub async fn connect(location: &StoreLocation) -> anyhow::Result<Self> {
         let what = location.describe();
+        let health = Arc::new(health::Health::default());
         let pools = match location {
-            StoreLocation::Sqlite(path) => open_sqlite(path).await,
+            StoreLocation::Sqlite(path) => open_sqlite(path, &health).await,
             StoreLocation::Postgres(url) => open_postgres(url).await,
         }
         .with_context(|| format!("cannot open {what}"))?;
-        Ok(Self { pools, queries: Arc::new(AtomicU64::new(0)), health: Arc::default() })
+        Ok(Self { pools, queries: Arc::new(AtomicU64::new(0)), health })
     }
 
     /// Applies the embedded migrations of this backend.
@@ -188,7 +189,22 @@ impl Tx {
     }
 }
 
-async fn open_sqlite(path: &Path) -> anyhow::Result<Pools> {
+/// A pool's `before_acquire`: a connection that lived through an outage is closed rather than
+/// used again. It may hold pages it read from a file that was then restored under it
+/// ([`health::Health::lived_through_outage`]).
+fn opened_since_outage(
+    health: Arc<health::Health>,
+) -> impl for<'c> Fn(
+    &'c mut sqlx::SqliteConnection,
+    sqlx::pool::PoolConnectionMetadata,
+) -> futures_util::future::BoxFuture<'c, sqlx::Result<bool>>
++ Send
++ Sync
++ 'static {
+    move |_, meta| Box::pin(std::future::ready(Ok(!health.lived_through_outage(meta.age))))
+}
+
+async fn open_sqlite(path: &Path, health: &Arc<health::Health>) -> anyhow::Result<Pools> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create directory {}", dir.display()))?;
     }
@@ -202,6 +218,7 @@ async fn open_sqlite(path: &Path) -> anyhow::Result<Pools> {
         .pragma("temp_store", "memory");
     let write = SqlitePoolOptions::new()
         .max_connections(1)
+        .before_acquire(opened_since_outage(health.clone()))
         .test_before_acquire(false)
         .connect_with(options.clone())
         .await
@@ -215,6 +232,7 @@ async fn open_sqlite(path: &Path) -> anyhow::Result<Pools> {
     let read = SqlitePoolOptions::new()
         .max_connections(readers)
         .min_connections(1)
+        .before_acquire(opened_since_outage(health.clone()))
         .test_before_acquire(false)
         .connect_with(options.read_only(true))
         .await

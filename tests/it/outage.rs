@@ -118,20 +118,34 @@ async fn a_sqlite_file_that_cannot_be_read() {
         gazette::storage::StoreLocation::Sqlite(path) => path.clone(),
         other => panic!("not SQLite: {other:?}"),
     };
-    let saved = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    // The site is the file and its write-ahead log; both are kept and both come back (a
+    // volume that went away and returned). SQLite deletes a log it finds beside an emptied
+    // file, so the log cannot be left where it is.
+    let wal = PathBuf::from(format!("{}-wal", path.display()));
+    let saved = std::sync::Arc::new(std::sync::Mutex::new((Vec::new(), None)));
     let (keep, restore) = (saved.clone(), saved.clone());
-    let (p1, p2) = (path.clone(), path.clone());
+    let (p1, p2, w1, w2) = (path.clone(), path.clone(), wal.clone(), wal);
     outage(
         &app,
         async move || {
-            // The file loses its contents under the running server (a failed disk, a bad
-            // restore): every read that reaches it fails.
-            *keep.lock().unwrap() = std::fs::read(&p1).unwrap();
+            // The file loses its contents under the running server: every read that reaches
+            // it fails.
+            *keep.lock().unwrap() = (std::fs::read(&p1).unwrap(), std::fs::read(&w1).ok());
             std::fs::File::create(&p1).unwrap();
         },
         async move || {
-            let bytes = restore.lock().unwrap().clone();
-            std::fs::write(&p2, bytes).unwrap();
+            // Each put back whole, in one step (written beside it, then renamed over it): the
+            // node tries the database four times a second and must never find half a file.
+            let (file, log) = restore.lock().unwrap().clone();
+            let put_back = |path: &PathBuf, bytes: Vec<u8>| {
+                let part = PathBuf::from(format!("{}.part", path.display()));
+                std::fs::write(&part, bytes).unwrap();
+                std::fs::rename(&part, path).unwrap();
+            };
+            put_back(&p2, file);
+            if let Some(log) = log {
+                put_back(&w2, log);
+            }
         },
     )
     .await;

@@ -12,8 +12,10 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -22,7 +24,8 @@ use futures_util::future::Either;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tower::Service;
 
@@ -125,8 +128,8 @@ async fn work(
     closed_rx: watch::Receiver<()>,
 ) {
     while let Some((stream, peer)) = receive.recv().await {
-        let stream = match tokio::net::TcpStream::from_std(stream) {
-            Ok(stream) => stream,
+        let stream = match TcpStream::from_std(stream) {
+            Ok(stream) => Lingering { stream: Some(stream), client_done: false },
             Err(err) => {
                 tracing::warn!(error = %err, "could not serve a connection");
                 open.fetch_sub(1, Ordering::Relaxed);
@@ -187,6 +190,103 @@ async fn elsewhere(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     })
+}
+
+/// How long a connection the server closed first is still read from, at most, and how long
+/// without a byte from the client ends that sooner (nginx's `lingering_time` and
+/// `lingering_timeout`).
+const LINGER_FOR: Duration = Duration::from_secs(30);
+const LINGER_IDLE: Duration = Duration::from_secs(5);
+
+/// A connection's socket, closed the way a browser can read the last answer.
+///
+/// When the server ends a connection while the client is still sending (an upload refused for
+/// its size before its body is read, a request that closes the connection), closing the socket
+/// with unread bytes makes the kernel reset the connection, and the reset can reach the client
+/// before it has read the answer: the reader sees "connection reset" instead of "this file is
+/// too large". So, unless the client has already finished, the socket is shut for writing (the
+/// answer is complete) and read, discarding, until the client closes too or stops sending.
+struct Lingering {
+    stream: Option<TcpStream>,
+    /// The client has closed its side, or the connection failed: nothing to wait for.
+    client_done: bool,
+}
+
+impl Lingering {
+    fn stream(&mut self) -> Pin<&mut TcpStream> {
+        Pin::new(self.stream.as_mut().expect("the stream is taken only when dropped"))
+    }
+}
+
+impl AsyncRead for Lingering {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let (room, before) = (buf.remaining(), buf.filled().len());
+        let polled = self.stream().poll_read(cx, buf);
+        match &polled {
+            Poll::Ready(Ok(())) if room > 0 && buf.filled().len() == before => self.client_done = true,
+            Poll::Ready(Err(_)) => self.client_done = true,
+            _ => {}
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Lingering {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        self.stream().poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        self.stream().poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        self.stream().poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        self.stream().poll_shutdown(cx)
+    }
+}
+
+impl Drop for Lingering {
+    fn drop(&mut self) {
+        let Some(stream) = self.stream.take().filter(|_| !self.client_done) else { return };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        runtime.spawn(linger(stream));
+    }
+}
+
+/// Reads and discards what the client still sends, after the answer, then closes.
+async fn linger(mut stream: TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    if stream.shutdown().await.is_err() {
+        return;
+    }
+    let until = tokio::time::Instant::now() + LINGER_FOR;
+    let mut discard = vec![0u8; 16 * 1024];
+    while tokio::time::Instant::now() < until {
+        match tokio::time::timeout(LINGER_IDLE, stream.read(&mut discard)).await {
+            Ok(Ok(n)) if n > 0 => {}
+            _ => break,
+        }
+    }
 }
 
 /// Errors of one connection, not of the listener (the next accept may well succeed).

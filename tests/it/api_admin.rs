@@ -349,6 +349,9 @@ async fn raw_post(app: &TestApp, path: &str, token: &str, content_type: &str, bo
     let writer = tokio::spawn(async move {
         let _ = write.write_all(head.as_bytes()).await;
         let _ = write.write_all(&body).await; // may fail once the server has answered
+        // The write half stays open until the answer is read, as a browser's would: dropping it
+        // half-closes the connection, and a server takes that for a client that went away.
+        std::future::pending::<()>().await;
     });
     let mut answer = Vec::new();
     let _ = tokio::time::timeout(std::time::Duration::from_secs(20), read.read_to_end(&mut answer)).await;
@@ -479,6 +482,48 @@ async fn bad_input_is_a_problem_document_and_nothing_is_written(app: TestApp) {
 
 /// Tokens are made in the admin: shown once, stored as a hash, listed with their last use,
 /// revoked; a contributor cannot give one a scope beyond their role.
+/// A request refused before its body is read (too large) is answered at once; the client, like
+/// curl or a browser uploading a file, goes on sending the body it announced, and only then reads.
+/// The server reads on, discarding, so every byte is taken and the answer is there to read:
+/// closing with unread bytes would reset the connection, and the client would see a send
+/// failure instead of the 413.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_reaches_a_client_still_sending() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::sqlite().await;
+    let editor = token(&app, "ed@example.com", Role::Editor, &[Scope::ArticlesWrite]).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let length = 16 << 20;
+    let head = format!(
+        "POST /api/v1/admin/articles HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {editor}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = vec![b'a'; 64 << 10];
+    let sending = async {
+        for sent in (0..length).step_by(chunk.len()) {
+            if let Err(err) = stream.write_all(&chunk).await {
+                return Err(format!("sending failed after {sent} bytes: {err}"));
+            }
+            if sent == 4 << 20 {
+                // Past the limit: by now the server has answered and stopped reading.
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            }
+        }
+        Ok(())
+    };
+    let sent =
+        tokio::time::timeout(std::time::Duration::from_secs(30), sending).await.expect("sending in time");
+    sent.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .expect("the answer in time")
+        .expect("the answer, not a reset");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_are_made_in_the_admin_shown_once_and_revoked() {
     let app = TestApp::sqlite().await;

@@ -117,7 +117,10 @@ async fn articles_are_listed_newest_first_filtered_and_paged_without_repeats(app
     let until = (now - chrono::Duration::days(3)).format("%Y-%m-%d").to_string();
     let old = ok(&app, &format!("/api/v1/articles?until={until}")).await;
     assert!(ids(&old).iter().all(|id| published[..3].contains(id)), "{old}");
-    let changed = ok(&app, &format!("/api/v1/articles?updated_since={}", now.format("%Y-%m-%d"))).await;
+    // A day is read in the site's time zone: yesterday's UTC date has begun everywhere (today's
+    // has not, just after midnight UTC, west of Greenwich).
+    let yesterday = (now - chrono::Duration::days(1)).format("%Y-%m-%d");
+    let changed = ok(&app, &format!("/api/v1/articles?updated_since={yesterday}")).await;
     assert!(!ids(&changed).is_empty());
 }
 

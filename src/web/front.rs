@@ -41,10 +41,13 @@ impl Front {
         if request.method() != Method::GET {
             return None;
         }
-        let cache = self.state.page_cache.as_ref()?;
         let key = request.uri().path_and_query().map_or("/", |p| p.as_str());
-        let page = cache.get(key, &self.state.site.get())?;
-        Some(page.respond(request.headers()))
+        Some(self.cached(key)?.respond(request.headers()))
+    }
+
+    /// The page cache's current copy of the page at `key` (a request's path and query).
+    pub(crate) fn cached(&self, key: &str) -> Option<std::sync::Arc<super::cache::Page>> {
+        self.state.page_cache.as_ref()?.get(key, &self.state.site.get())
     }
 }
 

@@ -25,6 +25,7 @@ mod media_s3;
 mod nodes;
 mod outage;
 mod search;
+mod serving;
 mod startup;
 mod static_files;
 mod transfer;

@@ -15,7 +15,6 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -24,12 +23,15 @@ use futures_util::future::Either;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tower::Service;
 
 use super::front::Front;
+use linger::Lingering;
+
+mod fast;
+mod linger;
 
 /// One serving thread, as the acceptor sees it.
 struct Worker {
@@ -46,6 +48,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> anyhow::Result<()> {
+    raise_file_limit();
     let main = tokio::runtime::Handle::current();
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     // Connections watch `signal` (dropped on shutdown: finish the current request, then close)
@@ -129,49 +132,62 @@ async fn work(
 ) {
     while let Some((stream, peer)) = receive.recv().await {
         let stream = match TcpStream::from_std(stream) {
-            Ok(stream) => Lingering { stream: Some(stream), client_done: false },
+            Ok(stream) => stream,
             Err(err) => {
                 tracing::warn!(error = %err, "could not serve a connection");
                 open.fetch_sub(1, Ordering::Relaxed);
                 continue;
             }
         };
-        let front = front.for_peer(peer);
-        let main = main.clone();
-        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-            let request = request.map(Body::new);
-            match front.hit(&request) {
-                Some(response) => Either::Left(std::future::ready(Ok(response))),
-                None => Either::Right(elsewhere(front.clone(), main.clone(), request)),
-            }
-        });
+        let (front, main) = (front.for_peer(peer), main.clone());
         let (signal_tx, closed_rx, open) = (signal_tx.clone(), closed_rx.clone(), open.clone());
         tokio::spawn(async move {
-            let mut builder = Builder::new(TokioExecutor::new());
-            // Headers and body go out in one vectored write, the body never copied into
-            // hyper's buffer (its adaptive default flattens bodies it judges small).
-            builder.http1().writev(true);
-            let mut conn =
-                std::pin::pin!(builder.serve_connection_with_upgrades(TokioIo::new(stream), service));
             let mut stopping = std::pin::pin!(signal_tx.closed());
-            let mut asked_to_stop = false;
-            loop {
-                tokio::select! {
-                    result = conn.as_mut() => {
-                        if let Err(err) = result {
-                            tracing::trace!(error = %err, "connection ended");
-                        }
-                        break;
-                    }
-                    () = &mut stopping, if !asked_to_stop => {
-                        asked_to_stop = true;
-                        conn.as_mut().graceful_shutdown();
-                    }
-                }
+            // Hits first, straight from the socket; the first other request, and the rest of
+            // the connection with it, goes to hyper.
+            if let Some(read) = fast::answer_hits(&stream, &front, stopping.as_mut()).await {
+                serve_with_hyper(Lingering::new(stream, read), front, main, stopping).await;
             }
             open.fetch_sub(1, Ordering::Relaxed);
             drop(closed_rx);
         });
+    }
+}
+
+/// Serves a connection with hyper (HTTP/1.1 and HTTP/2): page cache hits on this thread, the
+/// rest on the main runtime.
+async fn serve_with_hyper(
+    io: Lingering,
+    front: Front,
+    main: tokio::runtime::Handle,
+    mut stopping: Pin<&mut impl Future<Output = ()>>,
+) {
+    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+        let request = request.map(Body::new);
+        match front.hit(&request) {
+            Some(response) => Either::Left(std::future::ready(Ok(response))),
+            None => Either::Right(elsewhere(front.clone(), main.clone(), request)),
+        }
+    });
+    let mut builder = Builder::new(TokioExecutor::new());
+    // Headers and body go out in one vectored write, the body never copied into hyper's
+    // buffer (its adaptive default flattens bodies it judges small).
+    builder.http1().writev(true);
+    let mut conn = std::pin::pin!(builder.serve_connection_with_upgrades(TokioIo::new(io), service));
+    let mut asked_to_stop = false;
+    loop {
+        tokio::select! {
+            result = conn.as_mut() => {
+                if let Err(err) = result {
+                    tracing::trace!(error = %err, "connection ended");
+                }
+                return;
+            }
+            () = &mut stopping, if !asked_to_stop => {
+                asked_to_stop = true;
+                conn.as_mut().graceful_shutdown();
+            }
+        }
     }
 }
 
@@ -192,99 +208,17 @@ async fn elsewhere(
     })
 }
 
-/// How long a connection the server closed first is still read from, at most, and how long
-/// without a byte from the client ends that sooner (nginx's `lingering_time` and
-/// `lingering_timeout`).
-const LINGER_FOR: Duration = Duration::from_secs(30);
-const LINGER_IDLE: Duration = Duration::from_secs(5);
-
-/// A connection's socket, closed the way a browser can read the last answer.
-///
-/// When the server ends a connection while the client is still sending (an upload refused for
-/// its size before its body is read, a request that closes the connection), closing the socket
-/// with unread bytes makes the kernel reset the connection, and the reset can reach the client
-/// before it has read the answer: the reader sees "connection reset" instead of "this file is
-/// too large". So, unless the client has already finished, the socket is shut for writing (the
-/// answer is complete) and read, discarding, until the client closes too or stops sending.
-struct Lingering {
-    stream: Option<TcpStream>,
-    /// The client has closed its side, or the connection failed: nothing to wait for.
-    client_done: bool,
-}
-
-impl Lingering {
-    fn stream(&mut self) -> Pin<&mut TcpStream> {
-        Pin::new(self.stream.as_mut().expect("the stream is taken only when dropped"))
-    }
-}
-
-impl AsyncRead for Lingering {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let (room, before) = (buf.remaining(), buf.filled().len());
-        let polled = self.stream().poll_read(cx, buf);
-        match &polled {
-            Poll::Ready(Ok(())) if room > 0 && buf.filled().len() == before => self.client_done = true,
-            Poll::Ready(Err(_)) => self.client_done = true,
-            _ => {}
-        }
-        polled
-    }
-}
-
-impl AsyncWrite for Lingering {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        self.stream().poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        self.stream().poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        true
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        self.stream().poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        self.stream().poll_shutdown(cx)
-    }
-}
-
-impl Drop for Lingering {
-    fn drop(&mut self) {
-        let Some(stream) = self.stream.take().filter(|_| !self.client_done) else { return };
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
-        runtime.spawn(linger(stream));
-    }
-}
-
-/// Reads and discards what the client still sends, after the answer, then closes.
-async fn linger(mut stream: TcpStream) {
-    use tokio::io::AsyncWriteExt;
-    if stream.shutdown().await.is_err() {
-        return;
-    }
-    let until = tokio::time::Instant::now() + LINGER_FOR;
-    let mut discard = vec![0u8; 16 * 1024];
-    while tokio::time::Instant::now() < until {
-        match tokio::time::timeout(LINGER_IDLE, stream.read(&mut discard)).await {
-            Ok(Ok(n)) if n > 0 => {}
-            _ => break,
+/// Raises the soft limit on open files to the hard one (at most a million), as nginx's
+/// `worker_rlimit_nofile` does: besides one per connection, each large page in the page cache
+/// holds one (its sealed file, see `cache::page`), and the usual soft limit is 1,024.
+fn raise_file_limit() {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+        let limit = getrlimit(Resource::Nofile);
+        let most = limit.maximum.unwrap_or(1 << 20).min(1 << 20);
+        if limit.current.is_some_and(|current| current < most) {
+            let _ = setrlimit(Resource::Nofile, Rlimit { current: Some(most), maximum: limit.maximum });
         }
     }
 }

@@ -1,0 +1,156 @@
+//! The serving threads' own answers to page cache hits (`src/web/serve/fast.rs`), over raw
+//! connections: what hyper would have answered, byte for byte in the body and header for
+//! header; pipelined requests; a connection that goes on to something else (a form, a HEAD,
+//! HTTP/1.0) is hyper's from then on and still works.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::helpers::TestApp;
+
+/// One response read off a raw connection: status, headers (lower-case names), body.
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads one response (with a `content-length`, or none for 304 and HEAD) from `pending`
+/// and the stream.
+async fn read_answer(stream: &mut TcpStream, pending: &mut Vec<u8>, head_only: bool) -> Answer {
+    let mut chunk = [0u8; 16 * 1024];
+    let end = loop {
+        if let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end;
+        }
+        let n =
+            tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk)).await.unwrap().unwrap();
+        assert!(n > 0, "the connection closed before an answer: {:?}", String::from_utf8_lossy(pending));
+        pending.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8(pending[..end].to_vec()).unwrap();
+    pending.drain(..end + 4);
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers: Vec<(String, String)> = lines
+        .map(|l| {
+            let (n, v) = l.split_once(':').unwrap();
+            (n.trim().to_ascii_lowercase(), v.trim().to_owned())
+        })
+        .collect();
+    let length = if head_only || status == 304 {
+        0
+    } else {
+        headers.iter().find(|(n, _)| n == "content-length").map_or(0, |(_, v)| v.parse().unwrap())
+    };
+    while pending.len() < length {
+        let n =
+            tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk)).await.unwrap().unwrap();
+        assert!(n > 0, "the connection closed inside a body");
+        pending.extend_from_slice(&chunk[..n]);
+    }
+    let body = pending.drain(..length).collect();
+    Answer { status, headers, body }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hits_are_answered_from_the_socket_as_hyper_would() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    // Rendered once (by hyper's path), stored, compressed, kept in a sealed file.
+    let page = app.page("/", 200).await;
+    assert!(page.len() > 16 * 1024, "the front page is large enough for sendfile: {}", page.len());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let reference = app.get("/").await;
+    assert_eq!(reference.headers()["x-cache"], "hit");
+    let etag = reference.headers()["etag"].to_str().unwrap().to_owned();
+
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    let mut pending = Vec::new();
+    // Three requests in one write: identity (by sendfile), brotli, and a current copy (304).
+    let requests = format!(
+        "GET / HTTP/1.1\r\nHost: {addr}\r\n\r\n\
+         GET / HTTP/1.1\r\nHost: {addr}\r\nAccept-Encoding: gzip, br\r\n\r\n\
+         GET / HTTP/1.1\r\nHost: {addr}\r\nIf-None-Match: {etag}\r\n\r\n"
+    );
+    stream.write_all(requests.as_bytes()).await.unwrap();
+    let plain = read_answer(&mut stream, &mut pending, false).await;
+    assert_eq!(plain.status, 200);
+    assert_eq!(String::from_utf8(plain.body.clone()).unwrap(), page, "the same bytes as hyper sent");
+    assert_eq!(plain.header("content-length"), Some(page.len().to_string().as_str()));
+    assert_eq!(plain.header("x-cache"), Some("hit"));
+    assert_eq!(plain.header("etag"), Some(etag.as_str()));
+    assert!(plain.header("date").is_some_and(|d| httpdate::parse_http_date(d).is_ok()), "a date");
+    for (name, value) in reference.headers() {
+        if name != "date" {
+            assert_eq!(plain.header(name.as_str()), Some(value.to_str().unwrap()), "{name}");
+        }
+    }
+    let br = read_answer(&mut stream, &mut pending, false).await;
+    assert_eq!((br.status, br.header("content-encoding")), (200, Some("br")));
+    let mut unpacked = Vec::new();
+    brotli::BrotliDecompress(&mut &br.body[..], &mut unpacked).unwrap();
+    assert_eq!(unpacked, page.as_bytes());
+    let current = read_answer(&mut stream, &mut pending, false).await;
+    assert_eq!(current.status, 304);
+    assert!(current.body.is_empty() && current.header("content-length").is_none());
+
+    // The same connection goes on to what only the application answers: a HEAD, a search
+    // form, a page not in the cache; then a hit again (hyper's path now).
+    stream.write_all(format!("HEAD / HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes()).await.unwrap();
+    let head = read_answer(&mut stream, &mut pending, true).await;
+    assert_eq!(head.status, 200);
+    stream
+        .write_all(format!("GET /nowhere-at-all/ HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(read_answer(&mut stream, &mut pending, false).await.status, 404);
+    stream.write_all(format!("GET / HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes()).await.unwrap();
+    let again = read_answer(&mut stream, &mut pending, false).await;
+    assert_eq!(again.body, plain.body);
+
+    // A request that arrives in pieces, then one with a body: hyper's, answered whole.
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    let mut pending = Vec::new();
+    for piece in ["GET / HT", "TP/1.1\r\nHost: ", &addr, "\r\nAccept-Encoding: gzip\r\n", "\r\n"] {
+        stream.write_all(piece.as_bytes()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let gz = read_answer(&mut stream, &mut pending, false).await;
+    assert_eq!((gz.status, gz.header("content-encoding")), (200, Some("gzip")));
+    stream
+        .write_all(format!("GET / HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 3\r\n\r\nabc").as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(read_answer(&mut stream, &mut pending, false).await.status, 200);
+
+    // HTTP/1.0 and `Connection: close`: hyper's, which closes after the answer.
+    for request in [
+        "GET / HTTP/1.0\r\n\r\n".to_owned(),
+        format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    ] {
+        let mut stream = TcpStream::connect(&addr).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut all = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut all)).await.unwrap().unwrap();
+        let text = String::from_utf8_lossy(&all);
+        assert!(text.starts_with("HTTP/1") && text.contains(" 200 OK"), "{request:?}: {text}");
+        assert!(text.ends_with("</html>\n") || text.ends_with("</html>"), "{request:?}: the whole page");
+    }
+
+    // Garbage is hyper's to refuse.
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    stream.write_all(b"GET / HTTP/1.1\r\nHost\r\n\r\n").await.unwrap();
+    let mut all = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut all)).await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&all).starts_with("HTTP/1.1 400"), "{}", String::from_utf8_lossy(&all));
+}

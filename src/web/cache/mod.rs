@@ -12,6 +12,7 @@
 //! one story leaves the rest of the site served from memory.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -40,6 +41,10 @@ struct Entry {
     deps: Box<[i64]>,
     stored: Instant,
     page: Arc<Page>,
+    /// The site snapshot (its `event_id`) in which the page was last found fresh: within one
+    /// snapshot the verdict holds, so a hit checks the page's articles once per snapshot,
+    /// not once per request (the front page shows some thirty).
+    fresh_in: AtomicI64,
 }
 
 tokio::task_local! {
@@ -59,9 +64,18 @@ pub fn shows_article(id: i64) {
 impl Entry {
     /// Whether no event since the page was rendered concerns it.
     fn is_fresh(&self, site: &crate::site::Site) -> bool {
-        self.event_id >= site.pages_since
-            && self.stored.elapsed() <= MAX_AGE
-            && self.deps.iter().all(|d| site.touched.get(d).is_none_or(|&at| at <= self.event_id))
+        if self.stored.elapsed() > MAX_AGE {
+            return false;
+        }
+        if self.fresh_in.load(Ordering::Relaxed) == site.event_id {
+            return true;
+        }
+        let fresh = self.event_id >= site.pages_since
+            && self.deps.iter().all(|d| site.touched.get(d).is_none_or(|&at| at <= self.event_id));
+        if fresh {
+            self.fresh_in.store(site.event_id, Ordering::Relaxed);
+        }
+        fresh
     }
 }
 
@@ -200,7 +214,13 @@ pub async fn serve_cached(State(app): State<AppState>, request: Request, next: N
         let page = Arc::new(page);
         cache.put(
             key.clone(),
-            Entry { event_id, deps: deps.into_boxed_slice(), stored: Instant::now(), page: page.clone() },
+            Entry {
+                event_id,
+                deps: deps.into_boxed_slice(),
+                stored: Instant::now(),
+                page: page.clone(),
+                fresh_in: AtomicI64::new(i64::MIN),
+            },
             &app.site.get(),
         );
         // Compressed once, off the request path; until then hits are compressed on the way.

@@ -30,6 +30,9 @@ const MAX_HEADERS: usize = 48;
 const MAX_HEAD: usize = 16 * 1024;
 /// How long a request may take to arrive once it has begun (hyper's `header_read_timeout`).
 const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a kept-alive connection may wait for its next request (nginx's
+/// `keepalive_timeout`).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
 
 /// Answers the connection's requests while they are cache hits. Returns the bytes read but not
 /// answered when a request should go to hyper; `None` when the connection is over (the client
@@ -41,6 +44,7 @@ pub(super) async fn answer_hits(
 ) -> Option<Bytes> {
     let mut read = BytesMut::with_capacity(4096);
     let mut head = Vec::with_capacity(2048);
+    let mut idle = std::pin::pin!(tokio::time::sleep(IDLE_TIMEOUT));
     loop {
         // Every complete request already read (pipelined ones too).
         while !read.is_empty() {
@@ -66,10 +70,15 @@ pub(super) async fn answer_hits(
             }
         };
         let got = if between_requests {
-            // Between requests: the node stopping ends the connection here.
+            // Between requests: the node stopping, or a long silence, ends the connection here.
+            // (Moving a timer's deadline later is an atomic store; it is put back in tokio's
+            // wheel only when the old deadline comes.)
+            idle.as_mut().reset(tokio::time::Instant::now() + IDLE_TIMEOUT);
             tokio::select! {
+                biased;
                 got = reading => got,
                 () = stopping.as_mut() => return None,
+                () = idle.as_mut() => return None,
             }
         } else {
             // In the middle of one: it has a while to arrive whole.

@@ -172,7 +172,8 @@ async fn serve_with_hyper(
     let mut builder = Builder::new(TokioExecutor::new());
     // Headers and body go out in one vectored write, the body never copied into hyper's
     // buffer (its adaptive default flattens bodies it judges small).
-    builder.http1().writev(true);
+    // hyper's limit on the time a request head may take to arrive (30 s) needs its timer.
+    builder.http1().writev(true).timer(hyper_util::rt::TokioTimer::new());
     let mut conn = std::pin::pin!(builder.serve_connection_with_upgrades(TokioIo::new(io), service));
     let mut asked_to_stop = false;
     loop {

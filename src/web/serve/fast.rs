@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
 use bytes::{Buf, BytesMut};
-use tokio::io::Interest;
+use tokio::io::{AsyncReadExt, Interest};
 use tokio::net::TcpStream;
 
 use crate::web::cache::page::{self, Answer, Encoding, Page};
@@ -38,7 +38,7 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
 /// answered when a request should go to hyper; `None` when the connection is over (the client
 /// closed it or failed, or the node is stopping and no request is under way).
 pub(super) async fn answer_hits(
-    stream: &TcpStream,
+    stream: &mut TcpStream,
     front: &Front,
     mut stopping: Pin<&mut impl Future<Output = ()>>,
 ) -> Option<Bytes> {
@@ -60,15 +60,9 @@ pub(super) async fn answer_hits(
             }
         }
         let between_requests = read.is_empty();
-        let reading = async {
-            loop {
-                stream.readable().await?;
-                match stream.try_read_buf(&mut read) {
-                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
-                    other => return other,
-                }
-            }
-        };
+        // (A read shorter than the room left marks the socket not ready, so the next wait goes
+        // straight to epoll rather than through a read that would find nothing.)
+        let reading = stream.read_buf(&mut read);
         let got = if between_requests {
             // Between requests: the node stopping, or a long silence, ends the connection here.
             // (Moving a timer's deadline later is an atomic store; it is put back in tokio's

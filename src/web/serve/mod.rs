@@ -131,7 +131,7 @@ async fn work(
     closed_rx: watch::Receiver<()>,
 ) {
     while let Some((stream, peer)) = receive.recv().await {
-        let stream = match TcpStream::from_std(stream) {
+        let mut stream = match TcpStream::from_std(stream) {
             Ok(stream) => stream,
             Err(err) => {
                 tracing::warn!(error = %err, "could not serve a connection");
@@ -145,7 +145,7 @@ async fn work(
             let mut stopping = std::pin::pin!(signal_tx.closed());
             // Hits first, straight from the socket; the first other request, and the rest of
             // the connection with it, goes to hyper.
-            if let Some(read) = fast::answer_hits(&stream, &front, stopping.as_mut()).await {
+            if let Some(read) = fast::answer_hits(&mut stream, &front, stopping.as_mut()).await {
                 serve_with_hyper(Lingering::new(stream, read), front, main, stopping).await;
             }
             open.fetch_sub(1, Ordering::Relaxed);

@@ -62,6 +62,9 @@ pub(super) async fn answer_hits(
         let between_requests = read.is_empty();
         // (A read shorter than the room left marks the socket not ready, so the next wait goes
         // straight to epoll rather than through a read that would find nothing.)
+        // Room for a whole request (when the buffer is empty this moves its start back to the
+        // front of the allocation, rather than reading into the last few bytes).
+        read.reserve(2048);
         let reading = stream.read_buf(&mut read);
         let got = if between_requests {
             // Between requests: the node stopping, or a long silence, ends the connection here.

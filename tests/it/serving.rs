@@ -104,6 +104,20 @@ async fn hits_are_answered_from_the_socket_as_hyper_would() {
     assert_eq!(current.status, 304);
     assert!(current.body.is_empty() && current.header("content-length").is_none());
 
+    // Many requests on one connection (far past the first read buffer), one at a time.
+    for n in 0..300 {
+        let encoding = if n % 2 == 0 { "gzip, br" } else { "identity" };
+        stream
+            .write_all(
+                format!("GET / HTTP/1.1\r\nHost: {addr}\r\nAccept-Encoding: {encoding}\r\n\r\n").as_bytes(),
+            )
+            .await
+            .unwrap();
+        let answer = read_answer(&mut stream, &mut pending, false).await;
+        assert_eq!(answer.status, 200, "request {n}");
+        assert_eq!(answer.body.len(), if n % 2 == 0 { br.body.len() } else { page.len() }, "request {n}");
+    }
+
     // The same connection goes on to what only the application answers: a HEAD, a search
     // form, a page not in the cache; then a hit again (hyper's path now).
     stream.write_all(format!("HEAD / HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes()).await.unwrap();

@@ -118,28 +118,33 @@ pub fn etag_for(body: &[u8]) -> HeaderValue {
 /// `Last-Modified` (feeds).
 pub fn not_modified(request: &HeaderMap, etag: &HeaderValue, headers: &HeaderMap) -> bool {
     let values = |name| request.get_all(name).iter().filter_map(|v: &HeaderValue| v.to_str().ok());
-    if request.contains_key(header::IF_NONE_MATCH) {
-        return names_tag(values(header::IF_NONE_MATCH), etag);
+    is_current(
+        request.contains_key(header::IF_NONE_MATCH).then(|| values(header::IF_NONE_MATCH)),
+        values(header::IF_MODIFIED_SINCE).next(),
+        etag,
+        headers,
+    )
+}
+
+/// [`not_modified`] from the request's values themselves: its `If-None-Match` values when it
+/// has that header, and its `If-Modified-Since`.
+pub fn is_current<'a>(
+    if_none_match: Option<impl Iterator<Item = &'a str>>,
+    if_modified_since: Option<&str>,
+    etag: &HeaderValue,
+    headers: &HeaderMap,
+) -> bool {
+    if let Some(mut values) = if_none_match {
+        let ours = etag.as_bytes().strip_prefix(b"W/").unwrap_or(etag.as_bytes());
+        return values.any(|v| {
+            v.split(',')
+                .map(str::trim)
+                .any(|tag| tag == "*" || tag.as_bytes().strip_prefix(b"W/").unwrap_or(tag.as_bytes()) == ours)
+        });
     }
-    unmodified_since(values(header::IF_MODIFIED_SINCE).next(), headers)
-}
-
-/// Whether `If-None-Match` values name this tag (weak comparison).
-pub fn names_tag<'a>(values: impl Iterator<Item = &'a str>, etag: &HeaderValue) -> bool {
-    let ours = etag.as_bytes().strip_prefix(b"W/").unwrap_or(etag.as_bytes());
-    let mut values = values;
-    values.any(|v| {
-        v.split(',')
-            .map(str::trim)
-            .any(|tag| tag == "*" || tag.as_bytes().strip_prefix(b"W/").unwrap_or(tag.as_bytes()) == ours)
-    })
-}
-
-/// Whether an `If-Modified-Since` date is no older than the page's `Last-Modified`.
-pub fn unmodified_since(since: Option<&str>, headers: &HeaderMap) -> bool {
     let parse = |v: &str| chrono::DateTime::parse_from_rfc2822(v).ok();
     let modified = headers.get(header::LAST_MODIFIED).and_then(|v| v.to_str().ok()).and_then(parse);
-    match (since.and_then(parse), modified) {
+    match (if_modified_since.and_then(parse), modified) {
         (Some(since), Some(modified)) => modified.timestamp() <= since.timestamp(),
         _ => false,
     }

@@ -60,10 +60,10 @@ pub(super) async fn answer_hits(
             }
         }
         let between_requests = read.is_empty();
-        // (A read shorter than the room left marks the socket not ready, so the next wait goes
-        // straight to epoll rather than through a read that would find nothing.)
         // Room for a whole request (when the buffer is empty this moves its start back to the
-        // front of the allocation, rather than reading into the last few bytes).
+        // front of the allocation, rather than reading into the last few bytes). A read shorter
+        // than the room marks the socket not ready, so the next wait goes straight to epoll
+        // rather than through a read that would find nothing.
         read.reserve(2048);
         let reading = stream.read_buf(&mut read);
         let got = if between_requests {
@@ -121,11 +121,9 @@ fn parse(read: &[u8], front: &Front) -> Parsed {
             header.value == b"0"
         } else if name.eq_ignore_ascii_case("connection") {
             header.value.eq_ignore_ascii_case(b"keep-alive")
-        } else if name.eq_ignore_ascii_case("if-none-match") || name.eq_ignore_ascii_case("if-modified-since")
-        {
-            conditional = true;
-            true
         } else {
+            conditional |=
+                name.eq_ignore_ascii_case("if-none-match") || name.eq_ignore_ascii_case("if-modified-since");
             !(name.eq_ignore_ascii_case("transfer-encoding")
                 || name.eq_ignore_ascii_case("expect")
                 || name.eq_ignore_ascii_case("upgrade"))
@@ -142,13 +140,14 @@ fn parse(read: &[u8], front: &Front) -> Parsed {
             .filter(move |h| h.name.eq_ignore_ascii_case(wanted))
             .filter_map(|h| std::str::from_utf8(h.value).ok())
     };
-    let current = conditional && {
-        if values("if-none-match").next().is_some() {
-            page::names_tag(values("if-none-match"), &page.etag)
-        } else {
-            page::unmodified_since(values("if-modified-since").next(), &page.headers)
-        }
-    };
+    let has = |wanted: &str| request.headers.iter().any(|h| h.name.eq_ignore_ascii_case(wanted));
+    let current = conditional
+        && page::is_current(
+            has("if-none-match").then(|| values("if-none-match")),
+            values("if-modified-since").next(),
+            &page.etag,
+            &page.headers,
+        );
     let answer = page.answer(Encoding::choose_among(values("accept-encoding")), current);
     Parsed::Hit { length, page, answer }
 }
@@ -174,13 +173,9 @@ async fn write_all(stream: &TcpStream, parts: &[&[u8]]) -> io::Result<()> {
         parts.iter().filter(|p| !p.is_empty()).map(|p| IoSlice::new(p)).collect();
     let mut slices = &mut slices[..];
     while !slices.is_empty() {
-        stream.writable().await?;
-        match stream.try_write_vectored(slices) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => IoSlice::advance_slices(&mut slices, n),
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
-            Err(err) => return Err(err),
-        }
+        let n = stream.async_io(Interest::WRITABLE, || Ok(rustix::io::writev(stream, slices)?)).await?;
+        written(n)?;
+        IoSlice::advance_slices(&mut slices, n);
     }
     Ok(())
 }
@@ -189,16 +184,9 @@ async fn write_all(stream: &TcpStream, parts: &[&[u8]]) -> io::Result<()> {
 /// leave in one segment).
 async fn send_more(stream: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
     while !bytes.is_empty() {
-        stream.writable().await?;
-        let sent = stream.try_io(Interest::WRITABLE, || {
-            rustix::net::send(stream, bytes, rustix::net::SendFlags::MORE).map_err(io::Error::from)
-        });
-        match sent {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => bytes = &bytes[n..],
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
-            Err(err) => return Err(err),
-        }
+        let more = rustix::net::SendFlags::MORE;
+        let n = stream.async_io(Interest::WRITABLE, || Ok(rustix::net::send(stream, bytes, more)?)).await?;
+        bytes = &bytes[written(n)?..];
     }
     Ok(())
 }
@@ -207,19 +195,18 @@ async fn send_more(stream: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
 async fn send_file(stream: &TcpStream, file: &OwnedFd, length: usize) -> io::Result<()> {
     let mut offset = 0u64;
     while (offset as usize) < length {
-        stream.writable().await?;
         let left = length - offset as usize;
-        let sent = stream.try_io(Interest::WRITABLE, || {
-            rustix::fs::sendfile(stream, file, Some(&mut offset), left).map_err(io::Error::from)
-        });
-        match sent {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(_) => {}
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
-            Err(err) => return Err(err),
-        }
+        let n = stream
+            .async_io(Interest::WRITABLE, || Ok(rustix::fs::sendfile(stream, file, Some(&mut offset), left)?))
+            .await?;
+        written(n)?;
     }
     Ok(())
+}
+
+/// A write that took nothing is an error (the socket would otherwise be tried forever).
+fn written(n: usize) -> io::Result<usize> {
+    if n == 0 { Err(io::ErrorKind::WriteZero.into()) } else { Ok(n) }
 }
 
 thread_local! {

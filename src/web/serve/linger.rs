@@ -111,8 +111,9 @@ async fn linger(mut stream: TcpStream) {
     }
     let until = tokio::time::Instant::now() + LINGER_FOR;
     let mut discard = vec![0u8; 16 * 1024];
-    while tokio::time::Instant::now() < until {
-        match tokio::time::timeout(LINGER_IDLE, stream.read(&mut discard)).await {
+    loop {
+        let by = (tokio::time::Instant::now() + LINGER_IDLE).min(until);
+        match tokio::time::timeout_at(by, stream.read(&mut discard)).await {
             Ok(Ok(n)) if n > 0 => {}
             _ => break,
         }

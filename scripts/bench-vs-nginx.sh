@@ -3,7 +3,8 @@
 #
 #   bash scripts/bench-vs-nginx.sh [SECONDS] [ROUNDS]
 #
-# Starts the release binary with the demo edition, saves its front page and an article page
+# Starts the release binary with the demo edition, waits for its background work (the demo
+# pictures) to finish, saves its front page and an article page
 # as files (and their .gz, for nginx's gzip_static, as a static site would be served), serves
 # them from nginx on 127.0.0.1, and runs wrk (-t2 -c50) against both, interleaved round by
 # round: without compression, and with `Accept-Encoding: gzip, br` (Gazette answers brotli,
@@ -31,6 +32,16 @@ cleanup() {
 }
 trap cleanup EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$gport/robots.txt" >/dev/null && break; sleep 0.1; done
+# The demo edition's pictures are made in the background after start (a few minutes of one
+# core for AVIF and WebP): measure once the node is idle, with the pages that show them.
+cpu() { awk '{print $14 + $15}' "/proc/$gazette/stat"; }
+quiet=0
+for _ in $(seq 1 900); do
+  before=$(cpu); sleep 1; after=$(cpu)
+  if [ $((after - before)) -le 5 ]; then quiet=$((quiet + 1)); else quiet=0; fi
+  [ "$quiet" -ge 3 ] && break
+done
+[ "$quiet" -ge 3 ] || echo "note: the node was still busy after 15 minutes"
 
 article=$(curl -s "http://127.0.0.1:$gport/" | grep -o 'href="/20[0-9][0-9]/[^"]*"' | head -n1 | cut -d'"' -f2)
 mkdir -p "$work/root$article"
@@ -39,6 +50,9 @@ curl -s "http://127.0.0.1:$gport$article" -o "$work/root${article}index.html"
 gzip -9 -k "$work/root/index.html" "$work/root${article}index.html"
 # Gazette's copies are cached (and compressed) by now; check it serves the same bytes.
 cmp -s <(curl -s "http://127.0.0.1:$gport/") "$work/root/index.html" || echo "note: the front page changed between requests"
+for f in "$work/root/index.html" "$work/root${article}index.html"; do
+  echo "$(basename "$(dirname "$f")"): $(wc -c <"$f") bytes, $(wc -c <"$f.gz") gzipped"
+done
 
 cat >"$work/nginx.conf" <<EOF
 worker_processes auto;

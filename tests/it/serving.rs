@@ -1,7 +1,8 @@
 //! The serving threads' own answers to page cache hits (`src/web/serve/fast.rs`), over raw
 //! connections: what hyper would have answered, byte for byte in the body and header for
 //! header; pipelined requests; a connection that goes on to something else (a form, a HEAD,
-//! HTTP/1.0) is hyper's from then on and still works.
+//! HTTP/1.0) is hyper's from then on and still works; a connection whose client moves from CPU
+//! to CPU moves between the serving threads (`src/web/serve/lanes.rs`) and loses nothing.
 
 use std::time::Duration;
 
@@ -65,9 +66,8 @@ async fn read_answer(stream: &mut TcpStream, pending: &mut Vec<u8>, head_only: b
 async fn hits_are_answered_from_the_socket_as_hyper_would() {
     let app = TestApp::sqlite().await;
     app.load_demo().await;
-    // Rendered once (by hyper's path), stored, compressed, kept in a sealed file.
+    // Rendered once (by hyper's path), stored, compressed.
     let page = app.page("/", 200).await;
-    assert!(page.len() > 16 * 1024, "the front page is large enough for sendfile: {}", page.len());
     tokio::time::sleep(Duration::from_millis(300)).await;
     let reference = app.get("/").await;
     assert_eq!(reference.headers()["x-cache"], "hit");
@@ -76,7 +76,7 @@ async fn hits_are_answered_from_the_socket_as_hyper_would() {
     let addr = app.base.trim_start_matches("http://").to_owned();
     let mut stream = TcpStream::connect(&addr).await.unwrap();
     let mut pending = Vec::new();
-    // Three requests in one write: identity (by sendfile), brotli, and a current copy (304).
+    // Three requests in one write: identity, brotli, and a current copy (304).
     let requests = format!(
         "GET / HTTP/1.1\r\nHost: {addr}\r\n\r\n\
          GET / HTTP/1.1\r\nHost: {addr}\r\nAccept-Encoding: gzip, br\r\n\r\n\
@@ -167,4 +167,75 @@ async fn hits_are_answered_from_the_socket_as_hyper_would() {
     let mut all = Vec::new();
     tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut all)).await.unwrap().unwrap();
     assert!(String::from_utf8_lossy(&all).starts_with("HTTP/1.1 400"), "{}", String::from_utf8_lossy(&all));
+}
+
+/// The CPUs this process may run on.
+fn allowed_cpus() -> Vec<usize> {
+    let set = rustix::thread::sched_getaffinity(None).unwrap();
+    (0..rustix::thread::CpuSet::MAX_CPU).filter(|&cpu| set.is_set(cpu)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_follows_its_client_from_cpu_to_cpu() {
+    let app = TestApp::sqlite().await;
+    app.load_demo().await;
+    let page = app.page("/", 200).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.get("/").await.headers()["x-cache"], "hit");
+    let cpus = allowed_cpus();
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    // A client on one thread, bound to one CPU and then another every 20 requests: its packets
+    // arrive on that CPU, and its connection moves to the serving thread there (on a machine
+    // with one CPU, it stays). Some requests go in the same write as the one before, so that a
+    // move can find a request already waiting.
+    let answers = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let request = format!("GET / HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+        let mut bodies = Vec::new();
+        let mut pending = Vec::new();
+        let mut chunk = vec![0u8; 64 * 1024];
+        for round in 0..200 {
+            if round % 20 == 0 {
+                let mut set = rustix::thread::CpuSet::new();
+                set.set(cpus[(round / 20) % cpus.len()]);
+                rustix::thread::sched_setaffinity(None, &set).unwrap();
+            }
+            let together = if round % 7 == 3 { 2 } else { 1 };
+            stream.write_all(request.repeat(together).as_bytes()).unwrap();
+            for _ in 0..together {
+                let end = loop {
+                    if let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break end + 4;
+                    }
+                    let n = stream.read(&mut chunk).unwrap();
+                    assert!(n > 0, "the connection closed at request {round}");
+                    pending.extend_from_slice(&chunk[..n]);
+                };
+                let head = String::from_utf8(pending[..end].to_vec()).unwrap();
+                assert!(head.starts_with("HTTP/1.1 200"), "request {round}: {head}");
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length: "))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap();
+                while pending.len() < end + length {
+                    let n = stream.read(&mut chunk).unwrap();
+                    assert!(n > 0, "the connection closed inside a body at request {round}");
+                    pending.extend_from_slice(&chunk[..n]);
+                }
+                bodies.push(pending[end..end + length].to_vec());
+                pending.drain(..end + length);
+            }
+        }
+        assert!(pending.is_empty(), "nothing unasked for");
+        bodies
+    })
+    .await
+    .unwrap();
+    assert!(answers.len() > 200);
+    for (n, body) in answers.iter().enumerate() {
+        assert!(body == page.as_bytes(), "answer {n} is the page");
+    }
 }

@@ -3,8 +3,6 @@
 //! ask "has it changed?" and get a 304 instead of the page.
 
 use std::io::Write;
-use std::os::fd::OwnedFd;
-use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -15,11 +13,6 @@ const COMPRESS_ABOVE: usize = 1024;
 /// Brotli's quality for stored pages: 9 of 11 makes nearly the smallest files for a fraction of
 /// 11's time (a 60 KB page in about 3 ms, once per change).
 const BROTLI_QUALITY: u32 = 9;
-/// Bodies from this size are also kept in a sealed in-memory file, for the serving threads to
-/// send with `sendfile` (the kernel hands the socket the file's pages instead of copying the
-/// bytes: a third of the CPU time of serving an uncompressed 22 KB page). Smaller bodies cost
-/// about as much to copy as to hand over.
-const SENDFILE_FROM: usize = 16 * 1024;
 
 /// A response body with its encodings.
 #[derive(Debug, Clone)]
@@ -35,8 +28,6 @@ pub struct Page {
     /// The same answers as HTTP/1.1 bytes: status line and headers, without `date` and the
     /// blank line that ends them (the serving threads' hits, [`crate::web::serve`]).
     heads: [Bytes; 4],
-    /// The identity body in a sealed in-memory file, for `sendfile` (large bodies, on Linux).
-    file: Option<Arc<OwnedFd>>,
 }
 
 /// Which of a page's answers a request gets.
@@ -178,7 +169,6 @@ impl Page {
             br: None,
             answers: Default::default(),
             heads: Default::default(),
-            file: None,
         };
         page.prepare();
         page
@@ -251,11 +241,6 @@ impl Page {
         }
     }
 
-    /// The identity body's sealed file, when it has one (see `SENDFILE_FROM`).
-    pub fn file(&self, answer: Answer) -> Option<&OwnedFd> {
-        (answer == Answer::Identity).then_some(self.file.as_deref()).flatten()
-    }
-
     /// Whether [`Page::compressed`] would make anything.
     pub fn wants_compression(&self) -> bool {
         self.identity.len() > COMPRESS_ABOVE && compressible(&self.headers)
@@ -267,9 +252,6 @@ impl Page {
             self.gzip = Some(gzip(&self.identity));
             self.br = Some(brotli(&self.identity));
             self.prepare();
-        }
-        if self.identity.len() >= SENDFILE_FROM {
-            self.file = sealed_file(&self.identity).map(Arc::new);
         }
         self
     }
@@ -286,30 +268,6 @@ impl Page {
         *response.headers_mut() = self.answers[answer as usize].clone();
         response
     }
-}
-
-/// `bytes` in a sealed in-memory file (no one can change it while the kernel sends from it),
-/// or `None` where that cannot be made (not Linux, out of file descriptors): the bytes are then
-/// copied to the socket as for small bodies.
-#[cfg(target_os = "linux")]
-fn sealed_file(bytes: &[u8]) -> Option<OwnedFd> {
-    use rustix::fs::{MemfdFlags, SealFlags};
-    let fd =
-        rustix::fs::memfd_create("gazette-page", MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING).ok()?;
-    let mut file = std::fs::File::from(fd);
-    file.write_all(bytes).ok()?;
-    let fd = OwnedFd::from(file);
-    rustix::fs::fcntl_add_seals(
-        &fd,
-        SealFlags::WRITE | SealFlags::GROW | SealFlags::SHRINK | SealFlags::SEAL,
-    )
-    .ok()?;
-    Some(fd)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn sealed_file(_: &[u8]) -> Option<OwnedFd> {
-    None
 }
 
 #[cfg(test)]

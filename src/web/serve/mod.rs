@@ -1,8 +1,8 @@
 //! Serving HTTP connections: one thread per core, each with a single-threaded runtime of its
 //! own, as nginx runs one worker process per core.
 //!
-//! The node's main runtime accepts connections and hands each to the serving thread with the
-//! fewest open connections. That thread reads the connection's requests and answers the page
+//! The node's main runtime accepts connections and hands each to a serving thread: the one bound
+//! to the CPU the connection's packets arrive on (see `lanes`). That thread reads the connection's requests and answers the page
 //! cache's hits itself, so the common case (a cached page over a kept-alive connection) never
 //! leaves the thread: no wake-up of another thread, no work stolen between threads. Every other
 //! request (a miss, a form, the admin, the API) is handed to the main runtime, where the
@@ -11,10 +11,8 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -28,17 +26,12 @@ use tokio::sync::{mpsc, watch};
 use tower::Service;
 
 use super::front::Front;
+use lanes::Lanes;
 use linger::Lingering;
 
 mod fast;
+mod lanes;
 mod linger;
-
-/// One serving thread, as the acceptor sees it.
-struct Worker {
-    send: mpsc::UnboundedSender<(std::net::TcpStream, SocketAddr)>,
-    open: Arc<AtomicUsize>,
-    thread: std::thread::JoinHandle<()>,
-}
 
 /// Serves `listener` until `shutdown` completes, then lets open connections finish the request
 /// they are on (at most `grace`) and returns.
@@ -55,26 +48,20 @@ pub async fn serve(
     // and hold `closed` until they end.
     let (signal_tx, signal_rx) = watch::channel(());
     let (closed_tx, closed_rx) = watch::channel(());
-    let mut workers = Vec::with_capacity(threads);
-    for n in 0..threads {
-        let (send, receive) = mpsc::unbounded_channel();
-        let open = Arc::new(AtomicUsize::new(0));
+    let cpus = Lanes::cpus(threads);
+    let (sends, receives): (Vec<_>, Vec<_>) = (0..threads).map(|_| mpsc::unbounded_channel()).unzip();
+    let lanes = Arc::new(Lanes::new(sends, cpus.clone()));
+    let mut handles = Vec::with_capacity(threads);
+    for (lane, (receive, cpu)) in receives.into_iter().zip(cpus).enumerate() {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let (front, main, open_there) = (front.clone(), main.clone(), open.clone());
+        let (front, main, lanes) = (front.clone(), main.clone(), lanes.clone());
         let (signal_tx, closed_rx) = (signal_tx.clone(), closed_rx.clone());
-        let thread = std::thread::Builder::new().name(format!("gazette-http-{n}")).spawn(move || {
-            runtime.block_on(async move {
-                work(receive, front, main, open_there.clone(), signal_tx, closed_rx).await;
-                // Stopping: let the connections still open finish their request (bounded).
-                let drained = async {
-                    while open_there.load(Ordering::Relaxed) > 0 {
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                    }
-                };
-                let _ = tokio::time::timeout(grace, drained).await;
-            });
+        let thread = std::thread::Builder::new().name(format!("gazette-http-{lane}")).spawn(move || {
+            Lanes::bind(cpu);
+            let serving = Serving { front, main, lanes, lane, signal_tx, closed_rx };
+            runtime.block_on(serving.work(receive, grace));
         })?;
-        workers.push(Worker { send, open, thread });
+        handles.push(thread);
     }
     drop(closed_rx);
 
@@ -96,61 +83,98 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let Ok(stream) = stream.into_std() else { continue };
-        // The thread with the fewest open connections; ties go round the threads.
-        next = (next + 1) % workers.len();
-        let chosen = (0..workers.len())
-            .map(|i| (next + i) % workers.len())
-            .min_by_key(|&i| workers[i].open.load(Ordering::Relaxed))
-            .unwrap_or(0);
-        workers[chosen].open.fetch_add(1, Ordering::Relaxed);
-        if workers[chosen].send.send((stream, peer)).is_err() {
+        next = (next + 1) % lanes.len();
+        if lanes.hand(lanes.choose(&stream, next), (stream, peer)).is_err() {
             anyhow::bail!("a serving thread stopped");
         }
     }
     drop(listener);
     drop(signal_rx);
-    let threads: Vec<_> = workers.into_iter().map(|w| w.thread).collect();
     if tokio::time::timeout(grace, closed_tx.closed()).await.is_err() {
         tracing::warn!("connections still open after the grace period; closing them");
     }
     drop(closed_tx);
     // Threads whose connections ended have returned; the others are cut when the process ends.
-    for thread in threads.into_iter().filter(std::thread::JoinHandle::is_finished) {
+    for thread in handles.into_iter().filter(std::thread::JoinHandle::is_finished) {
         let _ = thread.join();
     }
     Ok(())
 }
 
-/// A serving thread: serves each connection handed to it until the acceptor stops.
-async fn work(
-    mut receive: mpsc::UnboundedReceiver<(std::net::TcpStream, SocketAddr)>,
+/// One serving thread.
+struct Serving {
     front: Front,
     main: tokio::runtime::Handle,
-    open: Arc<AtomicUsize>,
+    lanes: Arc<Lanes>,
+    /// This thread's number among the lanes.
+    lane: usize,
     signal_tx: watch::Sender<()>,
     closed_rx: watch::Receiver<()>,
-) {
-    while let Some((stream, peer)) = receive.recv().await {
-        let mut stream = match TcpStream::from_std(stream) {
-            Ok(stream) => stream,
-            Err(err) => {
-                tracing::warn!(error = %err, "could not serve a connection");
-                open.fetch_sub(1, Ordering::Relaxed);
-                continue;
+}
+
+impl Serving {
+    /// Serves each connection handed to this thread until the node stops; then lets those still
+    /// open finish their request (at most `grace`).
+    async fn work(self, mut receive: mpsc::UnboundedReceiver<lanes::Handed>, grace: Duration) {
+        let stopping = self.signal_tx.clone();
+        let mut stopping = std::pin::pin!(stopping.closed());
+        loop {
+            let (stream, peer) = tokio::select! {
+                biased;
+                () = &mut stopping => break,
+                handed = receive.recv() => match handed {
+                    Some(handed) => handed,
+                    None => break,
+                },
+            };
+            let mut stream = match TcpStream::from_std(stream) {
+                Ok(stream) => stream,
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not serve a connection");
+                    self.lanes.ended(self.lane);
+                    continue;
+                }
+            };
+            let (front, main, lanes, lane) =
+                (self.front.for_peer(peer), self.main.clone(), self.lanes.clone(), self.lane);
+            let (signal_tx, closed_rx) = (self.signal_tx.clone(), self.closed_rx.clone());
+            tokio::spawn(async move {
+                let mut stopping = std::pin::pin!(signal_tx.closed());
+                // Hits first, straight from the socket; the first other request, and the rest
+                // of the connection with it, goes to hyper.
+                let moves = fast::Moves { lanes: &lanes, lane };
+                match fast::answer_hits(&mut stream, &front, stopping.as_mut(), moves).await {
+                    fast::Next::Closed => {}
+                    fast::Next::Hyper(read) => {
+                        serve_with_hyper(Lingering::new(stream, read), front, main, stopping).await;
+                    }
+                    fast::Next::Move(to) => {
+                        // Between two requests, nothing read: the other thread starts afresh.
+                        tracing::trace!(
+                            from = lane,
+                            to,
+                            "a connection moves to the serving thread of its CPU"
+                        );
+                        if let Ok(stream) = stream.into_std() {
+                            let _ = lanes.hand(to, (stream, peer));
+                        }
+                    }
+                }
+                lanes.ended(lane);
+                drop(closed_rx);
+            });
+        }
+        // Connections handed over but not yet taken are closed.
+        receive.close();
+        while receive.try_recv().is_ok() {
+            self.lanes.ended(self.lane);
+        }
+        let drained = async {
+            while self.lanes.open(self.lane) > 0 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
             }
         };
-        let (front, main) = (front.for_peer(peer), main.clone());
-        let (signal_tx, closed_rx, open) = (signal_tx.clone(), closed_rx.clone(), open.clone());
-        tokio::spawn(async move {
-            let mut stopping = std::pin::pin!(signal_tx.closed());
-            // Hits first, straight from the socket; the first other request, and the rest of
-            // the connection with it, goes to hyper.
-            if let Some(read) = fast::answer_hits(&mut stream, &front, stopping.as_mut()).await {
-                serve_with_hyper(Lingering::new(stream, read), front, main, stopping).await;
-            }
-            open.fetch_sub(1, Ordering::Relaxed);
-            drop(closed_rx);
-        });
+        let _ = tokio::time::timeout(grace, drained).await;
     }
 }
 
@@ -210,8 +234,8 @@ async fn elsewhere(
 }
 
 /// Raises the soft limit on open files to the hard one (at most a million), as nginx's
-/// `worker_rlimit_nofile` does: besides one per connection, each large page in the page cache
-/// holds one (its sealed file, see `cache::page`), and the usual soft limit is 1,024.
+/// `worker_rlimit_nofile` does: each connection holds one, and the usual soft limit, 1,024, is
+/// a few hundred readers kept alive beside the database's files and the media.
 fn raise_file_limit() {
     #[cfg(target_os = "linux")]
     {

@@ -62,8 +62,8 @@ async fn read_answer(stream: &mut TcpStream, pending: &mut Vec<u8>, head_only: b
     Answer { status, headers, body }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hits_are_answered_from_the_socket_as_hyper_would() {
+/// A demo site whose front page is in the page cache: the page, and a hit's response to it.
+async fn front_page_cached() -> (TestApp, String, reqwest::Response) {
     let app = TestApp::sqlite().await;
     app.load_demo().await;
     // Rendered once (by hyper's path), stored, compressed.
@@ -71,6 +71,12 @@ async fn hits_are_answered_from_the_socket_as_hyper_would() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let reference = app.get("/").await;
     assert_eq!(reference.headers()["x-cache"], "hit");
+    (app, page, reference)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hits_are_answered_from_the_socket_as_hyper_would() {
+    let (app, page, reference) = front_page_cached().await;
     let etag = reference.headers()["etag"].to_str().unwrap().to_owned();
 
     let addr = app.base.trim_start_matches("http://").to_owned();
@@ -177,11 +183,7 @@ fn allowed_cpus() -> Vec<usize> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_follows_its_client_from_cpu_to_cpu() {
-    let app = TestApp::sqlite().await;
-    app.load_demo().await;
-    let page = app.page("/", 200).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(app.get("/").await.headers()["x-cache"], "hit");
+    let (app, page, _) = front_page_cached().await;
     let cpus = allowed_cpus();
     let addr = app.base.trim_start_matches("http://").to_owned();
     // A client on one thread, bound to one CPU and then another every 20 requests: its packets

@@ -90,22 +90,25 @@ impl Lanes {
         self.lanes[lane].open.fetch_sub(1, Ordering::Relaxed);
     }
 
-    /// The thread for a new connection (ties among the least busy go round, from `next`).
+    /// The thread for a new connection: its CPU's if that one has room, else the least busy
+    /// (ties go round, from `next`).
     pub fn choose(&self, stream: &impl std::os::fd::AsFd, next: usize) -> usize {
         let n = self.lanes.len();
         let least = (0..n).map(|i| (next + i) % n).min_by_key(|&i| self.open(i)).unwrap_or(0);
-        match self.home(stream) {
-            Some(home) if self.open(home) <= self.open(least) + SLACK => home,
-            _ => least,
-        }
+        self.home(stream).filter(|&home| self.has_room(home)).unwrap_or(least)
     }
 
     /// Where a connection served by thread `lane` should move: the thread of the CPU its
-    /// packets now arrive on, if that is another and it is not too far ahead in connections.
+    /// packets now arrive on, if that is another and it has room.
     pub fn better(&self, lane: usize, stream: &impl std::os::fd::AsFd) -> Option<usize> {
-        let home = self.home(stream)?;
+        self.home(stream).filter(|&home| home != lane && self.has_room(home))
+    }
+
+    /// Whether thread `lane` may take one more connection for its CPU's sake: it has fewer than
+    /// `SLACK` more than the least busy thread.
+    fn has_room(&self, lane: usize) -> bool {
         let least = (0..self.lanes.len()).map(|i| self.open(i)).min().unwrap_or(0);
-        (home != lane && self.open(home) < least + SLACK).then_some(home)
+        self.open(lane) < least + SLACK
     }
 
     /// The thread bound to the CPU that handled the socket's last incoming packet (for threads

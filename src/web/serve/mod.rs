@@ -1,11 +1,11 @@
 //! Serving HTTP connections: one thread per core, each with a single-threaded runtime of its
 //! own, as nginx runs one worker process per core.
 //!
-//! The node's main runtime accepts connections and hands each to a serving thread: the one bound
-//! to the CPU the connection's packets arrive on (see `lanes`). That thread reads the connection's requests and answers the page
-//! cache's hits itself, so the common case (a cached page over a kept-alive connection) never
-//! leaves the thread: no wake-up of another thread, no work stolen between threads. Every other
-//! request (a miss, a form, the admin, the API) is handed to the main runtime, where the
+//! The node's main runtime accepts connections and hands each to a serving thread: the one
+//! bound to the CPU the connection's packets arrive on (see `lanes`). That thread reads the
+//! connection's requests and answers the page cache's hits itself, so the common case (a cached
+//! page over a kept-alive connection) never leaves the thread: no wake-up of another thread, no
+//! work stolen between threads. Every other request (a miss, a form, the admin, the API) is handed to the main runtime, where the
 //! database, the caches' followers and every other task run as before, and its answer comes
 //! back to the serving thread to be written.
 

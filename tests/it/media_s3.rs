@@ -127,22 +127,16 @@ async fn a_picture_uploaded_through_one_node_is_shown_by_the_other_from_the_buck
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no picture added: {page}"));
 
-    // Node B serves its variants from the bucket once one of the nodes has made them.
-    let started = Instant::now();
-    let served = loop {
-        let r = client.get(format!("{b}/media/{id}/1/640.avif")).send().await.unwrap();
-        match r.status().as_u16() {
-            200 => break r,
-            503 | 404 if started.elapsed() < Duration::from_secs(90) => {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            other => panic!("node B answered {other} for picture {id}"),
-        }
-    };
+    // Node B serves its variants from the bucket once one of the nodes has made them (they are
+    // stored one by one: a size may be there while a later crop is still answered 503).
+    let served = when_made(&client, &format!("{b}/media/{id}/1/640.avif")).await;
     assert_eq!(served.headers()["content-type"], "image/avif");
     assert!(served.bytes().await.unwrap().len() > 500);
     for n in [&a, &b] {
-        assert_eq!(client.get(format!("{n}/media/{id}/1/16x9.jpg")).send().await.unwrap().status(), 200);
+        for crop in ["16x9", "1x1"] {
+            let r = when_made(&client, &format!("{n}/media/{id}/1/{crop}.jpg")).await;
+            assert_eq!(r.headers()["content-type"], "image/jpeg");
+        }
     }
     // The files are in the bucket, under the configured prefix, not on either node's disk.
     let bucket = gazette::media::store::MediaStore::open(
@@ -162,5 +156,21 @@ async fn a_picture_uploaded_through_one_node_is_shown_by_the_other_from_the_buck
     assert!(bucket.get(&format!("pictures/{id}/1/1x1.jpg")).await.unwrap().is_some());
     for dir in [&dir_a, &dir_b] {
         assert!(!dir.path().join("media/library/pictures").exists(), "nothing kept on a node's disk");
+    }
+}
+
+/// `url` once it answers 200; 503 (being made) or 404 (not seen yet by this node) are waited
+/// out for up to 90 s, anything else fails the test.
+async fn when_made(client: &reqwest::Client, url: &str) -> reqwest::Response {
+    let started = Instant::now();
+    loop {
+        let r = client.get(url).send().await.unwrap();
+        match r.status().as_u16() {
+            200 => return r,
+            503 | 404 if started.elapsed() < Duration::from_secs(90) => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            other => panic!("{url} answered {other}"),
+        }
     }
 }

@@ -22,6 +22,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 pub struct App {
     pub state: AppState,
     pub listener: TcpListener,
+    pub serving: crate::config::ServingConfig,
 }
 
 impl App {
@@ -58,7 +59,7 @@ impl App {
         });
         state.purger.prepare(&state.db).await.context("starting the cache purge cursor")?;
         crate::webhooks::prepare(&state.db).await.context("starting the webhook cursor")?;
-        Ok(Self { state, listener })
+        Ok(Self { state, listener, serving: config.serving })
     }
 
     pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
@@ -99,7 +100,7 @@ impl App {
             self.state.base_url.as_deref().map(str::to_owned),
         ));
         let front = web::Front::new(self.state.clone());
-        let served = web::serve::serve(self.listener, front, shutdown, SHUTDOWN_GRACE).await;
+        let served = web::serve::serve(self.listener, front, self.serving, shutdown, SHUTDOWN_GRACE).await;
         follower.abort();
         pictures.abort();
         scheduler.abort();

@@ -51,6 +51,30 @@ pub struct FileConfig {
     /// Webhook deliveries.
     #[serde(default)]
     pub webhooks: crate::webhooks::WebhookConfig,
+    /// The threads that serve connections.
+    #[serde(default)]
+    pub serving: ServingConfig,
+}
+
+/// `[serving]`: how the serving threads (one per CPU) are scheduled.
+#[derive(Debug, Default, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServingConfig {
+    #[serde(default)]
+    pub scheduling: Scheduling,
+}
+
+/// How the kernel schedules the serving threads (see docs/OPERATIONS.md, "Serving threads").
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scheduling {
+    /// `SCHED_BATCH`: a serving thread woken by a request does not preempt what runs on its CPU;
+    /// it runs when that blocks or its time slice ends. Requests that arrive together are
+    /// answered together, not one context switch each.
+    #[default]
+    Batch,
+    /// The kernel's default policy: a woken serving thread preempts at once.
+    Normal,
 }
 
 /// `[api]`: who may call the Content API from a browser on another site.
@@ -131,6 +155,7 @@ pub struct Config {
     pub media: crate::media::store::MediaConfig,
     pub api: ApiConfig,
     pub webhooks: crate::webhooks::WebhookConfig,
+    pub serving: ServingConfig,
 }
 
 pub const DEFAULT_PAGE_CACHE: usize = 5_000;
@@ -178,6 +203,7 @@ impl Config {
             media: file.media,
             api: file.api,
             webhooks: file.webhooks,
+            serving: file.serving,
         })
     }
 

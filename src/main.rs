@@ -21,7 +21,8 @@ use tracing_subscriber::EnvFilter;
 #[derive(Debug, Parser)]
 #[command(name = "gazette", version, about, long_about)]
 struct Cli {
-    /// A TOML config file (keys: listen, data_dir, database_url, theme_dir, base_url, permalink).
+    /// A TOML config file (keys: listen, data_dir, database_url, theme_dir, base_url, permalink,
+    /// page_cache, trusted_proxies, [http_cache], [media], [api], [webhooks], [serving]).
     #[arg(long, global = true, env = "GAZETTE_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
 

@@ -2,14 +2,15 @@
 //! connections: what hyper would have answered, byte for byte in the body and header for
 //! header; pipelined requests; a connection that goes on to something else (a form, a HEAD,
 //! HTTP/1.0) is hyper's from then on and still works; a connection whose client moves from CPU
-//! to CPU moves between the serving threads (`src/web/serve/lanes.rs`) and loses nothing.
+//! to CPU moves between the serving threads (`src/web/serve/lanes.rs`) and loses nothing; the
+//! threads are scheduled as `[serving] scheduling` says.
 
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::TestApp;
+use crate::helpers::{Server, TestApp};
 
 /// One response read off a raw connection: status, headers (lower-case names), body.
 struct Answer {
@@ -240,4 +241,52 @@ async fn a_connection_follows_its_client_from_cpu_to_cpu() {
     for (n, body) in answers.iter().enumerate() {
         assert!(body == page.as_bytes(), "answer {n} is the page");
     }
+}
+
+/// The scheduling policy (0 normal, 3 batch: field 41 of `/proc/PID/task/TID/stat`) of each of
+/// a node's serving threads.
+fn serving_policies(pid: u32) -> Vec<u32> {
+    let mut policies = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let path = task.unwrap().path();
+        let Ok(comm) = std::fs::read_to_string(path.join("comm")) else { continue };
+        if !comm.starts_with("gazette-http") {
+            continue;
+        }
+        let stat = std::fs::read_to_string(path.join("stat")).unwrap();
+        // Fields from the third on follow the command name, which is in parentheses.
+        let fields: Vec<&str> = stat.rsplit_once(") ").unwrap().1.split(' ').collect();
+        policies.push(fields[41 - 3].parse().unwrap());
+    }
+    policies
+}
+
+#[tokio::test]
+async fn serving_threads_are_batch_scheduled_unless_configured_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    std::fs::write(path("normal.toml"), "[serving]\nscheduling = \"normal\"\n").unwrap();
+    let batch = Server::start(&["--data-dir", &path("a")], &[]);
+    let normal = Server::start(&["--config", &path("normal.toml"), "--data-dir", &path("b")], &[]);
+    let client = reqwest::Client::new();
+    for node in [&batch, &normal] {
+        let started = std::time::Instant::now();
+        while !client.get(format!("{}/robots.txt", node.base)).send().await.is_ok_and(|r| r.status() == 200) {
+            assert!(started.elapsed() < Duration::from_secs(30), "{} did not start", node.base);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let threads = std::thread::available_parallelism().unwrap().get();
+    assert_eq!(serving_policies(batch.child.id()), vec![3; threads], "SCHED_BATCH by default");
+    assert_eq!(serving_policies(normal.child.id()), vec![0; threads], "SCHED_OTHER when asked");
+
+    // A value that is not a policy is refused at start, saying what was wrong.
+    std::fs::write(path("typo.toml"), "[serving]\nscheduling = \"fast\"\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gazette"))
+        .args(["--config", &path("typo.toml"), "--data-dir", &path("c"), "serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(said.contains("unknown variant `fast`") && said.contains("batch"), "{said}");
 }

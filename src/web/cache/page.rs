@@ -241,6 +241,16 @@ impl Page {
         }
     }
 
+    /// The body of an answer, borrowed (for the serving threads' writes).
+    pub fn body_slice(&self, answer: Answer) -> &[u8] {
+        match answer {
+            Answer::Identity => &self.identity,
+            Answer::Gzip => self.gzip.as_deref().unwrap_or_default(),
+            Answer::Br => self.br.as_deref().unwrap_or_default(),
+            Answer::NotModified => &[],
+        }
+    }
+
     /// Whether [`Page::compressed`] would make anything.
     pub fn wants_compression(&self) -> bool {
         self.identity.len() > COMPRESS_ABOVE && compressible(&self.headers)

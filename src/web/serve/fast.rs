@@ -13,10 +13,11 @@
 
 use std::io::{self, IoSlice};
 use std::pin::Pin;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use axum::body::Bytes;
 use bytes::{Buf, BytesMut};
+use rustix::time::ClockId;
 use tokio::io::{AsyncReadExt, Interest};
 use tokio::net::TcpStream;
 
@@ -65,6 +66,7 @@ pub(super) async fn answer_hits(
     let mut read = BytesMut::with_capacity(4096);
     let mut head = Vec::with_capacity(2048);
     let mut idle = std::pin::pin!(tokio::time::sleep(IDLE_TIMEOUT));
+    let mut last_request: Duration;
     let mut answered = 0u32;
     let mut move_to = None;
     loop {
@@ -94,14 +96,21 @@ pub(super) async fn answer_hits(
         let reading = stream.read_buf(&mut read);
         let got = if between_requests {
             // Between requests: the node stopping, or a long silence, ends the connection here.
-            // (Moving a timer's deadline later is an atomic store; it is put back in tokio's
-            // wheel only when the old deadline comes.)
-            idle.as_mut().reset(tokio::time::Instant::now() + IDLE_TIMEOUT);
+            // The silence is timed from the coarse clock, read here; the timer is not moved for
+            // each request, but when it goes off early it is set for the rest of the silence.
+            last_request = coarse(ClockId::MonotonicCoarse);
             tokio::select! {
                 biased;
                 got = reading => got,
                 () = stopping.as_mut() => return Next::Closed,
-                () = idle.as_mut() => return Next::Closed,
+                () = idle.as_mut() => {
+                    let silent = coarse(ClockId::MonotonicCoarse).saturating_sub(last_request);
+                    if silent >= IDLE_TIMEOUT {
+                        return Next::Closed;
+                    }
+                    idle.as_mut().reset(tokio::time::Instant::now() + (IDLE_TIMEOUT - silent));
+                    continue;
+                }
             }
         } else {
             // In the middle of one: it has a while to arrive whole.
@@ -190,13 +199,12 @@ async fn send(stream: &TcpStream, page: &Page, answer: Answer, head: &mut Vec<u8
     head.extend_from_slice(page.head(answer));
     date_line(head);
     head.extend_from_slice(b"\r\n");
-    write_all(stream, &[head, &page.body(answer)]).await
+    write_all(stream, head, page.body_slice(answer)).await
 }
 
-/// All of `parts`, in as few writes as the socket takes.
-async fn write_all(stream: &TcpStream, parts: &[&[u8]]) -> io::Result<()> {
-    let mut slices: Vec<IoSlice<'_>> =
-        parts.iter().filter(|p| !p.is_empty()).map(|p| IoSlice::new(p)).collect();
+/// `head` then `body` (empty for a 304), in as few writes as the socket takes.
+async fn write_all(stream: &TcpStream, head: &[u8], body: &[u8]) -> io::Result<()> {
+    let mut slices = [IoSlice::new(head), IoSlice::new(body)];
     let mut slices = &mut slices[..];
     while !slices.is_empty() {
         let n = stream.async_io(Interest::WRITABLE, || Ok(rustix::io::writev(stream, slices)?)).await?;
@@ -211,21 +219,30 @@ fn written(n: usize) -> io::Result<usize> {
     if n == 0 { Err(io::ErrorKind::WriteZero.into()) } else { Ok(n) }
 }
 
+/// The time on one of the kernel's coarse clocks (updated each scheduler tick, a few
+/// milliseconds), read without the time stamp counter.
+fn coarse(clock: ClockId) -> Duration {
+    let t = rustix::time::clock_gettime(clock);
+    Duration::new(u64::try_from(t.tv_sec).unwrap_or(0), u32::try_from(t.tv_nsec).unwrap_or(0))
+}
+
 thread_local! {
     /// `date: …\r\n` for the current second, made once a second on each serving thread.
     static DATE: std::cell::RefCell<(u64, Vec<u8>)> = const { std::cell::RefCell::new((0, Vec::new())) };
 }
 
-/// Appends the `date` header hyper would add.
+/// Appends the `date` header hyper would add. (The kernel's coarse clock, read without the
+/// time stamp counter: a date is to the second.)
 fn date_line(head: &mut Vec<u8>) {
-    let now = SystemTime::now();
-    let second = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let second = coarse(ClockId::RealtimeCoarse).as_secs();
     DATE.with_borrow_mut(|(made, line)| {
         if *made != second || line.is_empty() {
             *made = second;
             line.clear();
             line.extend_from_slice(b"date: ");
-            line.extend_from_slice(httpdate::fmt_http_date(now).as_bytes());
+            line.extend_from_slice(
+                httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(second)).as_bytes(),
+            );
             line.extend_from_slice(b"\r\n");
         }
         head.extend_from_slice(line);

@@ -26,6 +26,7 @@ use tokio::sync::{mpsc, watch};
 use tower::Service;
 
 use super::front::Front;
+use crate::config::{Scheduling, ServingConfig};
 use lanes::Lanes;
 use linger::Lingering;
 
@@ -38,6 +39,7 @@ mod linger;
 pub async fn serve(
     listener: TcpListener,
     front: Front,
+    serving: ServingConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> anyhow::Result<()> {
@@ -58,6 +60,7 @@ pub async fn serve(
         let (signal_tx, closed_rx) = (signal_tx.clone(), closed_rx.clone());
         let thread = std::thread::Builder::new().name(format!("gazette-http-{lane}")).spawn(move || {
             Lanes::bind(cpu);
+            schedule(serving.scheduling);
             let serving = Serving { front, main, lanes, lane, signal_tx, closed_rx };
             runtime.block_on(serving.work(receive, grace));
         })?;
@@ -99,6 +102,26 @@ pub async fn serve(
         let _ = thread.join();
     }
     Ok(())
+}
+
+/// Sets the calling thread's scheduling policy. With `Batch` (`SCHED_BATCH`), a serving thread
+/// woken by a request does not take its CPU from the task running there (often the client or
+/// proxy that sent it, on the same host) but runs when that task blocks or its slice ends: the
+/// requests that arrived meanwhile are answered in one go, not one context switch each. An idle
+/// CPU runs it at once either way.
+fn schedule(scheduling: Scheduling) {
+    #[cfg(target_os = "linux")]
+    if scheduling == Scheduling::Batch {
+        use thread_priority::{NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy};
+        // The niceness is set with the policy: 0, the default.
+        if let Err(err) = thread_priority::set_thread_priority_and_policy(
+            thread_priority::thread_native_id(),
+            ThreadPriority::Os(thread_priority::ThreadPriorityOsValue::default()),
+            ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch),
+        ) {
+            tracing::debug!(error = ?err, "could not schedule a serving thread as SCHED_BATCH");
+        }
+    }
 }
 
 /// One serving thread.

@@ -66,7 +66,8 @@ pub(super) async fn answer_hits(
     let mut read = BytesMut::with_capacity(4096);
     let mut head = Vec::with_capacity(2048);
     let mut idle = std::pin::pin!(tokio::time::sleep(IDLE_TIMEOUT));
-    let mut last_request: Duration;
+    // When the last bytes came in: the idle timer counts the silence from there.
+    let mut last_heard = coarse(ClockId::MonotonicCoarse);
     let mut answered = 0u32;
     let mut move_to = None;
     loop {
@@ -96,15 +97,14 @@ pub(super) async fn answer_hits(
         let reading = stream.read_buf(&mut read);
         let got = if between_requests {
             // Between requests: the node stopping, or a long silence, ends the connection here.
-            // The silence is timed from the coarse clock, read here; the timer is not moved for
-            // each request, but when it goes off early it is set for the rest of the silence.
-            last_request = coarse(ClockId::MonotonicCoarse);
+            // The timer is not moved for each request; when it goes off before the connection
+            // has been silent that long, it is set again for the rest.
             tokio::select! {
                 biased;
                 got = reading => got,
                 () = stopping.as_mut() => return Next::Closed,
                 () = idle.as_mut() => {
-                    let silent = coarse(ClockId::MonotonicCoarse).saturating_sub(last_request);
+                    let silent = coarse(ClockId::MonotonicCoarse).saturating_sub(last_heard);
                     if silent >= IDLE_TIMEOUT {
                         return Next::Closed;
                     }
@@ -118,7 +118,7 @@ pub(super) async fn answer_hits(
         };
         match got {
             Ok(0) | Err(_) => return Next::Closed,
-            Ok(_) => {}
+            Ok(_) => last_heard = coarse(ClockId::MonotonicCoarse),
         }
         // Now, with a request just received, the socket's incoming CPU is the one the client's
         // packets arrive on (after an answer it may be an acknowledgement's instead); a move

@@ -231,23 +231,14 @@ impl Page {
         &self.heads[answer as usize]
     }
 
-    /// The body of an answer.
-    pub fn body(&self, answer: Answer) -> Bytes {
-        match answer {
-            Answer::Identity => self.identity.clone(),
-            Answer::Gzip => self.gzip.clone().unwrap_or_default(),
-            Answer::Br => self.br.clone().unwrap_or_default(),
-            Answer::NotModified => Bytes::new(),
-        }
-    }
-
-    /// The body of an answer, borrowed (for the serving threads' writes).
-    pub fn body_slice(&self, answer: Answer) -> &[u8] {
+    /// The body of an answer (empty for a 304).
+    pub fn body(&self, answer: Answer) -> &Bytes {
+        static EMPTY: Bytes = Bytes::new();
         match answer {
             Answer::Identity => &self.identity,
-            Answer::Gzip => self.gzip.as_deref().unwrap_or_default(),
-            Answer::Br => self.br.as_deref().unwrap_or_default(),
-            Answer::NotModified => &[],
+            Answer::Gzip => self.gzip.as_ref().unwrap_or(&EMPTY),
+            Answer::Br => self.br.as_ref().unwrap_or(&EMPTY),
+            Answer::NotModified => &EMPTY,
         }
     }
 
@@ -271,7 +262,7 @@ impl Page {
     /// router's compression layer may still compress it on the way). Marked `x-cache: hit`.
     pub fn respond(&self, request: &HeaderMap) -> Response {
         let answer = self.answer(Encoding::choose(request), not_modified(request, &self.etag, &self.headers));
-        let mut response = Response::new(Body::from(self.body(answer)));
+        let mut response = Response::new(Body::from(self.body(answer).clone()));
         if answer == Answer::NotModified {
             *response.status_mut() = StatusCode::NOT_MODIFIED;
         }

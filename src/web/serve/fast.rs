@@ -199,7 +199,7 @@ async fn send(stream: &TcpStream, page: &Page, answer: Answer, head: &mut Vec<u8
     head.extend_from_slice(page.head(answer));
     date_line(head);
     head.extend_from_slice(b"\r\n");
-    write_all(stream, head, page.body_slice(answer)).await
+    write_all(stream, head, page.body(answer)).await
 }
 
 /// `head` then `body` (empty for a 304), in as few writes as the socket takes.

@@ -5,9 +5,9 @@
 //! bound to the CPU the connection's packets arrive on (see `lanes`). That thread reads the
 //! connection's requests and answers the page cache's hits itself, so the common case (a cached
 //! page over a kept-alive connection) never leaves the thread: no wake-up of another thread, no
-//! work stolen between threads. Every other request (a miss, a form, the admin, the API) is handed to the main runtime, where the
-//! database, the caches' followers and every other task run as before, and its answer comes
-//! back to the serving thread to be written.
+//! work stolen between threads. Every other request (a miss, a form, the admin, the API) is
+//! handed to the main runtime, where the database, the caches' followers and every other task
+//! run as before, and its answer comes back to the serving thread to be written.
 
 use std::convert::Infallible;
 use std::future::Future;

@@ -161,5 +161,13 @@ async fn comment_upkeep(db: Db, site: SiteHandle, filter: Arc<crate::spam::SpamF
 pub async fn open_store(config: &Config) -> anyhow::Result<Db> {
     let db = Db::connect(&config.store).await?;
     db.migrate().await.with_context(|| format!("cannot prepare {}", config.store.describe()))?;
+    let rederived =
+        crate::content::backfill_body_text(&db).await.context("taking articles' text from their HTML")?;
+    if rederived > 0 {
+        tracing::info!(
+            articles = rederived,
+            "took the text of articles from their HTML (search and related lists follow)"
+        );
+    }
     Ok(db)
 }

@@ -7,9 +7,6 @@ use crate::domain::markdown;
 use crate::domain::{NewArticle, NewAuthor, NewPage, NewSection};
 use crate::storage::{Db, articles, pages, people, taxonomy};
 
-/// Length of the automatic excerpt, in characters.
-const EXCERPT_CHARS: usize = 220;
-
 /// Validates, renders and stores a new article with its authors, sections and tags.
 pub async fn create_article(db: &Db, article: &NewArticle) -> anyhow::Result<i64> {
     if article.headline.trim().is_empty() {
@@ -23,7 +20,7 @@ pub async fn create_article(db: &Db, article: &NewArticle) -> anyhow::Result<i64
     }
     let rendered = markdown::render(&article.body_source)?;
     let excerpt = if article.excerpt.trim().is_empty() {
-        markdown::excerpt(&rendered.text, EXCERPT_CHARS)
+        rendered.auto_excerpt()
     } else {
         article.excerpt.trim().to_owned()
     };
@@ -118,7 +115,7 @@ pub async fn save_article(
     }
     let rendered = markdown::render(&article.body_source).map_err(|e| SaveError::Invalid(e.to_string()))?;
     let excerpt = if article.excerpt.trim().is_empty() {
-        markdown::excerpt(&rendered.text, EXCERPT_CHARS)
+        rendered.auto_excerpt()
     } else {
         article.excerpt.trim().to_owned()
     };
@@ -244,7 +241,7 @@ pub async fn update_imported(db: &Db, id: i64, article: &NewArticle) -> anyhow::
     }
     let rendered = markdown::render(&article.body_source)?;
     let excerpt = if article.excerpt.trim().is_empty() {
-        markdown::excerpt(&rendered.text, EXCERPT_CHARS)
+        rendered.auto_excerpt()
     } else {
         article.excerpt.trim().to_owned()
     };
@@ -408,4 +405,48 @@ pub async fn relink_page_media(
     pages::set_body(&mut tx, id, &body).await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// The data migration `body_text_from_html`: every article's text, word count and (when the
+/// editor wrote none) excerpt taken again from its stored HTML. Stores written before the text
+/// came from the HTML had none for bodies written in HTML (every WordPress import), so search
+/// and related lists saw only their headlines. Articles whose text changes record
+/// `article.updated` (when published), so that search, related lists and caches follow; the
+/// step is recorded as done once it has gone through every row, and is safe to run twice.
+pub async fn backfill_body_text(db: &Db) -> anyhow::Result<usize> {
+    use crate::storage::backfill;
+    use crate::storage::events::{self, EventKind};
+    const NAME: &str = "body_text_from_html";
+    if backfill::is_done(db, NAME).await? {
+        return Ok(0);
+    }
+    let (mut after, mut changed) = (0, 0);
+    loop {
+        let rows = backfill::bodies_after(db, after, 500).await?;
+        let Some(last) = rows.last() else { break };
+        after = last.id;
+        let mut tx = db.begin().await?;
+        for row in &rows {
+            let text = crate::domain::html_text::body_text(&row.body_html);
+            if text.text == row.body_text {
+                continue;
+            }
+            let words = text.text.split_whitespace().count() as i64;
+            let excerpt = if row.excerpt.trim().is_empty() {
+                markdown::auto_excerpt(&text.text, &text.lead)
+            } else {
+                row.excerpt.clone()
+            };
+            backfill::set_derived_text(&mut tx, row.id, &text.text, words, &excerpt).await?;
+            if row.status == "published" {
+                events::record(&mut tx, EventKind::ArticleUpdated, row.id).await?;
+            }
+            changed += 1;
+        }
+        tx.commit().await?;
+    }
+    let mut tx = db.begin().await?;
+    backfill::mark_done(&mut tx, NAME).await?;
+    tx.commit().await?;
+    Ok(changed)
 }

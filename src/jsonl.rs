@@ -4,7 +4,9 @@
 //! - `id` (string or number): kept as the article's external id; a line whose id is already
 //!   in the store is skipped, so a second run changes nothing;
 //! - `title` or `headline` (required), `text`, `body` or `content` (required, plain text;
-//!   blank lines separate paragraphs), `description`, `standfirst` or `summary`;
+//!   blank lines separate paragraphs; taken as HTML when it holds paragraph, break, division or
+//!   link tags, as scrapers often write it), or `html`, `body_html` or `content_html` (HTML,
+//!   sanitized like every body); `description`, `standfirst` or `summary`;
 //! - `published` or `date`: RFC 3339, `YYYY-MM-DD HH:MM:SS`, `YYYY-MM-DD`, or Unix seconds;
 //!   without it the article is dated by its line (the first line newest);
 //! - `category` or `section`: the section (created when new); without it, "News";
@@ -73,6 +75,8 @@ pub struct Line {
     pub id: String,
     pub title: String,
     pub text: String,
+    /// Whether `text` is HTML (an `html` field, or a text with HTML paragraphs in it).
+    pub html: bool,
     pub standfirst: String,
     pub published: Option<i64>,
     pub category: Option<String>,
@@ -148,11 +152,19 @@ pub fn parse_line(text: &str) -> anyhow::Result<Line> {
     }
     let id = string(&v, &["id", "external_id", "guid"]).context("no \"id\"")?;
     let title = string(&v, &["title", "headline"]).ok_or(Incomplete("\"title\" (headline)"))?;
-    let text = string(&v, &["text", "body", "content"]).ok_or(Incomplete("\"text\" (body)"))?;
+    let (text, html) = match string(&v, &["html", "body_html", "content_html"]) {
+        Some(html) => (html, true),
+        None => {
+            let text = string(&v, &["text", "body", "content"]).ok_or(Incomplete("\"text\" (body)"))?;
+            let html = looks_like_html(&text);
+            (text, html)
+        }
+    };
     Ok(Line {
         id,
         title,
         text,
+        html,
         standfirst: string(&v, &["description", "standfirst", "summary"]).unwrap_or_default(),
         published: ["published", "date", "published_at"].iter().find_map(|k| v.get(*k).and_then(parse_time)),
         category: string(&v, &["category", "section"]),
@@ -160,6 +172,15 @@ pub fn parse_line(text: &str) -> anyhow::Result<Line> {
         tags: list(&v, &["tags", "keywords"]),
         raw: v,
     })
+}
+
+/// Whether a text field holds HTML rather than plain text: paragraph, break, division or link
+/// tags (a plain text that merely mentions `<` or `a<b` is not).
+pub fn looks_like_html(text: &str) -> bool {
+    let lower = text.get(..text.len().min(64 * 1024)).unwrap_or(text).to_ascii_lowercase();
+    ["<p>", "<p ", "</p>", "<br>", "<br/>", "<br />", "</div>", "</a>", "</li>", "</h2>"]
+        .iter()
+        .any(|t| lower.contains(t))
 }
 
 /// Plain text as Markdown that renders as the same text: paragraphs kept, Markdown's own
@@ -294,7 +315,11 @@ async fn add(
         slug,
         headline: item.title.clone(),
         standfirst: item.standfirst.clone(),
-        body_source: text_to_markdown(&item.text),
+        body_source: if item.html {
+            crate::wordpress::wpautop(&item.text)
+        } else {
+            text_to_markdown(&item.text)
+        },
         excerpt: String::new(),
         status: ArticleStatus::Published,
         author_slugs,

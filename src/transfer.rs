@@ -538,6 +538,17 @@ async fn load(
             a.status.parse::<crate::domain::ArticleStatus>().map_err(anyhow::Error::msg)?;
             let primary = id_of(ids, "section", &a.primary_section)?;
             let created_by = a.created_by.as_deref().map(|u| id_of(ids, "user", u)).transpose()?;
+            // Sanitized again (a dump is input like any other), and the text taken from that
+            // HTML: a dump's own text may be empty or stale (dumps of stores written before the
+            // text came from the HTML had none for WordPress bodies).
+            let body_html = crate::domain::markdown::sanitize_html(&a.body_html);
+            let text = crate::domain::html_text::body_text(&body_html);
+            let word_count = text.text.split_whitespace().count() as i64;
+            let excerpt = if a.excerpt.trim().is_empty() {
+                crate::domain::markdown::auto_excerpt(&text.text, &text.lead)
+            } else {
+                a.excerpt.clone()
+            };
             let (id,) = tx_fetch!(
                 fetch_one,
                 tx,
@@ -553,11 +564,10 @@ async fn load(
                 &a.headline,
                 &a.standfirst,
                 &a.body_source,
-                // Sanitized again: a dump is input like any other.
-                crate::domain::markdown::sanitize_html(&a.body_html),
-                &a.body_text,
-                &a.excerpt,
-                a.word_count,
+                &body_html,
+                &text.text,
+                &excerpt,
+                word_count,
                 &a.status,
                 primary,
                 a.featured_image_url.as_deref(),

@@ -6,7 +6,7 @@
 
 use std::sync::LazyLock;
 
-use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
+use pulldown_cmark::{Options, Parser, html};
 
 /// Articles larger than this are refused before parsing (about 400 pages of text).
 pub const MAX_SOURCE_BYTES: usize = 1 << 20;
@@ -14,8 +14,27 @@ pub const MAX_SOURCE_BYTES: usize = 1 << 20;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
     pub html: String,
+    /// The text of the final HTML (see [`super::html_text`]): what search, related posts and
+    /// word counts read, whether the body was written in Markdown or came in as HTML.
     pub text: String,
+    /// The first paragraph outside figures, pull-quotes and quotations: the automatic excerpt.
+    pub lead: String,
     pub word_count: i64,
+}
+
+/// Length of the automatic excerpt, in characters.
+pub const EXCERPT_CHARS: usize = 220;
+
+impl Rendered {
+    /// The excerpt a teaser shows when the editor wrote none.
+    pub fn auto_excerpt(&self) -> String {
+        auto_excerpt(&self.text, &self.lead)
+    }
+}
+
+/// The automatic excerpt of a body: its lead paragraph (or its first one), cut at a word.
+pub fn auto_excerpt(text: &str, lead: &str) -> String {
+    excerpt(if lead.is_empty() { text } else { lead }, EXCERPT_CHARS)
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -46,9 +65,9 @@ pub fn render(source: &str) -> Result<Rendered, TooLong> {
     let mut unsafe_html = String::with_capacity(source.len() * 3 / 2);
     html::push_html(&mut unsafe_html, Parser::new_ext(&source, options()));
     let html = sanitize_html(&unsafe_html);
-    let text = plain_text(&source);
+    let super::html_text::BodyText { text, lead } = super::html_text::body_text(&html);
     let word_count = text.split_whitespace().count() as i64;
-    Ok(Rendered { html, text, word_count })
+    Ok(Rendered { html, text, lead, word_count })
 }
 
 /// Sanitizes HTML from any source (rendered Markdown, imported posts) with the article rules.
@@ -149,26 +168,6 @@ fn inline_html(markdown: &str) -> String {
     let html = html.trim();
     let html = html.strip_prefix("<p>").and_then(|h| h.strip_suffix("</p>")).unwrap_or(html);
     html.replace('\n', " ")
-}
-
-/// Plain text with blank lines between blocks; HTML tags are dropped.
-fn plain_text(source: &str) -> String {
-    let mut text = String::with_capacity(source.len());
-    for event in Parser::new_ext(source, options()) {
-        match event {
-            Event::Text(t) | Event::Code(t) => text.push_str(&t),
-            Event::SoftBreak => text.push(' '),
-            Event::HardBreak => text.push('\n'),
-            Event::Start(Tag::Item) => {}
-            Event::End(
-                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::CodeBlock | TagEnd::TableRow,
-            ) => text.push_str("\n\n"),
-            Event::End(TagEnd::TableCell) => text.push(' '),
-            _ => {}
-        }
-    }
-    let trimmed = text.trim_end();
-    trimmed.to_owned()
 }
 
 /// A short summary of plain text: the first paragraph, cut at a word within `max` chars.

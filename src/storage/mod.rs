@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod articles;
+pub mod backfill;
 pub mod comments;
 pub mod events;
 pub mod health;

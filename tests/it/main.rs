@@ -18,6 +18,7 @@ mod front_page;
 mod fuzz;
 mod generate;
 mod http_cache;
+mod imported_text;
 mod listings;
 mod media;
 mod media_fetch;

@@ -41,7 +41,8 @@ impl App {
             theme: Arc::new(theme),
             site,
             base_url: config.base_url.as_deref().map(Arc::from),
-            page_cache: (config.page_cache > 0).then(|| Arc::new(PageCache::new(config.page_cache))),
+            page_cache: (config.page_cache > 0 && config.page_cache_bytes > 0)
+                .then(|| PageCache::new(config.page_cache, config.page_cache_bytes)),
             data_dir: Arc::new(config.data_dir.clone()),
             spam,
             search: Arc::new(crate::search::Engine::new()),

@@ -35,6 +35,8 @@ pub struct FileConfig {
     pub permalink: Option<PermalinkStyle>,
     /// How many rendered pages to keep in memory; 0 turns the page cache off.
     pub page_cache: Option<usize>,
+    /// Megabytes the page cache may hold (bodies in every encoding); the oldest pages go first.
+    pub page_cache_mb: Option<usize>,
     /// Reverse proxies whose `X-Forwarded-For` names the client (e.g. `["127.0.0.1"]` behind
     /// nginx on the same host). Without it, the peer address is the client.
     #[serde(default)]
@@ -150,6 +152,8 @@ pub struct Config {
     pub base_url: Option<String>,
     pub permalink: PermalinkStyle,
     pub page_cache: usize,
+    /// Bytes the page cache may hold.
+    pub page_cache_bytes: usize,
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub http_cache: HttpCacheConfig,
     pub media: crate::media::store::MediaConfig,
@@ -159,6 +163,7 @@ pub struct Config {
 }
 
 pub const DEFAULT_PAGE_CACHE: usize = 5_000;
+pub const DEFAULT_PAGE_CACHE_MB: usize = 128;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
 pub const DEFAULT_DATA_DIR: &str = "gazette-data";
 
@@ -198,6 +203,7 @@ impl Config {
             base_url: file.base_url.map(|u| u.trim_end_matches('/').to_owned()),
             permalink: file.permalink.unwrap_or_default(),
             page_cache: file.page_cache.unwrap_or(DEFAULT_PAGE_CACHE),
+            page_cache_bytes: file.page_cache_mb.unwrap_or(DEFAULT_PAGE_CACHE_MB).saturating_mul(1 << 20),
             trusted_proxies: file.trusted_proxies,
             http_cache: file.http_cache,
             media: file.media,

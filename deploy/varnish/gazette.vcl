@@ -46,6 +46,16 @@ sub vcl_recv {
     if (req.url ~ "^/(admin|comments|preview)(/|\?|$)") {
         return (pass);
     }
+    # Tracking parameters (utm_*, fbclid, gclid, mc_cid ...) change nothing on a page: dropped,
+    # so that one copy serves every shared link; the rest sorted, so that one order is one copy.
+    # The same list as Gazette's own page cache (src/web/cache/address.rs).
+    if (req.url ~ "\?") {
+        set req.url = regsuball(req.url, "(?i)([?&])(utm_[a-z0-9_]*|mtm_[a-z0-9_]*|pk_[a-z0-9_]*|_hs[a-z0-9_]*|fbclid|gclid|gclsrc|dclid|gbraid|wbraid|msclkid|yclid|twclid|ttclid|li_fat_id|igshid|mc_cid|mc_eid|_ga|_gl|ref_src|ref_url|ocid|mkt_tok|s_cid|cmpid|oly_anon_id|oly_enc_id|rb_clickid|vero_id|wickedid|ncid|sr_share|at_medium|at_campaign|ito|xtor)(=[^&]*)?(?=&|$)", "\1");
+        set req.url = regsuball(req.url, "&&+", "&");
+        set req.url = regsub(req.url, "\?&", "?");
+        set req.url = regsub(req.url, "[?&]$", "");
+        set req.url = std.querysort(req.url);
+    }
     # Public pages are the same for every reader: cookies play no part in them.
     unset req.http.Cookie;
     # While Gazette answers, serve an expired copy for at most a minute while fetching a new

@@ -45,7 +45,8 @@ impl Front {
         Some(self.cached(key)?.respond(request.headers()))
     }
 
-    /// The page cache's current copy of the page at `key` (a request's path and query).
+    /// The page cache's current copy of the page at `key` (a request's path and query, filed
+    /// as [`super::cache::address::key`] says).
     pub(crate) fn cached(&self, key: &str) -> Option<std::sync::Arc<super::cache::Page>> {
         self.state.page_cache.as_ref()?.get(key, &self.state.site.get())
     }

@@ -16,6 +16,7 @@ pub struct TestApp {
     pub db: Db,
     pub site: SiteHandle,
     pub search: std::sync::Arc<gazette::search::Engine>,
+    pub page_cache: Option<std::sync::Arc<gazette::web::cache::PageCache>>,
     pub config: Config,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
@@ -107,6 +108,7 @@ impl TestApp {
         let db = app.state.db.clone();
         let site = app.state.site.clone();
         let search = app.state.search.clone();
+        let page_cache = app.state.page_cache.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(app.run(async {
             let _ = stopped.await;
@@ -116,7 +118,7 @@ impl TestApp {
             .timeout(Duration::from_secs(20))
             .build()
             .unwrap();
-        Self { base, db, site, search, config, client, stop: Some(stop), _dir: dir, pg: None }
+        Self { base, db, site, search, page_cache, config, client, stop: Some(stop), _dir: dir, pg: None }
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

@@ -24,6 +24,7 @@ use axum::response::Response;
 
 use super::AppState;
 
+pub mod address;
 pub mod keys;
 pub mod page;
 pub mod purge;
@@ -108,47 +109,136 @@ impl Policy {
     }
 }
 
+/// Pages waiting for their compressed bodies; more are left as they are (a page is rendered
+/// again within [`MAX_AGE`], and queued then).
+const COMPRESS_QUEUE: usize = 64;
+/// Keys with parameters remembered until asked for again ([`address::Doorkeeper`]).
+const DOORKEEPER: usize = 65_536;
+
+struct Entries {
+    map: HashMap<String, Entry>,
+    /// Bytes held by the stored pages (bodies in every encoding, keys).
+    bytes: usize,
+}
+
+/// What one stored page weighs against the byte budget.
+fn weight(key: &str, page: &Page) -> usize {
+    // Headers and the entry itself: about a kilobyte.
+    key.len()
+        + page.identity.len()
+        + page.gzip.as_ref().map_or(0, |b| b.len())
+        + page.br.as_ref().map_or(0, |b| b.len())
+        + 1024
+}
+
 pub struct PageCache {
     capacity: usize,
-    entries: Mutex<HashMap<String, Entry>>,
+    max_bytes: usize,
+    entries: Mutex<Entries>,
+    doorkeeper: address::Doorkeeper,
+    /// Pages to compress, to the one compressing thread.
+    compress: std::sync::mpsc::SyncSender<(String, Arc<Page>)>,
 }
 
 impl PageCache {
-    pub fn new(capacity: usize) -> Self {
-        Self { capacity, entries: Mutex::new(HashMap::new()) }
+    /// A cache of at most `capacity` pages and `max_bytes` bytes, with its compressing thread.
+    pub fn new(capacity: usize, max_bytes: usize) -> Arc<Self> {
+        let (compress, queue) = std::sync::mpsc::sync_channel::<(String, Arc<Page>)>(COMPRESS_QUEUE);
+        let cache = Arc::new(Self {
+            capacity,
+            max_bytes,
+            entries: Mutex::new(Entries { map: HashMap::new(), bytes: 0 }),
+            doorkeeper: address::Doorkeeper::new(DOORKEEPER),
+            compress,
+        });
+        let weak = Arc::downgrade(&cache);
+        // Ends when the cache is dropped (its sender with it).
+        let spawned = std::thread::Builder::new().name("page-compress".into()).spawn(move || {
+            while let Ok((key, page)) = queue.recv() {
+                let compressed = (*page).clone().compressed();
+                match weak.upgrade() {
+                    Some(cache) => cache.upgrade(&key, compressed),
+                    None => break,
+                }
+            }
+        });
+        if let Err(err) = spawned {
+            tracing::warn!(error = %err, "no thread to compress cached pages: they are sent uncompressed");
+        }
+        cache
     }
 
-    pub(crate) fn get(&self, key: &str, site: &crate::site::Site) -> Option<Arc<Page>> {
+    /// The page for a request target (path and query), when one is stored and fresh.
+    pub(crate) fn get(&self, target: &str, site: &crate::site::Site) -> Option<Arc<Page>> {
+        let key = address::key(target)?;
         let entries = self.entries.lock().ok()?;
-        let entry = entries.get(key)?;
+        let entry = entries.map.get(key.as_ref())?;
         entry.is_fresh(site).then(|| entry.page.clone())
     }
 
     /// The last copy of a page, fresh or not (while the database cannot be reached).
-    pub fn get_stale(&self, key: &str) -> Option<Arc<Page>> {
-        self.entries.lock().ok()?.get(key).map(|e| e.page.clone())
+    pub fn get_stale(&self, target: &str) -> Option<Arc<Page>> {
+        let key = address::key(target)?;
+        self.entries.lock().ok()?.map.get(key.as_ref()).map(|e| e.page.clone())
+    }
+
+    /// Bytes and pages held (for tests and the logs).
+    pub fn usage(&self) -> (usize, usize) {
+        self.entries.lock().map_or((0, 0), |e| (e.bytes, e.map.len()))
     }
 
     fn put(&self, key: String, entry: Entry, site: &crate::site::Site) {
         let Ok(mut entries) = self.entries.lock() else { return };
-        if entries.len() >= self.capacity {
-            // Stale entries go first; if all are fresh, start over (cheap, and rare). Until
-            // then stale entries stay: they are what readers get if the database goes down.
-            entries.retain(|_, e| e.is_fresh(site));
-            if entries.len() >= self.capacity {
-                entries.clear();
+        let adding = weight(&key, &entry.page);
+        if adding > self.max_bytes {
+            return;
+        }
+        if let Some(old) = entries.map.remove(&key) {
+            entries.bytes -= weight(&key, &old.page);
+        }
+        if entries.map.len() >= self.capacity || entries.bytes + adding > self.max_bytes {
+            // Stale entries go first; then the oldest, down to three quarters of the budget.
+            // Until then stale entries stay: they are what readers get if the database goes down.
+            let Entries { map, bytes } = &mut *entries;
+            map.retain(|k, e| {
+                let keep = e.is_fresh(site);
+                if !keep {
+                    *bytes -= weight(k, &e.page);
+                }
+                keep
+            });
+            if map.len() >= self.capacity || *bytes + adding > self.max_bytes {
+                let mut by_age: Vec<(Instant, String)> =
+                    map.iter().map(|(k, e)| (e.stored, k.clone())).collect();
+                by_age.sort_unstable();
+                let (count_goal, byte_goal) = (self.capacity * 3 / 4, self.max_bytes * 3 / 4);
+                for (_, k) in by_age {
+                    if map.len() <= count_goal && *bytes + adding <= byte_goal {
+                        break;
+                    }
+                    if let Some(e) = map.remove(&k) {
+                        *bytes -= weight(&k, &e.page);
+                    }
+                }
             }
         }
-        entries.insert(key, entry);
+        entries.bytes += adding;
+        entries.map.insert(key, entry);
     }
 
-    /// Puts the compressed bodies of a page in its place, if the page is still the one stored.
+    /// Puts the compressed bodies of a page in its place, if the page is still the one stored
+    /// and they fit in the budget.
     fn upgrade(&self, key: &str, page: Page) {
         let Ok(mut entries) = self.entries.lock() else { return };
-        if let Some(entry) = entries.get_mut(key)
+        let Entries { map, bytes } = &mut *entries;
+        if let Some(entry) = map.get_mut(key)
             && entry.page.etag == page.etag
         {
-            entry.page = Arc::new(page);
+            let (before, after) = (weight(key, &entry.page), weight(key, &page));
+            if *bytes - before + after <= self.max_bytes {
+                *bytes = *bytes - before + after;
+                entry.page = Arc::new(page);
+            }
         }
     }
 }
@@ -170,7 +260,8 @@ pub async fn serve_cached(State(app): State<AppState>, request: Request, next: N
     if request.method() != Method::GET {
         return next.run(request).await;
     }
-    let key = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
+    let key = address::key(target).map(std::borrow::Cow::into_owned);
     let path = request.uri().path().to_owned();
     let request_headers = request.headers().clone();
     let event_id = app.site.get().event_id;
@@ -199,17 +290,26 @@ pub async fn serve_cached(State(app): State<AppState>, request: Request, next: N
     surrogate.extend(deps.iter().take(keys::MAX_ARTICLE_KEYS).map(|&id| keys::article(id)));
     let headers = &mut parts.headers;
     super::security_headers(headers);
-    headers.insert(header::CACHE_CONTROL, app.cache_policy.clone());
-    if let Ok(value) = HeaderValue::from_str(&surrogate.join(" ")) {
-        headers.insert("surrogate-key", value);
-    }
-    if let Ok(value) = HeaderValue::from_str(&surrogate.join(",")) {
-        headers.insert("cache-tag", value);
+    if key.is_some() {
+        headers.insert(header::CACHE_CONTROL, app.cache_policy.clone());
+        if let Ok(value) = HeaderValue::from_str(&surrogate.join(" ")) {
+            headers.insert("surrogate-key", value);
+        }
+        if let Ok(value) = HeaderValue::from_str(&surrogate.join(",")) {
+            headers.insert("cache-tag", value);
+        }
+    } else {
+        // An address no cache should file (a parameter no page reads): the reader's browser may
+        // keep it, shared caches may not (and, without surrogate keys, could not purge it).
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=60"));
     }
     let page = Page::new(parts.headers, bytes);
     let mut response = page.respond(&request_headers);
     response.headers_mut().remove("x-cache");
-    if let Some(cache) = app.page_cache.clone() {
+    if let Some(cache) = app.page_cache.clone()
+        && let Some(key) = key
+        && cache.doorkeeper.admits(&key)
+    {
         let wants_compression = page.wants_compression();
         let page = Arc::new(page);
         cache.put(
@@ -223,9 +323,10 @@ pub async fn serve_cached(State(app): State<AppState>, request: Request, next: N
             },
             &app.site.get(),
         );
-        // Compressed once, off the request path; until then hits are compressed on the way.
+        // Compressed once, off the request path, by one thread with a bounded queue; until
+        // then hits are sent as they are.
         if wants_compression {
-            tokio::task::spawn_blocking(move || cache.upgrade(&key, (*page).clone().compressed()));
+            let _ = cache.compress.try_send((key, page));
         }
     }
     response

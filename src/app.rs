@@ -23,6 +23,7 @@ pub struct App {
     pub state: AppState,
     pub listener: TcpListener,
     pub serving: crate::config::ServingConfig,
+    pub outbound: crate::config::OutboundConfig,
 }
 
 impl App {
@@ -60,7 +61,7 @@ impl App {
         });
         state.purger.prepare(&state.db).await.context("starting the cache purge cursor")?;
         crate::webhooks::prepare(&state.db).await.context("starting the webhook cursor")?;
-        Ok(Self { state, listener, serving: config.serving })
+        Ok(Self { state, listener, serving: config.serving, outbound: config.outbound.clone() })
     }
 
     pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
@@ -99,6 +100,7 @@ impl App {
             background,
             self.state.site.clone(),
             self.state.base_url.as_deref().map(str::to_owned),
+            self.outbound.clone(),
         ));
         let front = web::Front::new(self.state.clone());
         let served = web::serve::serve(self.listener, front, self.serving, shutdown, SHUTDOWN_GRACE).await;

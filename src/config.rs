@@ -56,6 +56,22 @@ pub struct FileConfig {
     /// The threads that serve connections.
     #[serde(default)]
     pub serving: ServingConfig,
+    /// What the server may fetch from the network (media fetch, WebSub).
+    #[serde(default)]
+    pub outbound: OutboundConfig,
+}
+
+/// `[outbound]`: the guard every fetch goes through ([`crate::outbound`]).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundConfig {
+    /// Allow loopback, private and link-local addresses (an old site or a hub on this host or
+    /// LAN). Webhooks have their own switch, `[webhooks] allow_private`.
+    #[serde(default)]
+    pub allow_private: bool,
+    /// Private addresses allowed one by one (e.g. `["10.0.0.7"]`, the old WordPress host).
+    #[serde(default)]
+    pub allow: Vec<std::net::IpAddr>,
 }
 
 /// `[serving]`: how the serving threads (one per CPU) are scheduled.
@@ -160,6 +176,7 @@ pub struct Config {
     pub api: ApiConfig,
     pub webhooks: crate::webhooks::WebhookConfig,
     pub serving: ServingConfig,
+    pub outbound: OutboundConfig,
 }
 
 pub const DEFAULT_PAGE_CACHE: usize = 5_000;
@@ -210,6 +227,7 @@ impl Config {
             api: file.api,
             webhooks: file.webhooks,
             serving: file.serving,
+            outbound: file.outbound,
         })
     }
 

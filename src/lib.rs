@@ -18,6 +18,7 @@ pub mod eval;
 pub mod generate;
 pub mod jsonl;
 pub mod media;
+pub mod outbound;
 pub mod related;
 pub mod remote_media;
 pub mod search;

@@ -128,11 +128,15 @@ struct FetchArgs {
 }
 
 impl FetchArgs {
-    fn options(&self) -> gazette::remote_media::Options {
+    /// The options, with the config file's `[outbound] allow_private` (an old site on this host
+    /// or LAN; off by default: public addresses only).
+    fn options(&self, config: &Config) -> gazette::remote_media::Options {
         gazette::remote_media::Options {
             concurrency: self.concurrency.max(1),
             timeout: std::time::Duration::from_secs(self.timeout.max(1)),
             max_bytes: self.max_mb.clamp(1, gazette::media::library::MAX_BYTES >> 20) << 20,
+            allow_private: config.outbound.allow_private,
+            allow: config.outbound.allow.clone(),
         }
     }
 }
@@ -669,7 +673,7 @@ async fn fetch_media_command(
     println!("copying remote images into the picture library");
     let store = gazette::media::store::MediaStore::open(&config.media, &config.data_dir)?;
     let report =
-        gazette::remote_media::fetch(db, &store, &config.data_dir, &fetch.options(), |done, total| {
+        gazette::remote_media::fetch(db, &store, &config.data_dir, &fetch.options(config), |done, total| {
             progress_bar("media", done, total);
         })
         .await;

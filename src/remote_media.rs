@@ -39,11 +39,22 @@ pub struct Options {
     pub timeout: Duration,
     /// Largest file accepted.
     pub max_bytes: usize,
+    /// Fetch from loopback and private networks too (`[outbound] allow_private`: an old site
+    /// on the same host or LAN). Off: the old host must be a public address.
+    pub allow_private: bool,
+    /// Private addresses allowed one by one (`[outbound] allow`).
+    pub allow: Vec<std::net::IpAddr>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { concurrency: 4, timeout: Duration::from_secs(30), max_bytes: library::MAX_BYTES }
+        Self {
+            concurrency: 4,
+            timeout: Duration::from_secs(30),
+            max_bytes: library::MAX_BYTES,
+            allow_private: false,
+            allow: Vec::new(),
+        }
     }
 }
 
@@ -273,13 +284,17 @@ pub async fn fetch(
     report.already = local.len();
     let todo: Vec<String> = wanted.iter().filter(|u| !local.contains_key(*u)).cloned().collect();
     if !todo.is_empty() {
-        crate::websub::install_tls();
-        let client = reqwest::Client::builder()
-            .timeout(options.timeout)
-            .connect_timeout(Duration::from_secs(10).min(options.timeout))
-            .user_agent(concat!("Gazette/", env!("CARGO_PKG_VERSION"), " (media import)"))
-            .build()
-            .context("cannot make an HTTP client")?;
+        // Every download through the server's one outbound guard: public addresses only (each
+        // redirect checked too), a time and a size limit.
+        let guard = crate::outbound::Guard {
+            allow_private: options.allow_private,
+            allow: options.allow.clone(),
+            timeout: options.timeout,
+            connect_timeout: Duration::from_secs(10).min(options.timeout),
+            max_bytes: options.max_bytes,
+            user_agent: concat!("Gazette/", env!("CARGO_PKG_VERSION"), " (media import)"),
+            ..Default::default()
+        };
         let total = todo.len();
         let mut done = 0;
         let mut queue = todo.into_iter();
@@ -287,10 +302,9 @@ pub async fn fetch(
         loop {
             while running.len() < options.concurrency.max(1) {
                 let Some(url) = queue.next() else { break };
-                let client = client.clone();
-                let max = options.max_bytes;
+                let guard = guard.clone();
                 running.spawn(async move {
-                    let result = download(&client, &url, max).await;
+                    let result = download(&guard, &url).await;
                     (url, result)
                 });
             }
@@ -359,46 +373,17 @@ pub async fn fetch(
     Ok(report)
 }
 
-/// One file, read in chunks so that an oversized one is refused without being held whole.
-async fn download(client: &reqwest::Client, url: &str, max_bytes: usize) -> Result<Vec<u8>, String> {
-    let mut response = client.get(url).send().await.map_err(|e| describe(&e))?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(format!("the server answered {status}"));
+/// One file, through the guard (which refuses an oversized one without holding it whole).
+async fn download(guard: &crate::outbound::Guard, url: &str) -> Result<Vec<u8>, String> {
+    let answer = guard.get(url).await?;
+    if !(200..300).contains(&answer.status) {
+        return Err(format!(
+            "the server answered {}",
+            reqwest::StatusCode::from_u16(answer.status)
+                .map_or_else(|_| answer.status.to_string(), |s| s.to_string())
+        ));
     }
-    if response.content_length().is_some_and(|n| n > max_bytes as u64) {
-        return Err(too_large(response.content_length().unwrap_or_default() as usize, max_bytes));
-    }
-    let mut bytes = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e))? {
-        bytes.extend_from_slice(&chunk);
-        if bytes.len() > max_bytes {
-            return Err(too_large(bytes.len(), max_bytes));
-        }
-    }
-    Ok(bytes)
-}
-
-fn too_large(len: usize, max: usize) -> String {
-    format!("larger than the limit ({} MB or more; the limit is {} MB)", len.div_ceil(1 << 20), max >> 20)
-}
-
-fn describe(err: &reqwest::Error) -> String {
-    // The innermost cause says what happened (a refused connection, an unknown host).
-    let mut cause = String::new();
-    let mut source = std::error::Error::source(err);
-    while let Some(s) = source {
-        cause = s.to_string();
-        source = s.source();
-    }
-    let what = if err.is_timeout() {
-        "timed out"
-    } else if err.is_connect() {
-        "could not connect to the server"
-    } else {
-        "the download failed"
-    };
-    if cause.is_empty() { what.to_owned() } else { format!("{what} ({cause})") }
+    Ok(answer.body)
 }
 
 #[cfg(test)]

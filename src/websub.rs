@@ -25,14 +25,22 @@ async fn newest_publication(db: &Db, after: i64) -> anyhow::Result<Option<i64>> 
     .and_then(|(id,)| id))
 }
 
-/// Sends one publish notification per feed of the site.
-pub async fn ping(client: &reqwest::Client, hub: &str, base_url: &str) -> anyhow::Result<()> {
+/// Sends one publish notification per feed of the site, through the outbound guard.
+pub async fn ping(guard: &crate::outbound::Guard, hub: &str, base_url: &str) -> anyhow::Result<()> {
     for feed in ["feed.xml", "atom.xml", "feed.json"] {
         let topic = format!("{base_url}/{feed}");
-        let response =
-            client.post(hub).form(&[("hub.mode", "publish"), ("hub.url", topic.as_str())]).send().await?;
-        if !response.status().is_success() {
-            anyhow::bail!("the hub answered {} for {topic}", response.status());
+        let form = format!("hub.mode=publish&hub.url={}", crate::web::public::search::urlencode(&topic));
+        let answer = guard
+            .send(
+                reqwest::Method::POST,
+                hub,
+                vec![("content-type", "application/x-www-form-urlencoded".to_owned())],
+                form.into_bytes(),
+            )
+            .await
+            .map_err(anyhow::Error::msg)?;
+        if !(200..300).contains(&answer.status) {
+            anyhow::bail!("the hub answered {} for {topic}", answer.status);
         }
     }
     Ok(())
@@ -48,14 +56,20 @@ pub fn install_tls() {
 }
 
 /// Watches the event log and pings the hub after publications. Runs for the node's lifetime.
-pub async fn announce(db: Db, site: SiteHandle, base_url: Option<String>) {
-    install_tls();
-    let client = match reqwest::Client::builder().timeout(Duration::from_secs(10)).build() {
-        Ok(client) => client,
-        Err(err) => {
-            tracing::warn!(error = %err, "WebSub is off: no HTTP client");
-            return;
-        }
+pub async fn announce(
+    db: Db,
+    site: SiteHandle,
+    base_url: Option<String>,
+    outbound: crate::config::OutboundConfig,
+) {
+    let guard = crate::outbound::Guard {
+        allow_private: outbound.allow_private,
+        allow: outbound.allow,
+        max_redirects: 0,
+        timeout: Duration::from_secs(10),
+        connect_timeout: Duration::from_secs(5),
+        max_bytes: 64 * 1024,
+        user_agent: concat!("Gazette-WebSub/", env!("CARGO_PKG_VERSION")),
     };
     let mut seen = match fetch_one!(&db, (i64,), "SELECT COALESCE(MAX(id), 0) FROM content_events") {
         Ok((id,)) => id,
@@ -77,7 +91,7 @@ pub async fn announce(db: Db, site: SiteHandle, base_url: Option<String>) {
             continue;
         };
         match newest_publication(&db, seen).await {
-            Ok(Some(id)) => match ping(&client, &hub, base).await {
+            Ok(Some(id)) => match ping(&guard, &hub, base).await {
                 Ok(()) => {
                     tracing::info!(hub, "announced new content to the WebSub hub");
                     seen = id;

@@ -37,9 +37,39 @@ pub fn auto_excerpt(text: &str, lead: &str) -> String {
     excerpt(if lead.is_empty() { text } else { lead }, EXCERPT_CHARS)
 }
 
+/// Quotations and lists inside each other, on one line, beyond this are refused: the Markdown
+/// parser's work grows with the square of the depth (16,000 `>` cost 0.65 s, 100,000 about
+/// 40 s), and no article needs more than a few.
+pub const MAX_BLOCK_NESTING: usize = 32;
+/// HTML elements inside each other beyond this are refused: the HTML parser checks the open
+/// elements for each new one, so its work grows with the square of the depth.
+pub const MAX_HTML_NESTING: usize = 200;
+/// Tags and character references beyond this are refused: the sanitizer spends about a
+/// microsecond on each (1 MB of headings is 250,000 of them, a third of a second). The longest
+/// post of the shared WordPress exports has 580.
+pub const MAX_HTML_MARKUP: usize = 30_000;
+
+/// Why a body cannot be rendered; the message says what to change.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("the text is too long ({0} bytes; the limit is {MAX_SOURCE_BYTES})")]
-pub struct TooLong(pub usize);
+pub enum RenderError {
+    #[error("the text is too long ({0} bytes; the limit is {MAX_SOURCE_BYTES})")]
+    TooLong(usize),
+    #[error(
+        "line {line} puts {depth} quotations or lists inside each other (the limit is {MAX_BLOCK_NESTING}); \
+         remove some of the `>`, `-` or `1.` marks at its start"
+    )]
+    TooDeep { line: usize, depth: usize },
+    #[error(
+        "the HTML puts {depth} elements inside each other (the limit is {MAX_HTML_NESTING}); \
+         close the elements it opens"
+    )]
+    HtmlTooDeep { depth: usize },
+    #[error(
+        "the text makes {count} tags and character references (paragraphs, headings, table cells, \
+         `&amp;` ...; the limit is {MAX_HTML_MARKUP}); split it into several articles"
+    )]
+    TooMuchMarkup { count: usize },
+}
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut b = ammonia::Builder::default();
@@ -57,17 +87,172 @@ fn options() -> Options {
 }
 
 /// Renders Markdown to sanitized HTML, plain text and a word count.
-pub fn render(source: &str) -> Result<Rendered, TooLong> {
+///
+/// Every step is linear in the size of the source, or refused: the source's size, the depth of
+/// its quotations and lists, and the depth of the HTML it makes are checked before the step
+/// whose work would grow faster ([`RenderError`]).
+pub fn render(source: &str) -> Result<Rendered, RenderError> {
     if source.len() > MAX_SOURCE_BYTES {
-        return Err(TooLong(source.len()));
+        return Err(RenderError::TooLong(source.len()));
     }
+    block_nesting(source)?;
     let source = expand_blocks(source);
     let mut unsafe_html = String::with_capacity(source.len() * 3 / 2);
     html::push_html(&mut unsafe_html, Parser::new_ext(&source, options()));
+    let shape = html_shape(&unsafe_html);
+    if shape.depth > MAX_HTML_NESTING {
+        return Err(RenderError::HtmlTooDeep { depth: shape.depth });
+    }
+    if shape.markup > MAX_HTML_MARKUP {
+        return Err(RenderError::TooMuchMarkup { count: shape.markup });
+    }
     let html = sanitize_html(&unsafe_html);
     let super::html_text::BodyText { text, lead } = super::html_text::body_text(&html);
     let word_count = text.split_whitespace().count() as i64;
     Ok(Rendered { html, text, lead, word_count })
+}
+
+/// Refuses a line that opens more than [`MAX_BLOCK_NESTING`] quotations and list items: `>`,
+/// and `-`, `*`, `+` or a number with `.` or `)` followed by a space, with spaces between.
+fn block_nesting(source: &str) -> Result<(), RenderError> {
+    for (n, line) in source.lines().enumerate() {
+        let (mut depth, bytes, mut i) = (0, line.as_bytes(), 0);
+        while i < bytes.len() {
+            match bytes[i] {
+                b' ' | b'\t' => i += 1,
+                b'>' => {
+                    depth += 1;
+                    i += 1;
+                }
+                b'-' | b'*' | b'+' if matches!(bytes.get(i + 1), None | Some(b' ' | b'\t')) => {
+                    depth += 1;
+                    i += 1;
+                }
+                b'0'..=b'9' => {
+                    let digits = bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+                    let after = i + digits;
+                    if digits <= 9
+                        && matches!(bytes.get(after), Some(b'.' | b')'))
+                        && matches!(bytes.get(after + 1), None | Some(b' ' | b'\t'))
+                    {
+                        depth += 1;
+                        i = after + 1;
+                    } else {
+                        break;
+                    }
+                }
+                _ => break,
+            }
+            if depth > MAX_BLOCK_NESTING {
+                return Err(RenderError::TooDeep { line: n + 1, depth: nesting_of(line) });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// How many `>` and list marks a refused line has (for the message), counted to its first word.
+fn nesting_of(line: &str) -> usize {
+    line.split(|c: char| c.is_alphabetic())
+        .next()
+        .unwrap_or("")
+        .matches(['>', '-', '*', '+', '.', ')'])
+        .count()
+}
+
+/// What the sanitizer's work depends on besides length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    /// The deepest nesting of elements whose end tag may not be left out.
+    pub depth: usize,
+    /// Tags and character references.
+    pub markup: usize,
+}
+
+/// The [`Shape`] of HTML, in one pass: elements whose end tag may be left out (`p`, `li`,
+/// table cells ...) and void ones (`br`, `img` ...) do not count for depth, comments and quoted
+/// attribute values are skipped.
+pub fn html_shape(html: &str) -> Shape {
+    let (mut depth, mut deepest, bytes, mut i) = (0usize, 0usize, html.as_bytes(), 0);
+    let mut markup = html.bytes().filter(|&b| b == b'&').count();
+    while let Some(at) = html[i..].find('<') {
+        i += at + 1;
+        markup += 1;
+        if html[i..].starts_with("!--") {
+            i = html[i..].find("-->").map_or(bytes.len(), |n| i + n + 3);
+            continue;
+        }
+        let closing = bytes.get(i) == Some(&b'/');
+        let start = i + usize::from(closing);
+        let len = bytes[start..].iter().take_while(|b| b.is_ascii_alphanumeric()).count();
+        if len == 0 || !bytes[start].is_ascii_alphabetic() {
+            continue;
+        }
+        let name = html[start..start + len].to_ascii_lowercase();
+        // To the end of the tag, past quoted values.
+        let mut j = start + len;
+        let mut quote = 0u8;
+        while j < bytes.len() {
+            match (quote, bytes[j]) {
+                (0, b'>') => break,
+                (0, q @ (b'"' | b'\'')) => quote = q,
+                (q, c) if q == c => quote = 0,
+                _ => {}
+            }
+            j += 1;
+        }
+        let self_closing = j > 0 && bytes.get(j - 1) == Some(&b'/');
+        i = j.min(bytes.len());
+        if self_closing || !counts_for_nesting(&name) {
+            continue;
+        }
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else {
+            depth += 1;
+            deepest = deepest.max(depth);
+        }
+    }
+    Shape { depth: deepest, markup }
+}
+
+fn counts_for_nesting(name: &str) -> bool {
+    !matches!(
+        name,
+        "p" | "li"
+            | "dt"
+            | "dd"
+            | "tr"
+            | "td"
+            | "th"
+            | "thead"
+            | "tbody"
+            | "tfoot"
+            | "colgroup"
+            | "caption"
+            | "option"
+            | "optgroup"
+            | "rb"
+            | "rt"
+            | "rp"
+            | "rtc"
+            | "area"
+            | "base"
+            | "br"
+            | "col"
+            | "embed"
+            | "hr"
+            | "img"
+            | "input"
+            | "link"
+            | "meta"
+            | "source"
+            | "track"
+            | "wbr"
+            | "html"
+            | "head"
+            | "body"
+    )
 }
 
 /// Sanitizes HTML from any source (rendered Markdown, imported posts) with the article rules.
@@ -257,5 +442,28 @@ mod tests {
     #[test]
     fn oversized_source_is_refused() {
         assert!(render(&"a".repeat(MAX_SOURCE_BYTES + 1)).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_with_its_line() {
+        let ok = format!("Intro.\n\n{}deep enough", "> ".repeat(MAX_BLOCK_NESTING));
+        assert!(render(&ok).unwrap().html.contains("deep enough"));
+        let deep = format!("Intro.\n\n{}x", ">".repeat(16_000));
+        match render(&deep) {
+            Err(RenderError::TooDeep { line: 3, depth }) => assert_eq!(depth, 16_000),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(render(&"- ".repeat(50)), Err(RenderError::TooDeep { line: 1, .. })));
+        assert!(matches!(render(&"> 1. - ".repeat(20)), Err(RenderError::TooDeep { .. })));
+        let html = "<div>".repeat(MAX_HTML_NESTING + 1);
+        assert_eq!(render(&html), Err(RenderError::HtmlTooDeep { depth: MAX_HTML_NESTING + 1 }));
+        // Unclosed paragraphs and list items close themselves: not nesting.
+        assert!(render(&"<p>para ".repeat(5_000)).is_ok());
+        assert!(render(&"<ul><li>x</ul>".repeat(5_000)).is_ok());
+        // Markup beyond what the sanitizer does in good time, with a count.
+        assert_eq!(render(&"# h\n".repeat(20_000)), Err(RenderError::TooMuchMarkup { count: 40_000 }));
+        assert!(matches!(render(&"&amp;".repeat(40_000)), Err(RenderError::TooMuchMarkup { .. })));
+        // Numbers and dashes inside a sentence are no lists.
+        assert!(render(&format!("{}x", "10 - 20 - ".repeat(100))).is_ok());
     }
 }

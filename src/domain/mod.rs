@@ -4,6 +4,7 @@
 
 pub mod article;
 pub mod comment;
+pub mod hostile;
 pub mod html_text;
 pub mod markdown;
 pub mod slug;

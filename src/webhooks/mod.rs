@@ -10,10 +10,9 @@
 //!   day after the event; every attempt is logged with its status and the start of the answer,
 //!   and staff may send any delivery again from the admin.
 //! - **No private addresses** (loopback, private ranges, link-local, cloud metadata) unless the
-//!   config's `[webhooks] allow_private` says so: the host is resolved, checked, and connected
-//!   to by the checked address (no second lookup a DNS trick could change). No redirects.
+//!   config's `[webhooks] allow_private` says so, checked by the server's one outbound guard
+//!   ([`crate::outbound`]). No redirects.
 
-use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use crate::storage::webhooks::{self as store, DeliveryRow, Outcome};
@@ -84,28 +83,7 @@ pub fn new_secret() -> anyhow::Result<String> {
     Ok(format!("whsec_{}", hex(&bytes)))
 }
 
-/// Whether an address is on this host or a private network (never a public receiver).
-pub fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1]) // carrier-grade NAT
-                || v4.octets()[0] == 0
-        }
-        IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00 // unique local
-                || (v6.segments()[0] & 0xffc0) == 0xfe80 // link-local
-                || v6.to_ipv4_mapped().is_some_and(|v4| is_private(IpAddr::V4(v4)))
-        }
-    }
-}
+pub use crate::outbound::is_private;
 
 /// Checks a subscription's URL as typed: http(s), a host, no credentials.
 pub fn check_url(url: &str) -> Result<reqwest::Url, String> {
@@ -120,25 +98,6 @@ pub fn check_url(url: &str) -> Result<reqwest::Url, String> {
         return Err("Put no user name or password in the URL; receivers check the signature instead.".into());
     }
     Ok(parsed)
-}
-
-/// Resolves the URL's host and returns an address it may be sent to.
-async fn address(url: &reqwest::Url, allow_private: bool) -> Result<SocketAddr, String> {
-    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']).to_owned();
-    let port = url.port_or_known_default().unwrap_or(443);
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
-        .await
-        .map_err(|e| format!("the host {host} could not be found ({e})"))?
-        .collect();
-    let first = addrs.first().copied().ok_or_else(|| format!("the host {host} has no address"))?;
-    if !allow_private && let Some(bad) = addrs.iter().find(|a| is_private(a.ip())) {
-        return Err(format!(
-            "{host} is at {}, a private or local address; webhooks go to public addresses \
-             unless [webhooks] allow_private = true",
-            bad.ip()
-        ));
-    }
-    Ok(first)
 }
 
 /// Makes sure the shared cursor exists (at the newest event, the first time), before the node
@@ -219,42 +178,31 @@ async fn send(
     allow_private: bool,
 ) -> Result<(u16, String), String> {
     let url = check_url(url)?;
-    let addr = address(&url, allow_private).await?;
-    let host = url.host_str().unwrap_or_default().to_owned();
-    crate::websub::install_tls();
-    let client = reqwest::Client::builder()
-        .resolve(&host, addr)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .connect_timeout(Duration::from_secs(5))
-        .user_agent(concat!("Gazette-Webhooks/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| format!("could not make an HTTP client: {e}"))?;
+    let guard = crate::outbound::Guard {
+        allow_private,
+        allow: Vec::new(),
+        max_redirects: 0,
+        timeout: Duration::from_secs(10),
+        connect_timeout: Duration::from_secs(5),
+        max_bytes: 1 << 20,
+        user_agent: concat!("Gazette-Webhooks/", env!("CARGO_PKG_VERSION")),
+    };
     let at = now();
-    let response = client
-        .post(url)
-        .header("content-type", "application/json")
-        .header("gazette-event", &d.kind)
-        .header("gazette-delivery", d.id.to_string())
-        .header("gazette-signature", signature(secret, at, body))
-        .body(body.to_vec())
-        .send()
-        .await
-        .map_err(|e| {
-            let mut cause = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                cause = s.to_string();
-                source = s.source();
-            }
-            if e.is_timeout() {
-                format!("no answer within 10 s ({cause})")
-            } else {
-                format!("could not send ({cause})")
-            }
-        })?;
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
+    let answer = guard
+        .send(
+            reqwest::Method::POST,
+            url.as_str(),
+            vec![
+                ("content-type", "application/json".to_owned()),
+                ("gazette-event", d.kind.clone()),
+                ("gazette-delivery", d.id.to_string()),
+                ("gazette-signature", signature(secret, at, body)),
+            ],
+            body.to_vec(),
+        )
+        .await?;
+    let status = answer.status;
+    let text = String::from_utf8_lossy(&answer.body);
     let kept: String = text.chars().take(KEEP_RESPONSE).collect();
     Ok((status, kept))
 }

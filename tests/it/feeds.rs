@@ -177,7 +177,12 @@ async fn a_configured_websub_hub_hears_of_publications() {
     let hub_url = format!("http://{}/hub", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, hub).await.unwrap() });
 
-    let app = TestApp::sqlite_with(|c| c.base_url = Some("https://news.example".into())).await;
+    // The hub is on this machine: allowed by the operator (the outbound guard refuses loopback).
+    let app = TestApp::sqlite_with(|c| {
+        c.base_url = Some("https://news.example".into());
+        c.outbound.allow = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
     app.load_demo().await;
     let feed = app.page("/feed.xml", 200).await;
     assert!(!feed.contains("rel=\"hub\""), "no hub link until one is set");

@@ -123,8 +123,8 @@ async fn words_from_imported_wordpress_bodies_are_found() {
             else {
                 continue;
             };
-            let headline =
-                quick_xml::escape::unescape(&posts[i].0).map_or(posts[i].0.clone(), |t| t.into_owned());
+            let headline = quick_xml::escape::unescape(&posts[i].0)
+                .map_or(posts[i].0.clone(), std::borrow::Cow::into_owned);
             let slugs: Vec<(String,)> = gazette::fetch_all!(
                 &app.db,
                 (String,),

@@ -11,6 +11,7 @@ mod api;
 mod api_admin;
 mod archives;
 mod article;
+mod bounded_work;
 mod cache_keys;
 mod changes;
 mod comments;

@@ -90,7 +90,14 @@ async fn images_move_in_and_failures_keep_their_addresses(app: TestApp) {
     let imported = wordpress::import(&app.db, &file, |_| {}).await.unwrap();
     assert_eq!(imported.counts.get("articles"), Some(&1), "{imported}");
 
-    let options = Options { concurrency: 2, timeout: Duration::from_secs(5), max_bytes: 1 << 20 };
+    // The old host is on this machine: allowed by name, as an operator would (`[outbound]`).
+    let options = Options {
+        concurrency: 2,
+        timeout: Duration::from_secs(5),
+        max_bytes: 1 << 20,
+        allow_private: false,
+        allow: vec!["127.0.0.1".parse().unwrap()],
+    };
     let data_dir = app.config.data_dir.clone();
     let store = gazette::media::store::MediaStore::open(&app.config.media, &data_dir).unwrap();
     // An earlier version copied the 300x200 variant as a plain file and relinked the article.
@@ -208,4 +215,52 @@ async fn images_move_in_and_failures_keep_their_addresses(app: TestApp) {
     assert_eq!(gone.failed.len(), 3, "{gone}");
     assert!(gone.failed.values().all(|why| why.contains("could not connect")), "{gone}");
     assert_eq!(events(&app).await, before);
+}
+
+/// The importer's fetch goes through the outbound guard: an old site on loopback (in any
+/// spelling), IPv6 loopback or link-local is refused before any connection, and a redirect from
+/// an allowed host to a refused one is refused at its hop. Nothing is published.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_fetch_refuses_private_addresses_and_redirects_to_them() {
+    let (host, _server) = old_host().await;
+    // An old host allowed by address (127.0.0.2) whose uploads redirect to 127.0.0.1.
+    let target = host.clone();
+    let redirector = axum::Router::new().route(
+        "/wp-content/uploads/{name}",
+        axum::routing::get(move |axum::extract::Path(name): axum::extract::Path<String>| {
+            let to = format!("{target}/wp-content/uploads/{name}");
+            async move { axum::response::Redirect::temporary(&to) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.2:0").await.unwrap();
+    let hop = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, redirector).await.unwrap() });
+    let port = host.rsplit(':').next().unwrap();
+    let cases = [
+        (hop.clone(), vec!["127.0.0.2".parse().unwrap()], "is at 127.0.0.1, a private or local address"),
+        (host.clone(), vec![], "is at 127.0.0.1, a private or local address"),
+        (format!("http://[::1]:{port}"), vec![], "is at ::1, a private or local address"),
+        (format!("http://localhost:{port}"), vec![], "a private or local address"),
+        (format!("http://2130706433:{port}"), vec![], "is at 127.0.0.1, a private or local address"),
+        ("http://169.254.169.254".to_owned(), vec![], "is at 169.254.169.254, a private or local address"),
+    ];
+    for (site, allow, expected) in cases {
+        let app = TestApp::sqlite().await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("export.xml");
+        std::fs::write(&file, export(&site)).unwrap();
+        wordpress::import(&app.db, &file, |_| {}).await.unwrap();
+        let options = Options { timeout: Duration::from_secs(5), allow, ..Default::default() };
+        let store = gazette::media::store::MediaStore::open(&app.config.media, &app.config.data_dir).unwrap();
+        let report =
+            remote_media::fetch(&app.db, &store, &app.config.data_dir, &options, |_, _| {}).await.unwrap();
+        assert_eq!(report.fetched, 0, "{site}: {report}");
+        assert!(!report.failed.is_empty(), "{site}: {report}");
+        for (url, why) in &report.failed {
+            assert!(why.contains(expected), "{site}: {url}: {why}");
+        }
+        let (pictures,): (i64,) =
+            gazette::fetch_one!(&app.db, (i64,), "SELECT COUNT(*) FROM pictures").unwrap();
+        assert_eq!(pictures, 0, "{site}: nothing published");
+    }
 }

@@ -631,7 +631,10 @@ pub async fn preview_markdown(
             );
             axum::Json(serde_json::json!({ "html": html, "words": r.word_count })).into_response()
         }
-        Err(e) => (StatusCode::PAYLOAD_TOO_LARGE, e.to_string()).into_response(),
+        Err(e @ crate::domain::markdown::RenderError::TooLong(_)) => {
+            (StatusCode::PAYLOAD_TOO_LARGE, e.to_string()).into_response()
+        }
+        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
     }
 }
 

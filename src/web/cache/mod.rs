@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -126,8 +126,8 @@ fn weight(key: &str, page: &Page) -> usize {
     // Headers and the entry itself: about a kilobyte.
     key.len()
         + page.identity.len()
-        + page.gzip.as_ref().map_or(0, |b| b.len())
-        + page.br.as_ref().map_or(0, |b| b.len())
+        + page.gzip.as_ref().map_or(0, Bytes::len)
+        + page.br.as_ref().map_or(0, Bytes::len)
         + 1024
 }
 

@@ -71,23 +71,40 @@ impl Target {
 
     /// Sends one purge; `events` names the stretch of the event log it stands for (a header
     /// caches ignore, for logs and tests).
-    async fn send(&self, client: &reqwest::Client, keys: &[String], events: &str) -> anyhow::Result<()> {
-        let request = match self {
-            Self::Varnish { url } => client
-                .request(reqwest::Method::from_bytes(b"PURGE")?, url)
-                .header("surrogate-key", keys.join(" ")),
-            Self::Fastly { service_id, token, api } => client
-                .post(format!("{}/service/{service_id}/purge", api.trim_end_matches('/')))
-                .header("fastly-key", token)
-                .header("surrogate-key", keys.join(" ")),
-            Self::Cloudflare { zone_id, token, api } => client
-                .post(format!("{}/zones/{zone_id}/purge_cache", api.trim_end_matches('/')))
-                .bearer_auth(token)
-                .json(&serde_json::json!({ "tags": keys })),
+    async fn send(
+        &self,
+        guard: &crate::outbound::Guard,
+        keys: &[String],
+        events: &str,
+    ) -> anyhow::Result<()> {
+        let events = ("gazette-events", events.to_owned());
+        let (method, url, headers, body) = match self {
+            Self::Varnish { url } => (
+                reqwest::Method::from_bytes(b"PURGE")?,
+                url.clone(),
+                vec![("surrogate-key", keys.join(" ")), events],
+                Vec::new(),
+            ),
+            Self::Fastly { service_id, token, api } => (
+                reqwest::Method::POST,
+                format!("{}/service/{service_id}/purge", api.trim_end_matches('/')),
+                vec![("fastly-key", token.clone()), ("surrogate-key", keys.join(" ")), events],
+                Vec::new(),
+            ),
+            Self::Cloudflare { zone_id, token, api } => (
+                reqwest::Method::POST,
+                format!("{}/zones/{zone_id}/purge_cache", api.trim_end_matches('/')),
+                vec![
+                    ("authorization", format!("Bearer {token}")),
+                    ("content-type", "application/json".to_owned()),
+                    events,
+                ],
+                serde_json::to_vec(&serde_json::json!({ "tags": keys }))?,
+            ),
         };
-        let response = request.header("gazette-events", events).send().await?;
-        if !response.status().is_success() {
-            anyhow::bail!("{} answered {}", self.describe(), response.status());
+        let answer = guard.send(method, &url, headers, body).await.map_err(anyhow::Error::msg)?;
+        if !(200..300).contains(&answer.status) {
+            anyhow::bail!("{} answered {}", self.describe(), answer.status);
         }
         Ok(())
     }
@@ -96,14 +113,23 @@ impl Target {
 /// The node's purger: the caches to purge, and a bell the node rings after its own changes.
 pub struct Purger {
     targets: Vec<Target>,
-    client: reqwest::Client,
+    /// Purges go through the outbound guard like every fetch; the targets are the operator's
+    /// own caches (often on this host), so private addresses are allowed.
+    guard: crate::outbound::Guard,
     wake: tokio::sync::Notify,
 }
 
 impl Purger {
     pub fn new(targets: Vec<Target>) -> anyhow::Result<Arc<Self>> {
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build()?;
-        Ok(Arc::new(Self { targets, client, wake: tokio::sync::Notify::new() }))
+        let guard = crate::outbound::Guard {
+            allow_private: true,
+            max_redirects: 0,
+            timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(5),
+            max_bytes: 1 << 20,
+            ..Default::default()
+        };
+        Ok(Arc::new(Self { targets, guard, wake: tokio::sync::Notify::new() }))
     }
 
     pub fn is_on(&self) -> bool {
@@ -169,7 +195,7 @@ impl Purger {
                 let mut attempt = 0;
                 loop {
                     attempt += 1;
-                    match target.send(&self.client, chunk, stretch).await {
+                    match target.send(&self.guard, chunk, stretch).await {
                         Ok(()) => break,
                         Err(err) if attempt < ATTEMPTS => {
                             tracing::debug!(error = %format!("{err:#}"), "purge failed; trying again");

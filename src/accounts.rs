@@ -20,10 +20,18 @@ use crate::storage::{Db, now};
 pub const IDLE_SECS: i64 = 12 * 3600;
 /// ...and after this long in any case.
 pub const ABSOLUTE_SECS: i64 = 14 * 86_400;
-/// Failed sign-ins are counted over this window.
+/// Failed sign-ins are forgotten this long after the last one.
 pub const THROTTLE_WINDOW: i64 = 15 * 60;
-pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
-pub const MAX_FAILURES_PER_ADDRESS: i64 = 30;
+/// Failures allowed before each further try waits, for one account from one address...
+pub const FREE_FAILURES_PER_PAIR: i64 = 5;
+/// ...for one account from anywhere (a guess spread over many addresses)...
+pub const FREE_FAILURES_PER_ACCOUNT: i64 = 20;
+/// ...and from one address for any account (one guesser trying many accounts).
+pub const FREE_FAILURES_PER_ADDRESS: i64 = 30;
+/// The first wait after the free failures; each further failure doubles it, up to the window.
+pub const FIRST_WAIT: i64 = 30;
+/// Device cookies are kept this long (a year).
+pub const DEVICE_SECS: i64 = 365 * 86_400;
 
 /// Argon2id with the OWASP parameters costs ~19 MiB and tens of milliseconds: at most two at a
 /// time, on blocking threads.
@@ -118,41 +126,90 @@ pub async fn reset_password(db: &Db, email: &str, password: &str) -> anyhow::Res
 pub enum SignInError {
     #[error("The e-mail address or password is not right.")]
     Invalid,
-    #[error("Too many failed sign-ins. Try again in {0} minutes.")]
+    #[error("Too many failed sign-ins. Try again in {}.", wait_words(*.0))]
     Throttled(i64),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
-/// A new session: the token goes into the cookie, only its hash into the database.
-pub struct NewSession {
-    pub token: String,
+fn wait_words(seconds: i64) -> String {
+    if seconds < 90 {
+        format!("{} seconds", seconds.max(1))
+    } else {
+        format!("{} minutes", (seconds + 59) / 60)
+    }
 }
 
-pub async fn sign_in(db: &Db, email: &str, password: &str, address: &str) -> Result<NewSession, SignInError> {
-    let account_key = format!("account:{}", email.trim().to_lowercase());
-    let address_key = format!("address:{address}");
-    for (key, max) in [(&account_key, MAX_FAILURES_PER_ACCOUNT), (&address_key, MAX_FAILURES_PER_ADDRESS)] {
-        let (failures, first) = users::failures(db, key, THROTTLE_WINDOW).await?;
-        if failures >= max {
-            let minutes = ((first + THROTTLE_WINDOW - now()) / 60).max(1);
-            return Err(SignInError::Throttled(minutes));
-        }
+/// A new session: the token goes into the cookie, only its hash into the database; and the
+/// device's own cookie, which makes it known to this account from now on.
+pub struct NewSession {
+    pub token: String,
+    pub device: String,
+}
+
+/// How long a key with `failures` must wait after its last one (0: it may try now).
+pub fn backoff(failures: i64, free: i64) -> i64 {
+    if failures < free {
+        return 0;
     }
+    let doublings = u32::try_from((failures - free).min(10)).unwrap_or(10);
+    FIRST_WAIT.saturating_mul(1 << doublings).min(THROTTLE_WINDOW)
+}
+
+/// Signs in, throttled so as to stop guessing without locking the newsroom out:
+///
+/// - failures are counted per account and address together, per account, and per address;
+///   past a few free ones each further try waits, 30 s doubling up to 15 minutes, counted from
+///   the last failure (never a lockout from the first);
+/// - a device that has signed in to this account before (its `device` cookie) is held only to
+///   its own count: guesses from elsewhere, or colleagues behind the same proxy, do not keep
+///   its owner out.
+pub async fn sign_in(
+    db: &Db,
+    email: &str,
+    password: &str,
+    address: &str,
+    device: Option<&str>,
+) -> Result<NewSession, SignInError> {
+    let account = email.trim().to_lowercase();
+    let pair_key = format!("pair:{account}|{address}");
+    let account_key = format!("account:{account}");
+    let address_key = format!("address:{address}");
     let user = match Email::parse(email) {
         Ok(e) => users::find_by_email(db, &e).await?,
         Err(_) => None,
     };
+    let known = match (device, &user) {
+        (Some(d), Some(u)) if !d.is_empty() => users::device_user(db, &token_hash(d)).await? == Some(u.id),
+        _ => false,
+    };
+    let mut keys = vec![(&pair_key, FREE_FAILURES_PER_PAIR)];
+    if !known {
+        keys.push((&account_key, FREE_FAILURES_PER_ACCOUNT));
+        keys.push((&address_key, FREE_FAILURES_PER_ADDRESS));
+    }
+    for (key, free) in keys {
+        let (failures, last) = users::failures(db, key, THROTTLE_WINDOW).await?;
+        let wait = last + backoff(failures, free) - now();
+        if backoff(failures, free) > 0 && wait > 0 {
+            return Err(SignInError::Throttled(wait));
+        }
+    }
     let hash = user.as_ref().map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());
     let ok = verify_password(password.to_owned(), hash).await && user.is_some();
     let Some(user) = user.filter(|_| ok) else {
-        users::record_failure(db, &[account_key, address_key], THROTTLE_WINDOW).await?;
+        users::record_failure(db, &[pair_key, account_key, address_key], THROTTLE_WINDOW).await?;
         return Err(SignInError::Invalid);
     };
-    users::clear_failures(db, &account_key).await?;
+    users::clear_failures(db, &pair_key).await?;
     let token = random_token();
     users::create_session(db, &token_hash(&token), user.id, &random_token()).await?;
-    Ok(NewSession { token })
+    let device = match device {
+        Some(d) if known => d.to_owned(),
+        _ => random_token(),
+    };
+    users::remember_device(db, &token_hash(&device), user.id).await?;
+    Ok(NewSession { token, device })
 }
 
 /// The session for a cookie token, if it is live. Touches it at most once a minute.
@@ -184,6 +241,18 @@ mod tests {
         assert!(hash.starts_with("$argon2id$"), "{hash}");
         assert!(verify_password("correct horse battery".into(), hash.clone()).await);
         assert!(!verify_password("wrong horse battery".into(), hash).await);
+    }
+
+    #[test]
+    fn waits_double_from_the_last_failure_up_to_the_window() {
+        assert_eq!(backoff(4, 5), 0);
+        assert_eq!(backoff(5, 5), 30);
+        assert_eq!(backoff(6, 5), 60);
+        assert_eq!(backoff(9, 5), 480);
+        assert_eq!(backoff(10, 5), THROTTLE_WINDOW);
+        assert_eq!(backoff(1_000, 5), THROTTLE_WINDOW);
+        assert_eq!(wait_words(30), "30 seconds");
+        assert_eq!(wait_words(900), "15 minutes");
     }
 
     #[test]

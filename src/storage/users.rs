@@ -147,26 +147,28 @@ pub async fn delete_session(db: &Db, token_hash: &str) -> anyhow::Result<()> {
 // Login throttle
 // ---------------------------------------------------------------------------------------------
 
-/// Failures counted for `key` in the window that started less than `window` seconds ago.
+/// Failed sign-ins for a key within `window` seconds of its last one: `(count, last_at)`.
 pub async fn failures(db: &Db, key: &str, window: i64) -> anyhow::Result<(i64, i64)> {
     let row =
-        fetch_optional!(db, (i64, i64), "SELECT failures, first_at FROM login_failures WHERE key = $1", key)?;
+        fetch_optional!(db, (i64, i64), "SELECT failures, last_at FROM login_failures WHERE key = $1", key)?;
     Ok(match row {
-        Some((n, first)) if now() - first < window => (n, first),
-        _ => (0, now()),
+        Some((n, last)) if now() - last < window => (n, last),
+        _ => (0, 0),
     })
 }
 
+/// Counts a failed sign-in for each key (a key quiet for `window` seconds starts again at one).
 pub async fn record_failure(db: &Db, keys: &[String], window: i64) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
     let t = now();
     for key in keys {
         tx_exec!(
             &mut tx,
-            "INSERT INTO login_failures (key, failures, first_at) VALUES ($1, 1, $2) \
+            "INSERT INTO login_failures (key, failures, first_at, last_at) VALUES ($1, 1, $2, $2) \
              ON CONFLICT (key) DO UPDATE SET \
-               failures = CASE WHEN login_failures.first_at < $3 THEN 1 ELSE login_failures.failures + 1 END, \
-               first_at = CASE WHEN login_failures.first_at < $3 THEN $2 ELSE login_failures.first_at END",
+               failures = CASE WHEN login_failures.last_at < $3 THEN 1 ELSE login_failures.failures + 1 END, \
+               first_at = CASE WHEN login_failures.last_at < $3 THEN $2 ELSE login_failures.first_at END, \
+               last_at = $2",
             key,
             t,
             t - window
@@ -178,6 +180,26 @@ pub async fn record_failure(db: &Db, keys: &[String], window: i64) -> anyhow::Re
 pub async fn clear_failures(db: &Db, key: &str) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
     tx_exec!(&mut tx, "DELETE FROM login_failures WHERE key = $1", key)?;
+    tx.commit().await
+}
+
+/// The account a device cookie (its hash) has signed in to, if any.
+pub async fn device_user(db: &Db, token_hash: &str) -> anyhow::Result<Option<i64>> {
+    Ok(fetch_optional!(db, (i64,), "SELECT user_id FROM known_devices WHERE token_hash = $1", token_hash)?
+        .map(|(id,)| id))
+}
+
+/// Remembers a device that signed in to an account (or notes that it did again).
+pub async fn remember_device(db: &Db, token_hash: &str, user_id: i64) -> anyhow::Result<()> {
+    let mut tx = db.begin().await?;
+    tx_exec!(
+        &mut tx,
+        "INSERT INTO known_devices (token_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3) \
+         ON CONFLICT (token_hash) DO UPDATE SET user_id = $2, last_seen_at = $3",
+        token_hash,
+        user_id,
+        now()
+    )?;
     tx.commit().await
 }
 

@@ -110,6 +110,9 @@ impl AppState {
     /// untrusted address in `X-Forwarded-For`.
     pub fn client_addr(&self, peer: std::net::SocketAddr, headers: &axum::http::HeaderMap) -> String {
         let mut client = peer.ip();
+        if self.trusted_proxies.is_empty() && headers.contains_key("x-forwarded-for") {
+            warn_untrusted_proxy(client);
+        }
         if self.trusted_proxies.contains(&client) {
             let hops = headers
                 .get_all("x-forwarded-for")
@@ -130,6 +133,21 @@ impl AppState {
 
     pub fn views<'a>(&'a self, site: &'a Site) -> Views<'a> {
         Views { site, base_url: self.base_url.as_deref() }
+    }
+}
+
+/// Says once per node that requests come through a proxy the configuration does not name:
+/// every reader then has the proxy's address, so per-address limits (sign-in, comments) count
+/// them all as one.
+fn warn_untrusted_proxy(peer: std::net::IpAddr) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            proxy = %peer,
+            "requests arrive through a proxy (X-Forwarded-For) but trusted_proxies is not set: every \
+             reader has the proxy's address, so sign-in and comment limits count them as one; set \
+             trusted_proxies = [\"{peer}\"] in the configuration file"
+        );
     }
 }
 

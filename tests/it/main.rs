@@ -31,6 +31,7 @@ mod search;
 mod serving;
 mod startup;
 mod static_files;
+mod throttles;
 mod transfer;
 mod webhooks;
 mod wordpress;

@@ -17,6 +17,8 @@ use crate::web::error::WebError;
 
 pub const SESSION_COOKIE: &str = "gazette_session";
 const LOGIN_COOKIE: &str = "gazette_login";
+/// A device that has signed in before (see [`accounts::sign_in`]); sent to the sign-in form only.
+const DEVICE_COOKIE: &str = "gazette_device";
 
 /// A signed-in staff member. Handlers that take it are reachable only with a live session;
 /// without one, the browser is sent to the sign-in page.
@@ -90,6 +92,15 @@ fn secure(app: &AppState) -> &'static str {
     if app.base_url.as_deref().is_some_and(|u| u.starts_with("https://")) { "; Secure" } else { "" }
 }
 
+fn device_cookie(app: &AppState, value: &str) -> (header::HeaderName, HeaderValue) {
+    let cookie = format!(
+        "{DEVICE_COOKIE}={value}; Path=/admin/login; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        accounts::DEVICE_SECS,
+        secure(app)
+    );
+    (header::SET_COOKIE, HeaderValue::from_str(&cookie).unwrap_or(HeaderValue::from_static("")))
+}
+
 fn set_cookie(app: &AppState, name: &str, value: &str, max_age: i64) -> (header::HeaderName, HeaderValue) {
     let cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}", secure(app));
     (header::SET_COOKIE, HeaderValue::from_str(&cookie).unwrap_or(HeaderValue::from_static("")))
@@ -152,9 +163,14 @@ pub async fn login(
         )
         .await;
     }
-    match accounts::sign_in(&app.db, &form.email, &form.password, &peer.ip().to_string()).await {
+    let address = app.client_addr(peer, &headers);
+    let device = cookie(&headers, DEVICE_COOKIE);
+    match accounts::sign_in(&app.db, &form.email, &form.password, &address, device.as_deref()).await {
         Ok(session) => (
-            [set_cookie(&app, SESSION_COOKIE, &session.token, accounts::ABSOLUTE_SECS)],
+            [
+                set_cookie(&app, SESSION_COOKIE, &session.token, accounts::ABSOLUTE_SECS),
+                device_cookie(&app, &session.device),
+            ],
             Redirect::to("/admin/articles"),
         )
             .into_response(),

@@ -315,16 +315,10 @@ pub async fn set_featured_image(
     image: Option<crate::domain::article::FeaturedImage>,
 ) -> Result<(), SaveError> {
     use crate::storage::events::{self, EventKind};
-    if let Some(i) = &image
-        && i.alt.trim().is_empty()
-    {
-        return Err(SaveError::Invalid(
-            "Describe the image for readers who cannot see it (alt text).".into(),
-        ));
-    }
+    check_featured_image(image.as_ref().map(|i| i.alt.as_str()))?;
     let mut tx = db.begin().await?;
     let current = articles::current(&mut tx, id).await?.ok_or(SaveError::NotFound)?;
-    if !actor.role.can_edit(current.created_by == Some(actor.user_id)) {
+    if !actor.role.can_change(&current.status, current.created_by == Some(actor.user_id)) {
         return Err(SaveError::Forbidden);
     }
     articles::set_featured_image(&mut tx, id, image.as_ref()).await?;
@@ -332,6 +326,33 @@ pub async fn set_featured_image(
         events::record(&mut tx, EventKind::ArticleUpdated, id).await?;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// Whether a featured image with this alt text (None: removing it) may be given to an article
+/// by the actor, checked before a new picture is stored, so that a refused change adds nothing
+/// to the library. [`set_featured_image`] checks again in its transaction.
+pub async fn may_set_featured_image(
+    db: &Db,
+    actor: Actor,
+    id: i64,
+    alt: Option<&str>,
+) -> Result<(), SaveError> {
+    check_featured_image(alt)?;
+    let mut tx = db.begin().await?;
+    let current = articles::current(&mut tx, id).await?.ok_or(SaveError::NotFound)?;
+    if !actor.role.can_change(&current.status, current.created_by == Some(actor.user_id)) {
+        return Err(SaveError::Forbidden);
+    }
+    Ok(())
+}
+
+fn check_featured_image(alt: Option<&str>) -> Result<(), SaveError> {
+    if alt.is_some_and(|a| a.trim().is_empty()) {
+        return Err(SaveError::Invalid(
+            "Describe the image for readers who cannot see it (alt text).".into(),
+        ));
+    }
     Ok(())
 }
 

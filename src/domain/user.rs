@@ -35,6 +35,13 @@ impl Role {
         self >= Role::Editor || owns
     }
 
+    /// May this role change an article (its text, its picture) that is now in `status`?
+    /// Contributors hand an article over when they submit it: once an editor has it (scheduled,
+    /// published, unpublished), it is no longer theirs to change.
+    pub fn can_change(self, status: &str, owns: bool) -> bool {
+        self.can_edit(owns) && (self >= Role::Author || matches!(status, "draft" | "pending"))
+    }
+
     /// May this role move an article it can edit into `status`?
     pub fn can_set_status(self, status: ArticleStatus, owns: bool) -> bool {
         if !self.can_edit(owns) {

@@ -32,6 +32,27 @@ pub async fn approved_for_article(db: &Db, article_id: i64) -> anyhow::Result<Ve
     )?)
 }
 
+/// Up to `limit` approved comments of an article after the comment `after` (0: from the
+/// first), oldest first: a page of the Content API's list.
+pub async fn approved_page(
+    db: &Db,
+    article_id: i64,
+    after: i64,
+    limit: i64,
+) -> anyhow::Result<Vec<PublicComment>> {
+    Ok(crate::read_all!(
+        db,
+        PublicComment,
+        "SELECT id, parent_id, thread_id, depth, author_name, author_url, body_html, staff_user_id, created_at \
+         FROM comments WHERE article_id = $1 AND status = 'approved' AND (created_at, id) > \
+           (SELECT COALESCE(MAX(created_at), -1), CAST($2 AS BIGINT) FROM comments WHERE id = $2 AND article_id = $1) \
+         ORDER BY created_at, id LIMIT $3",
+        article_id,
+        after,
+        limit
+    )?)
+}
+
 /// A comment with everything moderators see.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CommentRow {

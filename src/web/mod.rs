@@ -174,6 +174,7 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static(REFERRER_POLICY),
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), strict_transport))
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -181,6 +182,28 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(log_requests))
         .with_state(state)
+}
+
+/// `Strict-Transport-Security` for a site whose `base_url` is https: browsers then never ask
+/// for it over plain http (a year, subdomains left to the operator).
+pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";
+
+impl AppState {
+    /// Whether the site's public address is https (and answers carry HSTS).
+    pub fn is_https(&self) -> bool {
+        self.base_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+async fn strict_transport(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if app.is_https() {
+        response
+            .headers_mut()
+            .entry(header::STRICT_TRANSPORT_SECURITY)
+            .or_insert(HeaderValue::from_static(STRICT_TRANSPORT_SECURITY));
+    }
+    response
 }
 
 /// What every response may load and run (set on each response, and stored with cached pages).
@@ -242,8 +265,20 @@ pub fn html_page(body: String) -> Response {
     ([(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"))], Html(body)).into_response()
 }
 
-/// A 301 to the canonical address of what was asked for.
+/// Whether a redirect target stays on this site: a path that starts with one `/` (not `//`
+/// or `/\`, which browsers read as another host), without control characters.
+pub fn is_local_path(target: &str) -> bool {
+    target.starts_with('/')
+        && !target[1..].starts_with(['/', '\\'])
+        && !target.bytes().any(|b| b.is_ascii_control())
+}
+
+/// A 301 to the canonical address of what was asked for; a 404 for anything that would lead
+/// off the site.
 pub fn moved_permanently(location: &str) -> Response {
+    if !is_local_path(location) {
+        return error::WebError::NotFound.into_response();
+    }
     match HeaderValue::from_str(location) {
         Ok(value) => (axum::http::StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, value)]).into_response(),
         Err(_) => error::WebError::NotFound.into_response(),

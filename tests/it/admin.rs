@@ -631,7 +631,10 @@ async fn administrators_manage_users_settings_and_pages(app: TestApp) {
     assert_eq!(ed.post("/admin/users", &grab).await.status(), 403);
     assert_eq!(ed.post("/admin/settings", &[("_csrf", &ed_csrf), ("name", "Hacked")]).await.status(), 403);
     assert!(!app.page("/", 200).await.contains("Hacked"));
-    assert!(accounts::sign_in(&app.db, "x@example.com", PASSWORD, "test", None).await.is_err(), "no user was made");
+    assert!(
+        accounts::sign_in(&app.db, "x@example.com", PASSWORD, "test", None).await.is_err(),
+        "no user was made"
+    );
     let page = [
         ("_csrf", ed_csrf.as_str()),
         ("title", "Corrections policy"),

@@ -27,6 +27,7 @@ mod media_fetch;
 mod media_s3;
 mod nodes;
 mod outage;
+mod regressions;
 mod search;
 mod serving;
 mod startup;

@@ -90,4 +90,6 @@ async fn the_sign_in_form_remembers_the_device() {
         r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
     let device = cookies.iter().find(|c| c.starts_with("gazette_device=")).expect("a device cookie");
     assert!(device.contains("Path=/admin/login") && device.contains("HttpOnly"), "{device}");
+    assert!(cookies.iter().any(|c| c.starts_with("gazette_session=")), "and the session: {cookies:?}");
+    assert_eq!(b.get("/admin/articles").await.0, 200, "signed in");
 }

@@ -57,7 +57,9 @@ async fn the_demo_site_moves_from_sqlite_to_postgres_and_back_unchanged() {
     let second = dump(&target).await;
     assert_eq!(first, second, "the dump of the copy equals the dump of the original");
     // Accounts work after the move: the password hash travelled.
-    assert!(gazette::accounts::sign_in(&target, "ed@example.com", "a long password", "t", None).await.is_ok());
+    assert!(
+        gazette::accounts::sign_in(&target, "ed@example.com", "a long password", "t", None).await.is_ok()
+    );
     // A second import into a store with content is refused.
     let err = transfer::import(&target, first.as_bytes()).await.unwrap_err();
     assert!(format!("{err:#}").contains("empty store"), "{err:#}");

@@ -579,6 +579,12 @@ pub async fn upload_image(
             credit: or("credit", ""),
         })
     } else {
+        // Allowed, and described, before the upload joins the library.
+        if let Err(e) =
+            content::may_set_featured_image(&app.db, staff.actor(), id, Some(get(&fields, "alt"))).await
+        {
+            return image_refused(e);
+        }
         let description = crate::storage::pictures::Description {
             alt: get(&fields, "alt").to_owned(),
             caption: get(&fields, "caption").to_owned(),
@@ -601,12 +607,16 @@ pub async fn upload_image(
             app.content_changed().await;
             Ok(Redirect::to(&format!("/admin/articles/{id}?saved=1")).into_response())
         }
-        Err(SaveError::Forbidden) => {
-            Ok((StatusCode::FORBIDDEN, "You may not make this change.").into_response())
-        }
-        Err(SaveError::NotFound) => Err(WebError::NotFound),
-        Err(SaveError::Internal(e)) => Err(WebError::Internal(e)),
-        Err(e) => Ok((StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response()),
+        Err(e) => image_refused(e),
+    }
+}
+
+fn image_refused(e: SaveError) -> WebResult<Response> {
+    match e {
+        SaveError::Forbidden => Ok((StatusCode::FORBIDDEN, "You may not make this change.").into_response()),
+        SaveError::NotFound => Err(WebError::NotFound),
+        SaveError::Internal(e) => Err(WebError::Internal(e)),
+        e => Ok((StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response()),
     }
 }
 

@@ -197,11 +197,16 @@ pub async fn act(
     if !allowed {
         return Ok(forbidden());
     }
+    // Where to go back to, checked before anything changes (a redirect that cannot be made
+    // must not follow a moderation that was).
+    let back = get(&form, "back");
+    let back = if back.starts_with("/admin/comments") && crate::web::is_local_path(back) {
+        back.to_owned()
+    } else {
+        "/admin/comments".to_owned()
+    };
     let changed = comments::moderate(&app.db, &app.spam, &ids, to).await?;
     app.content_changed().await;
-    let back = get(&form, "back");
-    let back =
-        if back.starts_with("/admin/comments") { back.to_owned() } else { "/admin/comments".to_owned() };
     let sep = if back.contains('?') { '&' } else { '?' };
     Ok(Redirect::to(&format!("{back}{sep}done={changed}+{}", to.as_str())).into_response())
 }

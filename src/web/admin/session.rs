@@ -167,10 +167,10 @@ pub async fn login(
     let device = cookie(&headers, DEVICE_COOKIE);
     match accounts::sign_in(&app.db, &form.email, &form.password, &address, device.as_deref()).await {
         Ok(session) => (
-            [
+            axum::response::AppendHeaders([
                 set_cookie(&app, SESSION_COOKIE, &session.token, accounts::ABSOLUTE_SECS),
                 device_cookie(&app, &session.device),
-            ],
+            ]),
             Redirect::to("/admin/articles"),
         )
             .into_response(),

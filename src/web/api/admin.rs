@@ -437,12 +437,13 @@ async fn save(
     if writes {
         user.require(Scope::ArticlesWrite)?;
     }
-    let current = match id {
+    let (current, sticky) = match id {
         Some(id) => {
             let row = may_open(app, user, id).await?;
-            Some(staff_article_from(app, row).await?)
+            let sticky = row.sticky != 0;
+            (Some(staff_article_from(app, row).await?), sticky)
         }
-        None => None,
+        None => (None, false),
     };
     let version = match (id, input.version) {
         (Some(_), Some(v)) => v,
@@ -455,6 +456,14 @@ async fn save(
         (None, _) => 0,
     };
     let (mut article, correction) = merge(app, &input, current.as_ref()).await?;
+    // "Keep at the top" is not a field of the API: a change keeps it as it is.
+    article.sticky = sticky;
+    // The picture is checked before anything is stored: a create refused for an unknown
+    // picture must not leave an article behind (a retry would store a second).
+    let picture = match &input.picture {
+        Some(p) => Some(resolve_picture(app, p.as_ref()).await?),
+        None => None,
+    };
     if needs_publish(article.status, current.as_ref().map(|c| c.status.as_str())) {
         user.require(Scope::ArticlesPublish)?;
     }
@@ -491,8 +500,8 @@ async fn save(
         }
         Err(SaveError::Internal(e)) => return Err(e.into()),
     };
-    if let Some(picture) = &input.picture {
-        set_picture(app, user, saved, picture.as_ref()).await?;
+    if let Some(image) = picture {
+        set_picture(app, user, saved, image).await?;
     }
     app.content_changed().await;
     let status = if id.is_none() { StatusCode::CREATED } else { StatusCode::OK };
@@ -505,28 +514,38 @@ async fn save(
     Ok(response)
 }
 
+/// The featured image an input names (None: remove it), or why not: an unknown picture, or one
+/// without alt text.
+async fn resolve_picture(
+    app: &AppState,
+    picture: Option<&PictureInput>,
+) -> ApiResult<Option<crate::domain::article::FeaturedImage>> {
+    let Some(p) = picture else { return Ok(None) };
+    let row = crate::storage::pictures::get(&app.db, p.id).await?.ok_or_else(|| {
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, format!("There is no picture {}.", p.id))
+    })?;
+    let own = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+    let image = crate::domain::article::FeaturedImage {
+        url: crate::media::markup::reference(p.id),
+        alt: own(&p.alt).unwrap_or(row.alt),
+        caption: own(&p.caption).unwrap_or_default(),
+        credit: own(&p.credit).unwrap_or_default(),
+    };
+    if image.alt.trim().is_empty() {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Describe the image for readers who cannot see it (alt text).",
+        ));
+    }
+    Ok(Some(image))
+}
+
 async fn set_picture(
     app: &AppState,
     user: &ApiUser,
     id: i64,
-    picture: Option<&PictureInput>,
+    image: Option<crate::domain::article::FeaturedImage>,
 ) -> ApiResult<()> {
-    let image = match picture {
-        None => None,
-        Some(p) => {
-            let row = crate::storage::pictures::get(&app.db, p.id).await?.ok_or_else(|| {
-                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, format!("There is no picture {}.", p.id))
-            })?;
-            let own =
-                |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
-            Some(crate::domain::article::FeaturedImage {
-                url: crate::media::markup::reference(p.id),
-                alt: own(&p.alt).unwrap_or(row.alt),
-                caption: own(&p.caption).unwrap_or_default(),
-                credit: own(&p.credit).unwrap_or_default(),
-            })
-        }
-    };
     content::set_featured_image(&app.db, user.actor(), id, image).await.map_err(|e| match e {
         SaveError::Invalid(m) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, m),
         SaveError::Forbidden => {

@@ -477,6 +477,20 @@ pub struct CommentList {
     pub article_id: i64,
     /// Oldest first; answers name their parent.
     pub comments: Vec<Comment>,
+    /// The address of the next page (newer comments), or null at the end.
+    pub next: Option<String>,
+}
+
+/// Paging of an article's comments.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CommentParams {
+    /// Comments per page, 1 to 200 (100 when not given).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<u32>,
+    /// The last comment of the previous page: the `next` address holds it.
+    #[param(minimum = 1)]
+    after: Option<i64>,
 }
 
 /// Approved comments of a published article
@@ -484,25 +498,44 @@ pub struct CommentList {
     get,
     path = "/api/v1/articles/{id}/comments",
     tag = "content",
-    params(("id" = i64, Path, description = "The article's id")),
+    params(("id" = i64, Path, description = "The article's id"), CommentParams),
     responses(
-        (status = 200, description = "Its approved comments, oldest first", body = CommentList),
+        (status = 200, description = "Its approved comments, oldest first, a page at a time", body = CommentList),
         (status = 304, description = "Not modified"),
-        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The id is not a number, or the paging is not valid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No published article has this id", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn comments(
     State(app): State<AppState>,
     id: Result<Path<i64>, PathRejection>,
+    params: Result<Query<CommentParams>, QueryRejection>,
 ) -> ApiResult<Response> {
     let id = path(id)?;
+    let params = query(params)?;
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=200).contains(&limit) {
+        return Err(Problem::bad_request("`limit` is a number from 1 to 200."));
+    }
+    let after = params.after.unwrap_or(0);
+    if after < 0 {
+        return Err(Problem::bad_request("`after` is a comment id from a `next` address."));
+    }
     if !api::is_published(&app.db, id).await? {
         return Err(Problem::not_found("published article with this id"));
     }
     shows_article(id);
-    let comments = crate::storage::comments::approved_for_article(&app.db, id)
-        .await?
+    let mut rows = crate::storage::comments::approved_page(&app.db, id, after, i64::from(limit) + 1).await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next = match rows.last() {
+        Some(last) if more => Some(match params.limit {
+            Some(_) => format!("/api/v1/articles/{id}/comments?limit={limit}&after={}", last.id),
+            None => format!("/api/v1/articles/{id}/comments?after={}", last.id),
+        }),
+        _ => None,
+    };
+    let comments = rows
         .into_iter()
         .map(|c| Comment {
             id: c.id,
@@ -514,7 +547,7 @@ pub async fn comments(
             created_at: rfc3339(c.created_at),
         })
         .collect();
-    public_json(&app, &CommentList { article_id: id, comments })
+    public_json(&app, &CommentList { article_id: id, comments, next })
 }
 
 /// A section, tag or author.

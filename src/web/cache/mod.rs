@@ -290,6 +290,12 @@ pub async fn serve_cached(State(app): State<AppState>, request: Request, next: N
     surrogate.extend(deps.iter().take(keys::MAX_ARTICLE_KEYS).map(|&id| keys::article(id)));
     let headers = &mut parts.headers;
     super::security_headers(headers);
+    if app.is_https() {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(super::STRICT_TRANSPORT_SECURITY),
+        );
+    }
     if key.is_some() {
         headers.insert(header::CACHE_CONTROL, app.cache_policy.clone());
         if let Ok(value) = HeaderValue::from_str(&surrogate.join(" ")) {

@@ -339,8 +339,7 @@ pub async fn may_set_featured_image(
     alt: Option<&str>,
 ) -> Result<(), SaveError> {
     check_featured_image(alt)?;
-    let mut tx = db.begin().await?;
-    let current = articles::current(&mut tx, id).await?.ok_or(SaveError::NotFound)?;
+    let current = articles::find_for_edit(db, id).await?.ok_or(SaveError::NotFound)?;
     if !actor.role.can_change(&current.status, current.created_by == Some(actor.user_id)) {
         return Err(SaveError::Forbidden);
     }

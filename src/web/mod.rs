@@ -1,6 +1,8 @@
 //! HTTP: the public router (and, with later issues, admin and API routers), its middleware
 //! and shared state. Reading `public_routes` tells what a reader can reach.
 
+#[macro_use]
+mod table;
 pub mod admin;
 pub mod api;
 pub mod cache;
@@ -19,7 +21,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
 use tower_http::CompressionLevel;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -221,44 +222,43 @@ pub fn security_headers(headers: &mut axum::http::HeaderMap) {
 /// What a reader can reach. Single-segment paths are years, static pages or (with slug
 /// permalinks) articles; see `public::archive::one_segment`.
 fn public_routes() -> Router<AppState> {
-    use public::{archive, article, assets, feeds, home, search, sitemaps};
-    Router::new()
-        .route("/", get(home::show))
-        .route("/search", get(search::show))
-        .route("/robots.txt", get(assets::robots))
-        .route("/preview/{token}", get(article::preview))
-        .route("/sitemap.xml", get(sitemaps::index))
-        .route("/sitemap-news.xml", get(sitemaps::news))
-        .route("/sitemaps/{file}", get(sitemaps::part))
-        .route("/feed.xml", get(feeds::site_rss))
-        .route("/atom.xml", get(feeds::site_atom))
-        .route("/feed.json", get(feeds::site_json))
-        .route("/{kind}/{slug}/{file}", get(feeds::scoped))
-        .route("/favicon.ico", get(assets::favicon))
-        .route("/static/{file}", get(assets::show))
-        .route("/media/{file}", get(assets::media))
-        .route("/media/{id}/{version}/{name}", get(assets::picture_file))
-        .route("/section/{slug}/", get(archive::section))
-        .route("/tag/{slug}/", get(archive::tag))
-        .route("/author/{slug}/", get(archive::author))
-        .route("/{a}/", get(archive::one_segment))
-        .route("/{a}/{b}/", get(archive::month))
-        .route("/{a}/{b}/{c}/", get(archive::day))
-        .route("/{y}/{m}/{d}/{slug}/", get(article::show))
-        .fallback(public::not_found)
+    public_table().fallback(public::not_found)
 }
+
+route_table!(PUBLIC_ROUTES, public_table;
+    get "/" => public::home::show;
+    get "/search" => public::search::show;
+    get "/robots.txt" => public::assets::robots;
+    get "/preview/{token}" => public::article::preview;
+    get "/sitemap.xml" => public::sitemaps::index;
+    get "/sitemap-news.xml" => public::sitemaps::news;
+    get "/sitemaps/{file}" => public::sitemaps::part;
+    get "/feed.xml" => public::feeds::site_rss;
+    get "/atom.xml" => public::feeds::site_atom;
+    get "/feed.json" => public::feeds::site_json;
+    get "/{kind}/{slug}/{file}" => public::feeds::scoped;
+    get "/favicon.ico" => public::assets::favicon;
+    get "/static/{file}" => public::assets::show;
+    get "/media/{file}" => public::assets::media;
+    get "/media/{id}/{version}/{name}" => public::assets::picture_file;
+    get "/section/{slug}/" => public::archive::section;
+    get "/tag/{slug}/" => public::archive::tag;
+    get "/author/{slug}/" => public::archive::author;
+    get "/{a}/" => public::archive::one_segment;
+    get "/{a}/{b}/" => public::archive::month;
+    get "/{a}/{b}/{c}/" => public::archive::day;
+    get "/{y}/{m}/{d}/{slug}/" => public::article::show;
+);
 
 /// Forms readers post. Not cached; bodies are small.
 fn reader_forms() -> Router<AppState> {
-    use axum::extract::DefaultBodyLimit;
-    use axum::routing::post;
-    Router::new()
-        .route(
-            "/comments",
-            post(public::comments::post).layer(DefaultBodyLimit::max(public::comments::MAX_FORM_BYTES)),
-        )
-        .route("/comments/token", get(public::comments::token))
+    reader_table()
 }
+
+route_table!(READER_FORM_ROUTES, reader_table;
+    post "/comments" => public::comments::post, limit public::comments::MAX_FORM_BYTES;
+    get "/comments/token" => public::comments::token;
+);
 
 /// An HTML page that caches and proxies may keep briefly.
 pub fn html_page(body: String) -> Response {

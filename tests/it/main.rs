@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod access;
 mod admin;
 mod api;
 mod api_admin;

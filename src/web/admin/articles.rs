@@ -410,6 +410,14 @@ async fn submit(
         return Ok(refused.into_response());
     }
     draft.id = id;
+    // Whose article it is, before what the form says: a change nobody may make is refused as
+    // such, not for an empty headline.
+    if let Some(id) = id {
+        let row = articles::find_for_edit(&app.db, id).await.or_404()?;
+        if !staff.role.can_edit(row.created_by == Some(staff.user_id)) {
+            return Ok((StatusCode::FORBIDDEN, "You may not make this change.").into_response());
+        }
+    }
     let article = match draft.to_article(&app.site.get()) {
         Ok(a) => a,
         Err(message) => {
@@ -664,6 +672,16 @@ pub async fn autosave(
     let (mut draft, csrf) = Draft::from_pairs(pairs);
     if let Err(refused) = staff.check_csrf(&csrf) {
         return refused.into_response();
+    }
+    if let Some(Path(id)) = &id {
+        match articles::find_for_edit(&app.db, *id).await {
+            Ok(Some(row)) if staff.role.can_edit(row.created_by == Some(staff.user_id)) => {}
+            Ok(Some(_)) => {
+                return (StatusCode::FORBIDDEN, "You may not change this article.").into_response();
+            }
+            Ok(None) => return WebError::NotFound.into_response(),
+            Err(e) => return WebError::Internal(e).into_response(),
+        }
     }
     if draft.headline.trim().is_empty() {
         return (StatusCode::UNPROCESSABLE_ENTITY, "Nothing to save yet: the headline is empty.")

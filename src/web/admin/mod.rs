@@ -13,12 +13,10 @@ pub mod tokens;
 pub mod webhooks;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 
 use super::AppState;
 
@@ -27,69 +25,75 @@ use super::AppState;
 const UPLOAD_LIMIT: usize = 12 * crate::media::library::MAX_BYTES;
 
 pub fn routes(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/admin", get(session::home))
-        .route("/admin/", get(session::home))
-        .route("/admin/login", post(session::login))
-        .route("/admin/logout", post(session::logout))
-        .route("/admin/articles", get(articles::list))
-        .route("/admin/articles/new", get(articles::new).post(articles::create))
-        .route("/admin/articles/{id}", get(articles::edit).post(articles::save))
-        .route("/admin/articles/{id}/revisions", get(revisions::list))
-        .route("/admin/articles/autosave", post(articles::autosave))
-        .route("/admin/articles/{id}/autosave", post(articles::autosave))
-        .route("/admin/preview", post(articles::preview_markdown))
-        .route("/admin/sections", get(taxonomy::sections).post(taxonomy::save_section))
-        .route("/admin/sections/{id}", get(taxonomy::edit_section).post(taxonomy::save_section))
-        .route("/admin/sections/{id}/delete", post(taxonomy::delete_section))
-        .route("/admin/tags", get(taxonomy::tags))
-        .route("/admin/tags/{id}", post(taxonomy::change_tag))
-        .route("/admin/pages", get(site::pages_list).post(site::page_save))
-        .route("/admin/pages/{id}", get(site::page_edit).post(site::page_save))
-        .route("/admin/users", get(site::users_list).post(site::user_create))
-        .route("/admin/users/{id}", post(site::user_change))
-        .route("/admin/settings", get(site::settings_show).post(site::settings_save))
-        .route("/admin/comments", get(comments::queue).post(comments::act))
-        .route("/admin/comments/{id}", get(comments::show).post(comments::edit))
-        .route("/admin/comments/{id}/reply", post(comments::reply))
-        .route("/admin/discussion", get(comments::settings_show).post(comments::settings_save))
-        .route("/admin/authors", get(site::authors_list).post(site::author_save))
-        .route("/admin/authors/{id}", get(site::author_edit).post(site::author_save))
-        .route(
-            "/admin/authors/{id}/photo",
-            post(site::author_photo)
-                .layer(DefaultBodyLimit::max(crate::media::library::MAX_BYTES + 64 * 1024)),
-        )
-        .route(
-            "/admin/settings/logo",
-            post(site::settings_logo)
-                .layer(DefaultBodyLimit::max(crate::media::library::MAX_BYTES + 64 * 1024)),
-        )
-        .route("/admin/articles/{id}/preview", post(articles::create_preview))
-        .route(
-            "/admin/articles/{id}/image",
-            post(articles::upload_image)
-                .layer(DefaultBodyLimit::max(crate::media::library::MAX_BYTES + 64 * 1024)),
-        )
-        .route(
-            "/admin/media",
-            get(media::list).post(media::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
-        )
-        .route("/admin/media/{id}", get(media::show).post(media::save))
-        .route(
-            "/admin/media/{id}/replace",
-            post(media::replace).layer(DefaultBodyLimit::max(crate::media::library::MAX_BYTES + 64 * 1024)),
-        )
-        .route("/admin/articles/{id}/preview/revoke", post(articles::revoke_previews))
-        .route("/admin/articles/{id}/related", post(articles::related_choice))
-        .route("/admin/tokens", get(tokens::list).post(tokens::create))
-        .route("/admin/tokens/{id}/revoke", post(tokens::revoke))
-        .route("/admin/webhooks", get(webhooks::list).post(webhooks::create))
-        .route("/admin/webhooks/{id}", get(webhooks::show).post(webhooks::change))
-        .route("/admin/webhooks/{id}/deliveries/{delivery}", post(webhooks::redeliver))
+    table()
         .layer(middleware::from_fn(same_origin_posts))
         .layer(middleware::from_fn_with_state(state, no_store))
 }
+
+/// A picture's upload: the library's per-file limit and room for the form's fields.
+const PICTURE_FORM: usize = crate::media::library::MAX_BYTES + 64 * 1024;
+
+route_table!(ROUTES, table;
+    get "/admin" => session::home;
+    get "/admin/" => session::home;
+    post "/admin/login" => session::login;
+    post "/admin/logout" => session::logout;
+    get "/admin/articles" => articles::list;
+    get "/admin/articles/new" => articles::new;
+    post "/admin/articles/new" => articles::create;
+    get "/admin/articles/{id}" => articles::edit;
+    post "/admin/articles/{id}" => articles::save;
+    get "/admin/articles/{id}/revisions" => revisions::list;
+    post "/admin/articles/autosave" => articles::autosave;
+    post "/admin/articles/{id}/autosave" => articles::autosave;
+    post "/admin/preview" => articles::preview_markdown;
+    get "/admin/sections" => taxonomy::sections;
+    post "/admin/sections" => taxonomy::save_section;
+    get "/admin/sections/{id}" => taxonomy::edit_section;
+    post "/admin/sections/{id}" => taxonomy::save_section;
+    post "/admin/sections/{id}/delete" => taxonomy::delete_section;
+    get "/admin/tags" => taxonomy::tags;
+    post "/admin/tags/{id}" => taxonomy::change_tag;
+    get "/admin/pages" => site::pages_list;
+    post "/admin/pages" => site::page_save;
+    get "/admin/pages/{id}" => site::page_edit;
+    post "/admin/pages/{id}" => site::page_save;
+    get "/admin/users" => site::users_list;
+    post "/admin/users" => site::user_create;
+    post "/admin/users/{id}" => site::user_change;
+    get "/admin/settings" => site::settings_show;
+    post "/admin/settings" => site::settings_save;
+    get "/admin/comments" => comments::queue;
+    post "/admin/comments" => comments::act;
+    get "/admin/comments/{id}" => comments::show;
+    post "/admin/comments/{id}" => comments::edit;
+    post "/admin/comments/{id}/reply" => comments::reply;
+    get "/admin/discussion" => comments::settings_show;
+    post "/admin/discussion" => comments::settings_save;
+    get "/admin/authors" => site::authors_list;
+    post "/admin/authors" => site::author_save;
+    get "/admin/authors/{id}" => site::author_edit;
+    post "/admin/authors/{id}" => site::author_save;
+    post "/admin/authors/{id}/photo" => site::author_photo, limit PICTURE_FORM;
+    post "/admin/settings/logo" => site::settings_logo, limit PICTURE_FORM;
+    post "/admin/articles/{id}/preview" => articles::create_preview;
+    post "/admin/articles/{id}/image" => articles::upload_image, limit PICTURE_FORM;
+    get "/admin/media" => media::list;
+    post "/admin/media" => media::upload, limit UPLOAD_LIMIT;
+    get "/admin/media/{id}" => media::show;
+    post "/admin/media/{id}" => media::save;
+    post "/admin/media/{id}/replace" => media::replace, limit PICTURE_FORM;
+    post "/admin/articles/{id}/preview/revoke" => articles::revoke_previews;
+    post "/admin/articles/{id}/related" => articles::related_choice;
+    get "/admin/tokens" => tokens::list;
+    post "/admin/tokens" => tokens::create;
+    post "/admin/tokens/{id}/revoke" => tokens::revoke;
+    get "/admin/webhooks" => webhooks::list;
+    post "/admin/webhooks" => webhooks::create;
+    get "/admin/webhooks/{id}" => webhooks::show;
+    post "/admin/webhooks/{id}" => webhooks::change;
+    post "/admin/webhooks/{id}/deliveries/{delivery}" => webhooks::redeliver;
+);
 
 async fn no_store(State(_): State<AppState>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;

@@ -648,9 +648,9 @@ pub async fn publish(
     id: Result<Path<i64>, PathRejection>,
     input: Result<axum::Json<PublishInput>, JsonRejection>,
 ) -> ApiResult<Response> {
+    user.require(Scope::ArticlesPublish)?;
     let id = path_id(id)?;
     let input = body(input)?;
-    user.require(Scope::ArticlesPublish)?;
     let future = match &input.at {
         Some(t) => {
             DateTime::parse_from_rfc3339(t.trim())
@@ -704,9 +704,9 @@ pub async fn unpublish(
     id: Result<Path<i64>, PathRejection>,
     input: Result<axum::Json<UnpublishInput>, JsonRejection>,
 ) -> ApiResult<Response> {
+    user.require(Scope::ArticlesPublish)?;
     let id = path_id(id)?;
     let input = body(input)?;
-    user.require(Scope::ArticlesPublish)?;
     let change = ArticleInput {
         status: Some("unpublished".to_owned()),
         version: Some(input.version),

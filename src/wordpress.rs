@@ -32,6 +32,9 @@ use crate::domain::{ArticleStatus, CommentStatus, NewArticle, NewAuthor, NewPage
 use crate::storage::{Db, fetch_all_with_ids, now, placeholders};
 use crate::{content, fetch_optional, tx_exec};
 
+/// Elements nested deeper than this are refused (a WordPress export's go six deep).
+pub const MAX_XML_DEPTH: usize = 64;
+
 /// An element of the export, with its text and children (one `<item>` at a time).
 #[derive(Debug, Default, Clone)]
 pub struct Node {
@@ -244,6 +247,14 @@ impl Parse {
                     if matches!(event, Event::Empty(_)) {
                         finish(node, &mut self.stack, &mut self.version, each, line(&reader))?;
                     } else {
+                        // WordPress's own elements nest six deep; far deeper is hostile (and a
+                        // tree that deep would be dropped by deep recursion).
+                        if self.stack.len() >= MAX_XML_DEPTH {
+                            bail!(
+                                "line {}: elements nested more than {MAX_XML_DEPTH} deep, which no export has",
+                                line(&reader)
+                            );
+                        }
                         self.stack.push(node);
                     }
                 }

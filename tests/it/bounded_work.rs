@@ -121,3 +121,29 @@ async fn a_deep_quote_is_refused_by_the_editor_the_preview_and_the_api() {
     assert!(r.text().await.unwrap().contains("quotations or lists inside each other"));
     assert_eq!(count().await, before, "nothing stored");
 }
+
+/// A WordPress export whose item nests 200,000 elements: refused item by item with its line
+/// (the rest imported), no deep recursion.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deeply_nested_export_item_is_skipped_with_its_line() {
+    let app = crate::helpers::TestApp::sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("deep.xml");
+    let deep = format!("{}x{}", "<a>".repeat(200_000), "</a>".repeat(200_000));
+    std::fs::write(
+        &file,
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8" ?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">
+<channel><title>T</title><wp:wxr_version>1.2</wp:wxr_version>
+<item><title>Deep</title><wp:post_id>1</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><wp:post_date_gmt>2024-01-01 10:00:00</wp:post_date_gmt><dc:creator>x</dc:creator>{deep}</item>
+<item><title>Fine</title><wp:post_id>2</wp:post_id><wp:status>publish</wp:status><wp:post_type>post</wp:post_type><wp:post_date_gmt>2024-01-01 10:00:00</wp:post_date_gmt><dc:creator>x</dc:creator><content:encoded><![CDATA[<p>Words.</p>]]></content:encoded></item>
+</channel></rss>"#
+        ),
+    )
+    .unwrap();
+    let report = gazette::wordpress::import(&app.db, &file, |_| {}).await.unwrap();
+    assert_eq!(report.problems.len(), 1, "{report}");
+    assert!(format!("{report}").contains("nested more than 64 deep"), "{report}");
+    assert_eq!(report.counts.get("articles"), Some(&1), "{report}");
+}

@@ -639,7 +639,11 @@ pub async fn preview_markdown(
     if let Err(refused) = staff.check_csrf(token) {
         return refused.into_response();
     }
-    match crate::domain::markdown::render(&input.body) {
+    let rendered = match content::render(&input.body).await {
+        Ok(r) => r,
+        Err(e) => return WebError::Internal(e).into_response(),
+    };
+    match rendered {
         Ok(r) => {
             // Library pictures as readers will get them.
             let html = app.views(&app.site.get()).body_with(

@@ -226,9 +226,16 @@ async fn try_every_route(who: Who) -> Vec<(String, String, u16, Outcome)> {
         credit: String::new(),
         focus: (5000, 5000),
     };
-    gazette::media::library::add(&app.db, &store, &png(), "gulls.png", &description, Some(admin.0))
-        .await
-        .unwrap();
+    gazette::media::library::add(
+        &app.db,
+        &store,
+        &crate::helpers::png(40),
+        "gulls.png",
+        &description,
+        Some(admin.0),
+    )
+    .await
+    .unwrap();
     let p = placeholders(&app).await;
     let mut b = Browser::new(&app);
     let mut csrf = String::new();
@@ -429,11 +436,4 @@ fn api_rule(method: &str, path: &str, scope: Option<&str>) -> Option<Who> {
         (_, _, Some("articles:publish" | "comments:moderate")) => Author,
         _ => return None,
     })
-}
-
-fn png() -> Vec<u8> {
-    let img = image::RgbImage::from_fn(48, 32, |x, y| image::Rgb([x as u8 * 5, y as u8 * 7, 40]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
 }

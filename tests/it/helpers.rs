@@ -275,3 +275,11 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// A small PNG picture, different per `seed`.
+pub fn png(seed: u8) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(48, 32, |x, y| image::Rgb([x as u8 * 5, y as u8 * 7, seed]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}

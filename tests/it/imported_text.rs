@@ -10,6 +10,7 @@ use gazette::wordpress;
 
 use crate::helpers::{TestApp, hrefs};
 use crate::on_both_stores;
+use crate::wordpress_shared::field;
 
 on_both_stores!(older_stores_get_their_text_back);
 
@@ -38,14 +39,6 @@ fn visible_text(html: &str) -> String {
         }
     }
     out
-}
-
-fn field<'a>(item: &'a str, tag: &str) -> Option<&'a str> {
-    let open = format!("<{tag}>");
-    let start = item.find(&open)? + open.len();
-    let end = start + item[start..].find(&format!("</{tag}>"))?;
-    let text = item[start..end].trim();
-    Some(text.strip_prefix("<![CDATA[").and_then(|t| t.strip_suffix("]]>")).unwrap_or(text))
 }
 
 /// Published posts of a WXR file: (title, body).

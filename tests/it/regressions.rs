@@ -80,7 +80,7 @@ async fn a_contributor_cannot_change_a_published_articles_picture_and_refusals_s
     let upload = reqwest::multipart::Form::new()
         .text("_csrf", csrf.clone())
         .text("alt", "Lights on the quay")
-        .part("file", reqwest::multipart::Part::bytes(png()).file_name("lights.png"));
+        .part("file", reqwest::multipart::Part::bytes(crate::helpers::png(90)).file_name("lights.png"));
     assert_eq!(post(upload).await.unwrap().status(), 403);
     assert_eq!(image_of().await, image, "the picture is the editor's");
     assert_eq!(pictures().await, before, "a refused upload joins no library");
@@ -92,7 +92,7 @@ async fn a_contributor_cannot_change_a_published_articles_picture_and_refusals_s
     let upload = reqwest::multipart::Form::new()
         .text("_csrf", csrf)
         .text("alt", "")
-        .part("file", reqwest::multipart::Part::bytes(png()).file_name("lights.png"));
+        .part("file", reqwest::multipart::Part::bytes(crate::helpers::png(90)).file_name("lights.png"));
     let r = app
         .client
         .post(format!("{}/admin/articles/{id}/image", app.base))
@@ -103,13 +103,6 @@ async fn a_contributor_cannot_change_a_published_articles_picture_and_refusals_s
         .unwrap();
     assert_eq!(r.status(), 422);
     assert_eq!(pictures().await, before);
-}
-
-fn png() -> Vec<u8> {
-    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 3, y as u8 * 5, 90]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -230,6 +223,7 @@ async fn comments_in_the_content_api_come_a_page_at_a_time() {
     assert_eq!((seen.len(), sorted.len()), (250, 250), "every comment once, in order");
     assert_eq!(seen, sorted);
     assert_eq!(app.get(&format!("/api/v1/articles/{id}/comments?limit=0")).await.status(), 400);
+    assert_eq!(app.get(&format!("/api/v1/articles/{id}/comments?after=0")).await.status(), 400);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -34,7 +34,7 @@ fn exports() -> Option<Vec<PathBuf>> {
 }
 
 /// The text of `<tag>` in `item` (its first occurrence), CDATA or not.
-fn field<'a>(item: &'a str, tag: &str) -> Option<&'a str> {
+pub fn field<'a>(item: &'a str, tag: &str) -> Option<&'a str> {
     let open = format!("<{tag}>");
     let start = item.find(&open)? + open.len();
     let end = start + item[start..].find(&format!("</{tag}>"))?;

@@ -517,10 +517,10 @@ pub async fn comments(
     if !(1..=200).contains(&limit) {
         return Err(Problem::bad_request("`limit` is a number from 1 to 200."));
     }
-    let after = params.after.unwrap_or(0);
-    if after < 0 {
+    if params.after.is_some_and(|a| a < 1) {
         return Err(Problem::bad_request("`after` is a comment id from a `next` address."));
     }
+    let after = params.after.unwrap_or(0);
     if !api::is_published(&app.db, id).await? {
         return Err(Problem::not_found("published article with this id"));
     }

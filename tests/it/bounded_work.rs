@@ -33,14 +33,15 @@ fn every_construct_renders_in_linear_time_or_is_refused_with_a_message() {
                 assert!(message.contains("limit"), "{name}: refused without saying why: {message}");
             }
         }
-        // Linear is 4x; a square law would be 16x. The slack absorbs timer noise on tiny times.
+        // Linear is 4x; a square law would be 16x. The slack absorbs a loaded machine and timer
+        // noise on tiny times.
         let ratio = tb.as_secs_f64() / ta.as_secs_f64().max(1e-4);
         report.push(format!(
             "{name}: {ta:?} -> {tb:?} ({ratio:.1}x){}",
             if rb.is_err() { ", refused" } else { "" }
         ));
         assert!(
-            tb <= ta * 8 + Duration::from_millis(20),
+            tb <= ta * 10 + Duration::from_millis(30),
             "{name}: {} KB took {ta:?}, {} KB took {tb:?}: super-linear\n{}",
             a.len() / 1024,
             b.len() / 1024,

@@ -190,9 +190,9 @@ pub async fn sign_in(
     }
     for (key, free) in keys {
         let (failures, last) = users::failures(db, key, THROTTLE_WINDOW).await?;
-        let wait = last + backoff(failures, free) - now();
-        if backoff(failures, free) > 0 && wait > 0 {
-            return Err(SignInError::Throttled(wait));
+        let wait = backoff(failures, free);
+        if wait > 0 && last + wait > now() {
+            return Err(SignInError::Throttled(last + wait - now()));
         }
     }
     let hash = user.as_ref().map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());

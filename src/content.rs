@@ -30,11 +30,7 @@ pub async fn create_article(db: &Db, article: &NewArticle) -> anyhow::Result<i64
         bail!("a published article needs a publication time");
     }
     let rendered = render(&article.body_source).await??;
-    let excerpt = if article.excerpt.trim().is_empty() {
-        rendered.auto_excerpt()
-    } else {
-        article.excerpt.trim().to_owned()
-    };
+    let excerpt = rendered.excerpt_or(&article.excerpt);
     let mut tx = db.begin().await?;
     let id = articles::insert(&mut tx, article, &rendered, &excerpt)
         .await
@@ -125,11 +121,7 @@ pub async fn save_article(
         _ => {}
     }
     let rendered = render(&article.body_source).await?.map_err(|e| SaveError::Invalid(e.to_string()))?;
-    let excerpt = if article.excerpt.trim().is_empty() {
-        rendered.auto_excerpt()
-    } else {
-        article.excerpt.trim().to_owned()
-    };
+    let excerpt = rendered.excerpt_or(&article.excerpt);
     // Every picture needs words for readers who cannot see it before it goes out.
     let undescribed = if matches!(article.status, Published | Scheduled) {
         undescribed_picture(db, &rendered.html).await?
@@ -251,11 +243,7 @@ pub async fn update_imported(db: &Db, id: i64, article: &NewArticle) -> anyhow::
         return Ok(false);
     }
     let rendered = render(&article.body_source).await??;
-    let excerpt = if article.excerpt.trim().is_empty() {
-        rendered.auto_excerpt()
-    } else {
-        article.excerpt.trim().to_owned()
-    };
+    let excerpt = rendered.excerpt_or(&article.excerpt);
     // Bylines, sections and tags the update does not name are kept as they are.
     let terms = articles::terms(db, id).await?;
     let of = |kind: &str| terms.iter().filter(|t| t.kind == kind).collect::<Vec<_>>();
@@ -357,7 +345,8 @@ pub async fn may_set_featured_image(
     Ok(())
 }
 
-fn check_featured_image(alt: Option<&str>) -> Result<(), SaveError> {
+/// Refuses a featured image without alt text (None: removing the image, always allowed).
+pub fn check_featured_image(alt: Option<&str>) -> Result<(), SaveError> {
     if alt.is_some_and(|a| a.trim().is_empty()) {
         return Err(SaveError::Invalid(
             "Describe the image for readers who cannot see it (alt text).".into(),
@@ -457,18 +446,13 @@ pub async fn backfill_body_text(db: &Db) -> anyhow::Result<usize> {
         let Some(last) = rows.last() else { break };
         after = last.id;
         let mut tx = db.begin().await?;
-        for row in &rows {
-            let text = crate::domain::html_text::body_text(&row.body_html);
-            if text.text == row.body_text {
+        for row in rows {
+            let derived = markdown::Rendered::from_html(row.body_html);
+            if derived.text == row.body_text {
                 continue;
             }
-            let words = text.text.split_whitespace().count() as i64;
-            let excerpt = if row.excerpt.trim().is_empty() {
-                markdown::auto_excerpt(&text.text, &text.lead)
-            } else {
-                row.excerpt.clone()
-            };
-            backfill::set_derived_text(&mut tx, row.id, &text.text, words, &excerpt).await?;
+            let excerpt = derived.excerpt_or(&row.excerpt);
+            backfill::set_derived_text(&mut tx, row.id, &derived.text, derived.word_count, &excerpt).await?;
             if row.status == "published" {
                 events::record(&mut tx, EventKind::ArticleUpdated, row.id).await?;
             }

@@ -541,14 +541,9 @@ async fn load(
             // Sanitized again (a dump is input like any other), and the text taken from that
             // HTML: a dump's own text may be empty or stale (dumps of stores written before the
             // text came from the HTML had none for WordPress bodies).
-            let body_html = crate::domain::markdown::sanitize_html(&a.body_html);
-            let text = crate::domain::html_text::body_text(&body_html);
-            let word_count = text.text.split_whitespace().count() as i64;
-            let excerpt = if a.excerpt.trim().is_empty() {
-                crate::domain::markdown::auto_excerpt(&text.text, &text.lead)
-            } else {
-                a.excerpt.clone()
-            };
+            use crate::domain::markdown::{Rendered, sanitize_html};
+            let body = Rendered::from_html(sanitize_html(&a.body_html));
+            let excerpt = body.excerpt_or(&a.excerpt);
             let (id,) = tx_fetch!(
                 fetch_one,
                 tx,
@@ -564,10 +559,10 @@ async fn load(
                 &a.headline,
                 &a.standfirst,
                 &a.body_source,
-                &body_html,
-                &text.text,
+                &body.html,
+                &body.text,
                 &excerpt,
-                word_count,
+                body.word_count,
                 &a.status,
                 primary,
                 a.featured_image_url.as_deref(),

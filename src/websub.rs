@@ -29,7 +29,11 @@ async fn newest_publication(db: &Db, after: i64) -> anyhow::Result<Option<i64>> 
 pub async fn ping(guard: &crate::outbound::Guard, hub: &str, base_url: &str) -> anyhow::Result<()> {
     for feed in ["feed.xml", "atom.xml", "feed.json"] {
         let topic = format!("{base_url}/{feed}");
-        let form = format!("hub.mode=publish&hub.url={}", crate::web::public::search::urlencode(&topic));
+        let form =
+            reqwest::Url::parse_with_params("http://form/", [("hub.mode", "publish"), ("hub.url", &topic)])?
+                .query()
+                .unwrap_or_default()
+                .to_owned();
         let answer = guard
             .send(
                 reqwest::Method::POST,
@@ -70,6 +74,7 @@ pub async fn announce(
         connect_timeout: Duration::from_secs(5),
         max_bytes: 64 * 1024,
         user_agent: concat!("Gazette-WebSub/", env!("CARGO_PKG_VERSION")),
+        ..Default::default()
     };
     let mut seen = match fetch_one!(&db, (i64,), "SELECT COALESCE(MAX(id), 0) FROM content_events") {
         Ok((id,)) => id,

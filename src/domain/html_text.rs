@@ -90,7 +90,7 @@ pub fn body_text(html: &str) -> BodyText {
                 }
             }
             b'&' => {
-                let (len, decoded) = entity_at(&html[i..]);
+                let (decoded, len) = entity_at(&html[i..]).unwrap_or(('&', 1));
                 let mut buf = [0u8; 4];
                 push_text(&mut para, decoded.encode_utf8(&mut buf));
                 i += len;
@@ -162,40 +162,49 @@ fn tag_at(s: &str) -> Option<(usize, &str, bool)> {
     Some((s.len(), name, closing))
 }
 
-/// The entity at the start of `s`: its length and the character it stands for (`&` itself,
-/// length 1, when it is none that is known).
-fn entity_at(s: &str) -> (usize, char) {
-    let end = s.as_bytes().iter().take(12).position(|&c| c == b';');
-    let Some(end) = end else { return (1, '&') };
-    let name = &s[1..end];
-    let c = if let Some(num) = name.strip_prefix('#') {
-        let n = match num.strip_prefix(['x', 'X']) {
-            Some(hex) => u32::from_str_radix(hex, 16).ok(),
-            None => num.parse().ok(),
-        };
-        n.and_then(char::from_u32)
-    } else {
-        match name {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            "nbsp" => Some(' '),
-            "ndash" => Some('–'),
-            "mdash" => Some('—'),
-            "hellip" => Some('…'),
-            "lsquo" => Some('‘'),
-            "rsquo" => Some('’'),
-            "ldquo" => Some('“'),
-            "rdquo" => Some('”'),
-            _ => None,
-        }
+/// The character reference at the start of `s` (`&amp;`, `&lt;`, `&gt;`, `&quot;`, `&apos;`,
+/// `&nbsp;` or numeric) and its length; None when it is none of those. The sanitizer writes no
+/// other named references.
+pub fn entity_at(s: &str) -> Option<(char, usize)> {
+    let end = s.char_indices().take(12).find(|(_, c)| *c == ';').map(|(i, _)| i)?;
+    let name = s.get(1..end)?;
+    let c = match name {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => ' ',
+        _ => name
+            .strip_prefix("#x")
+            .or_else(|| name.strip_prefix("#X"))
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
+            .and_then(char::from_u32)?,
     };
-    match c {
-        Some(c) => (end + 1, c),
-        None => (1, '&'),
+    Some((c, end + 1))
+}
+
+/// Text with its character references decoded ([`entity_at`]); anything else left as it is.
+pub fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        match entity_at(rest) {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
     }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]

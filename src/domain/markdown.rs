@@ -26,15 +26,22 @@ pub struct Rendered {
 pub const EXCERPT_CHARS: usize = 220;
 
 impl Rendered {
-    /// The excerpt a teaser shows when the editor wrote none.
-    pub fn auto_excerpt(&self) -> String {
-        auto_excerpt(&self.text, &self.lead)
+    /// A body's text, lead and word count, taken from its final (sanitized) HTML: the one rule
+    /// for rendered Markdown, imported dumps and stores mended by a data migration.
+    pub fn from_html(html: String) -> Self {
+        let super::html_text::BodyText { text, lead } = super::html_text::body_text(&html);
+        let word_count = text.split_whitespace().count() as i64;
+        Self { html, text, lead, word_count }
     }
-}
 
-/// The automatic excerpt of a body: its lead paragraph (or its first one), cut at a word.
-pub fn auto_excerpt(text: &str, lead: &str) -> String {
-    excerpt(if lead.is_empty() { text } else { lead }, EXCERPT_CHARS)
+    /// The excerpt teasers show: the editor's when given, else the lead paragraph (or the
+    /// first), cut at a word.
+    pub fn excerpt_or(&self, given: &str) -> String {
+        if !given.trim().is_empty() {
+            return given.trim().to_owned();
+        }
+        excerpt(if self.lead.is_empty() { &self.text } else { &self.lead }, EXCERPT_CHARS)
+    }
 }
 
 /// Quotations and lists inside each other, on one line, beyond this are refused: the Markdown
@@ -106,10 +113,7 @@ pub fn render(source: &str) -> Result<Rendered, RenderError> {
     if shape.markup > MAX_HTML_MARKUP {
         return Err(RenderError::TooMuchMarkup { count: shape.markup });
     }
-    let html = sanitize_html(&unsafe_html);
-    let super::html_text::BodyText { text, lead } = super::html_text::body_text(&html);
-    let word_count = text.split_whitespace().count() as i64;
-    Ok(Rendered { html, text, lead, word_count })
+    Ok(Rendered::from_html(sanitize_html(&unsafe_html)))
 }
 
 /// Refuses a line that opens more than [`MAX_BLOCK_NESTING`] quotations and list items: `>`,

@@ -23,6 +23,8 @@ pub struct Guard {
     pub allow_private: bool,
     /// Private addresses allowed one by one (`[outbound] allow`), when not all of them are.
     pub allow: Vec<IpAddr>,
+    /// The setting that would allow a refused private address, named in the refusal.
+    pub allowed_by: &'static str,
     /// Redirects followed (0: a redirect is the answer).
     pub max_redirects: usize,
     /// The whole request, connection included.
@@ -38,6 +40,7 @@ impl Default for Guard {
         Self {
             allow_private: false,
             allow: Vec::new(),
+            allowed_by: "[outbound] allow = [\"ADDRESS\"] (or allow_private = true)",
             max_redirects: 5,
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
@@ -122,8 +125,9 @@ impl Guard {
         {
             return Err(format!(
                 "{host} is at {}, a private or local address; the server fetches only from public \
-                 addresses unless the configuration allows private ones",
-                bad.ip()
+                 addresses unless the configuration allows it: {}",
+                bad.ip(),
+                self.allowed_by
             ));
         }
         Ok(first)

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use gazette::domain::Role;
-use gazette::web::api::auth::{self, Scope};
+use gazette::web::api::auth::Scope;
 
 use crate::admin::{Browser, field};
 use crate::helpers::TestApp;
@@ -38,16 +38,6 @@ impl Who {
             Who::Author => Some("tomasz@harbourcourier.example"),
             Who::Editor => Some("maeve@harbourcourier.example"),
             Who::Administrator => Some("admin@harbourcourier.example"),
-        }
-    }
-
-    fn role(self) -> Option<Role> {
-        match self {
-            Who::Anonymous => None,
-            Who::Contributor => Some(Role::Contributor),
-            Who::Author => Some(Role::Author),
-            Who::Editor => Some(Role::Editor),
-            Who::Administrator => Some(Role::Administrator),
         }
     }
 }
@@ -208,16 +198,11 @@ fn fill(path: &str, p: &BTreeMap<&'static str, String>) -> String {
 async fn try_every_route(who: Who) -> Vec<(String, String, u16, Outcome)> {
     let app = TestApp::sqlite().await;
     app.load_demo().await;
-    // Things for the ids to name: a token and a webhook of the administrator's.
+    // Things for the ids to name: a token and a picture of the administrator's.
+    let admin_email = Who::Administrator.email().unwrap();
+    crate::api_admin::token(&app, admin_email, Role::Administrator, &[Scope::DraftsRead]).await;
     let admin: (i64,) =
-        gazette::fetch_one!(&app.db, (i64,), "SELECT id FROM users WHERE role = 'administrator' LIMIT 1")
-            .unwrap();
-    let new = auth::generate().unwrap();
-    let mut tx = app.db.begin().await.unwrap();
-    gazette::storage::tokens::create(&mut tx, admin.0, "admin's", &new.prefix, &new.hash, "drafts:read")
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+        gazette::fetch_one!(&app.db, (i64,), "SELECT id FROM users WHERE email = $1", admin_email).unwrap();
     // A picture the administrator added.
     let store = gazette::media::store::MediaStore::open(&app.config.media, &app.config.data_dir).unwrap();
     let description = gazette::storage::pictures::Description {
@@ -340,18 +325,8 @@ async fn every_api_operation_answers_each_token_as_the_rules_say() {
     let p = placeholders(&app).await;
     let mut tokens = Vec::new();
     for who in EVERYONE.into_iter().skip(1) {
-        let email = who.email().unwrap();
-        let (user,): (i64,) =
-            gazette::fetch_one!(&app.db, (i64,), "SELECT id FROM users WHERE email = $1", email).unwrap();
-        let new = auth::generate().unwrap();
-        let scopes: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
-        let mut tx = app.db.begin().await.unwrap();
-        gazette::storage::tokens::create(&mut tx, user, "all", &new.prefix, &new.hash, &scopes.join(" "))
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
-        tokens.push((who, new.secret));
-        let _ = who.role();
+        let token = crate::api_admin::token(&app, who.email().unwrap(), Role::Contributor, &Scope::ALL).await;
+        tokens.push((who, token));
     }
     let mut wrong = Vec::new();
     let mut tried = 0;
@@ -393,28 +368,15 @@ async fn every_api_operation_answers_each_token_as_the_rules_say() {
             }
             // The administrator's token without this operation's scope.
             if let Some(scope) = scope {
-                let (user,): (i64,) = gazette::fetch_one!(
-                    &app.db,
-                    (i64,),
-                    "SELECT id FROM users WHERE role = 'administrator' LIMIT 1"
+                let others: Vec<Scope> = Scope::ALL.into_iter().filter(|s| s.as_str() != scope).collect();
+                let less = crate::api_admin::token(
+                    &app,
+                    Who::Administrator.email().unwrap(),
+                    Role::Administrator,
+                    &others,
                 )
-                .unwrap();
-                let others: Vec<&str> =
-                    Scope::ALL.iter().map(|s| s.as_str()).filter(|s| *s != scope).collect();
-                let new = auth::generate().unwrap();
-                let mut tx = app.db.begin().await.unwrap();
-                gazette::storage::tokens::create(
-                    &mut tx,
-                    user,
-                    "less",
-                    &new.prefix,
-                    &new.hash,
-                    &others.join(" "),
-                )
-                .await
-                .unwrap();
-                tx.commit().await.unwrap();
-                let status = send(Some(&new.secret)).await.unwrap().status().as_u16();
+                .await;
+                let status = send(Some(&less)).await.unwrap().status().as_u16();
                 if status != 403 {
                     wrong.push(format!("without {scope}: {method} {path}: {status}, the rule says 403"));
                 }

@@ -17,8 +17,9 @@ on_both_stores!(
     bad_input_is_a_problem_document_and_nothing_is_written,
 );
 
-/// A user with `role` and a token with `scopes`; returns the token.
-async fn token(app: &TestApp, email: &str, role: Role, scopes: &[Scope]) -> String {
+/// A user with `role` (the existing one, if the address has an account) and a token with
+/// `scopes`; returns the token.
+pub async fn token(app: &TestApp, email: &str, role: Role, scopes: &[Scope]) -> String {
     let user = match gazette::accounts::create_user(&app.db, email, email, role, PASSWORD).await {
         Ok(id) => id,
         Err(_) => {

@@ -97,23 +97,17 @@ async fn a_deep_quote_is_refused_by_the_editor_the_preview_and_the_api() {
         .unwrap();
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("the limit is 32"));
-    let id: i64 = gazette::fetch_one!(
-        &app.db,
-        (i64,),
-        "SELECT id FROM users WHERE email = 'maeve@harbourcourier.example'"
+    let token = crate::api_admin::token(
+        &app,
+        "maeve@harbourcourier.example",
+        gazette::domain::Role::Editor,
+        &[gazette::web::api::auth::Scope::ArticlesWrite],
     )
-    .unwrap()
-    .0;
-    let new = gazette::web::api::auth::generate().unwrap();
-    let mut tx = app.db.begin().await.unwrap();
-    gazette::storage::tokens::create(&mut tx, id, "t", &new.prefix, &new.hash, "articles:write")
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    .await;
     let r = app
         .client
         .post(format!("{}/api/v1/admin/articles", app.base))
-        .bearer_auth(&new.secret)
+        .bearer_auth(&token)
         .json(&serde_json::json!({ "headline": "Too deep", "body": deep, "sections": ["news"], "authors": ["maeve-okonjo"] }))
         .send()
         .await

@@ -109,27 +109,16 @@ async fn a_contributor_cannot_change_a_published_articles_picture_and_refusals_s
 async fn the_admin_api_stores_nothing_it_refuses_and_keeps_what_it_is_not_told() {
     let app = TestApp::sqlite().await;
     app.load_demo().await;
-    let (user,): (i64,) = gazette::fetch_one!(
-        &app.db,
-        (i64,),
-        "SELECT id FROM users WHERE email = 'maeve@harbourcourier.example'"
+    use gazette::web::api::auth::Scope;
+    let token = crate::api_admin::token(
+        &app,
+        "maeve@harbourcourier.example",
+        Role::Editor,
+        &[Scope::ArticlesWrite, Scope::ArticlesPublish],
     )
-    .unwrap();
-    let new = gazette::web::api::auth::generate().unwrap();
-    let mut tx = app.db.begin().await.unwrap();
-    gazette::storage::tokens::create(
-        &mut tx,
-        user,
-        "t",
-        &new.prefix,
-        &new.hash,
-        "articles:write articles:publish",
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    .await;
     let call = |method: reqwest::Method, path: String, body: serde_json::Value| {
-        app.client.request(method, format!("{}{path}", app.base)).bearer_auth(&new.secret).json(&body).send()
+        app.client.request(method, format!("{}{path}", app.base)).bearer_auth(&token).json(&body).send()
     };
     let count = || async { gazette::fetch_one!(&app.db, (i64,), "SELECT COUNT(*) FROM articles").unwrap().0 };
     let before = count().await;

@@ -412,11 +412,10 @@ async fn submit(
     draft.id = id;
     // Whose article it is, before what the form says: a change nobody may make is refused as
     // such, not for an empty headline.
-    if let Some(id) = id {
-        let row = articles::find_for_edit(&app.db, id).await.or_404()?;
-        if !staff.role.can_edit(row.created_by == Some(staff.user_id)) {
-            return Ok((StatusCode::FORBIDDEN, "You may not make this change.").into_response());
-        }
+    if let Some(id) = id
+        && let Some(refused) = refused_article(app, staff, id).await?
+    {
+        return Ok(refused);
     }
     let article = match draft.to_article(&app.site.get()) {
         Ok(a) => a,
@@ -476,6 +475,11 @@ async fn may_edit(
     if let Err(refused) = staff.check_csrf(csrf) {
         return Ok(Some(refused.into_response()));
     }
+    refused_article(app, staff, id).await
+}
+
+/// `Some(403)` when the staff member may not change article `id` (a 404 when there is none).
+async fn refused_article(app: &AppState, staff: &Staff, id: i64) -> WebResult<Option<Response>> {
     let row = articles::find_for_edit(&app.db, id).await.or_404()?;
     if !staff.role.can_edit(row.created_by == Some(staff.user_id)) {
         return Ok(Some((StatusCode::FORBIDDEN, "You may not change this article.").into_response()));
@@ -678,13 +682,10 @@ pub async fn autosave(
         return refused.into_response();
     }
     if let Some(Path(id)) = &id {
-        match articles::find_for_edit(&app.db, *id).await {
-            Ok(Some(row)) if staff.role.can_edit(row.created_by == Some(staff.user_id)) => {}
-            Ok(Some(_)) => {
-                return (StatusCode::FORBIDDEN, "You may not change this article.").into_response();
-            }
-            Ok(None) => return WebError::NotFound.into_response(),
-            Err(e) => return WebError::Internal(e).into_response(),
+        match refused_article(&app, &staff, *id).await {
+            Ok(None) => {}
+            Ok(Some(refused)) => return refused,
+            Err(e) => return e.into_response(),
         }
     }
     if draft.headline.trim().is_empty() {

@@ -531,12 +531,7 @@ async fn resolve_picture(
         caption: own(&p.caption).unwrap_or_default(),
         credit: own(&p.credit).unwrap_or_default(),
     };
-    if image.alt.trim().is_empty() {
-        return Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Describe the image for readers who cannot see it (alt text).",
-        ));
-    }
+    content::check_featured_image(Some(&image.alt)).map_err(picture_problem)?;
     Ok(Some(image))
 }
 
@@ -546,7 +541,12 @@ async fn set_picture(
     id: i64,
     image: Option<crate::domain::article::FeaturedImage>,
 ) -> ApiResult<()> {
-    content::set_featured_image(&app.db, user.actor(), id, image).await.map_err(|e| match e {
+    content::set_featured_image(&app.db, user.actor(), id, image).await.map_err(picture_problem)
+}
+
+/// What a refused featured image means to an API client.
+fn picture_problem(e: SaveError) -> Problem {
+    match e {
         SaveError::Invalid(m) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, m),
         SaveError::Forbidden => {
             Problem::new(StatusCode::FORBIDDEN, "You may not change this article's picture.")
@@ -554,7 +554,7 @@ async fn set_picture(
         SaveError::NotFound => Problem::not_found("article with this id"),
         SaveError::Conflict => Problem::new(StatusCode::CONFLICT, "The article changed meanwhile."),
         SaveError::Internal(e) => e.into(),
-    })
+    }
 }
 
 /// Create an article

@@ -46,7 +46,7 @@ impl App {
                 .then(|| PageCache::new(config.page_cache, config.page_cache_bytes)),
             data_dir: Arc::new(config.data_dir.clone()),
             spam,
-            search: Arc::new(crate::search::Engine::new()),
+            search: Arc::new(crate::search::Engine::open(&config.data_dir.join("search"))),
             trusted_proxies: Arc::from(config.trusted_proxies.clone()),
             cache_policy: config.http_cache.policy().header(),
             purger: crate::web::cache::purge::Purger::new(config.http_cache.purge.clone())?,

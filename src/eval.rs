@@ -193,7 +193,7 @@ pub async fn related(
     let dir = tempfile::tempdir()?;
     let keep = std::env::var("GAZETTE_EVAL_DIR").ok().map(PathBuf::from);
     let db = load_store(keep.as_deref().unwrap_or(dir.path()), corpus, distractors).await?;
-    let engine = Engine::new();
+    let engine = Engine::in_memory();
     let started = std::time::Instant::now();
     engine.reindex(&db, |stage, done, total| eprint!("\r{stage}: {done}/{total}     ")).await?;
     eprintln!("\nreindexed in {:.1} s", started.elapsed().as_secs_f64());
@@ -317,7 +317,7 @@ pub async fn search(
     let lines = read_lines(corpus)?;
     let dir = tempfile::tempdir()?;
     let db = load_store(dir.path(), corpus, None).await?;
-    let engine = Engine::new();
+    let engine = Engine::in_memory();
     engine.build(&db, |_| {}).await?;
     let rows = rows(&db).await?;
     let by_external: HashMap<String, usize> =
@@ -335,9 +335,9 @@ pub async fn search(
         let r = &rows[i];
         let query = search::Query::parse(&r.headline);
         let gazette: Vec<i64> = engine
-            .search(&query, &Filter::default(), Sort::Best, now)
+            .search(&query, &Filter::default(), Sort::Best, now, 100)
+            .hits
             .into_iter()
-            .take(100)
             .map(|h| h.article_id)
             .collect();
         let words: Vec<String> = r.headline.split_whitespace().map(str::to_lowercase).collect();

@@ -611,17 +611,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Reindex => {
             let db = app::open_store(&config).await?;
-            let engine = gazette::search::Engine::new();
+            let engine = gazette::search::Engine::fresh(&config.data_dir.join("search"));
             let started = std::time::Instant::now();
             let result = engine.reindex(&db, progress_bar).await;
             eprintln!();
             db.close().await;
             result?;
             println!(
-                "reindexed {} articles in {:.1} s (index memory about {} MB)",
+                "reindexed {} articles in {:.1} s (index {} MB on disk)",
                 engine.len(),
                 started.elapsed().as_secs_f64(),
-                engine.memory_bytes() / 1_000_000
+                engine.disk_bytes() / 1_000_000
             );
             Ok(())
         }

@@ -1,21 +1,29 @@
 //! Search and related posts, from one derived index per node.
 //!
-//! The index (`index.rs`) lives in memory, is built from the store at start and follows the
-//! content event log, so every node answers the same way whatever the database (SQLite or
-//! PostgreSQL): "identical in meaning" by construction. Related lists are computed from it when
-//! content changes and stored in `related_articles`, so page views only read them; a node
-//! claims each stretch of events with a compare-and-set on a shared cursor, so the work is done
-//! once however many nodes follow the log.
+//! The index (`index.rs`) is a tantivy index under the data directory, opened in milliseconds
+//! at start and kept current from the content event log, so every node answers the same way
+//! whatever the database (SQLite or PostgreSQL). It is derived data: missing, damaged or of an
+//! older format, it is rebuilt from the store in the background while the site serves (search
+//! falls back to a plain text scan until it is ready); `gazette reindex` builds a new one
+//! beside it and swaps it in. Related lists are computed from it when content changes
+//! (`related.rs`) and stored in `related_articles`, so page views only read them; a node claims
+//! each stretch of events with a compare-and-set on a shared cursor, so the work is done once
+//! however many nodes follow the log.
 
 pub mod index;
+mod query;
+mod related;
 pub mod text;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::RwLock;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use index::{Clause, Hit, Index};
+pub use index::Hit;
+use index::{Clause, Fields};
+use tantivy::{IndexReader, IndexWriter, ReloadPolicy, Searcher};
 
 use crate::storage::{Db, related as store};
 
@@ -23,32 +31,13 @@ use crate::storage::{Db, related as store};
 pub const RELATED: usize = 6;
 /// Above this many changed articles in one stretch of events, every list is computed afresh.
 const FULL_REBUILD_ABOVE: usize = 300;
-/// How much the headlines' and the ledes' own likeness weigh in relatedness, beside the whole
-/// article's (which weighs the rest, 0.4). Two reports of one event name it in their headlines
-/// and open with its facts (who, what, where, when) in much the same words, while pieces on the
-/// same topic share body vocabulary. Chosen on the labelled corpora (docs/RELEVANCE.md has the
-/// figures and the values tried).
-const HEADLINE_WEIGHT: f32 = 0.2;
-const LEDE_WEIGHT: f32 = 0.4;
-/// Whole-vector likeness above which a candidate is the same text again (a story imported
-/// twice, a syndicated copy word for word) and is left out. Two outlets' rewrites of one wire
-/// report fall below it and stay: they are the same story told again, which is what a reader
-/// of the related block is after (at 0.9 they were dropped, and P@6 on giveme5w1h fell 2 points).
-const DUPLICATE: f32 = 0.99;
-/// First-stage candidates kept per article for the final ranking of its list.
-const FIRST_STAGE: usize = 60;
-/// How many of an article's nearest pieces (by first-stage score) vouch for a candidate.
-const SHARED_K: usize = 3;
-/// How much their support lifts a candidate: its score times `1 + SHARED_WEIGHT · mean
-/// likeness to them`.
-const SHARED_WEIGHT: f32 = 2.0;
-/// How much a headline that holds the whole query and says no more adds (a headline of nothing
-/// else doubles the score; one of twice as many words adds half). Chosen on the labelled corpora: 0.5-2 all lift
-/// known-item MRR by 1-2 points; story nDCG unchanged.
-const EXACT_HEADLINE: f32 = 1.0;
 /// Name of the related-lists job cursor.
 const RELATED_JOB: &str = "related";
-
+/// The file in the index folder that names the index in use.
+const CURRENT: &str = "CURRENT";
+/// Writer memory while following events, and while building (split among two threads).
+const FOLLOW_WRITER_BYTES: usize = 32_000_000;
+const BUILD_WRITER_BYTES: usize = 128_000_000;
 /// How results are ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sort {
@@ -94,12 +83,17 @@ impl Query {
         let mut q = Query::default();
         for (i, part) in input.split('"').enumerate() {
             if i % 2 == 1 {
-                let terms = text::terms(part);
-                q.highlight.extend(terms.iter().cloned());
+                let terms = index::positioned_terms(part);
+                q.highlight.extend(terms.iter().map(|(_, t)| t.clone()));
                 match terms.len() {
                     0 => {}
-                    1 => q.clauses.push(Clause::Term(terms[0].clone())),
-                    _ => q.clauses.push(Clause::Phrase(terms)),
+                    1 => q.clauses.push(Clause::Term(terms[0].1.clone())),
+                    _ => {
+                        // Offsets from the phrase's first kept word.
+                        let first = terms[0].0;
+                        q.clauses
+                            .push(Clause::Phrase(terms.into_iter().map(|(p, t)| (p - first, t)).collect()));
+                    }
                 }
                 continue;
             }
@@ -148,23 +142,39 @@ pub struct Filter {
     pub until: Option<i64>,
 }
 
+/// One opened index: its folder's name (none in memory), reader and writer.
+struct Live {
+    name: Option<String>,
+    reader: IndexReader,
+    writer: std::sync::Mutex<IndexWriter>,
+}
+
+/// Inverse document frequencies of related-posts features, read from the index and kept for
+/// as long as the index is unchanged (every list computed from one state of the index weighs
+/// its features alike, so a list is the same whichever node or round computed it).
+#[derive(Default)]
+struct IdfCache {
+    generation: u64,
+    values: HashMap<String, f32>,
+}
+
+/// Above this many cached frequencies the cache starts again (a few tens of MB at most).
+const IDF_CACHE_MAX: usize = 1_000_000;
+
 /// The node's search and related-posts engine.
 pub struct Engine {
-    index: RwLock<Index>,
+    /// The index folder (`<data dir>/search`); `None` keeps the index in memory (evaluation).
+    root: Option<PathBuf>,
+    fields: Fields,
+    schema: tantivy::schema::Schema,
+    live: RwLock<Option<Arc<Live>>>,
     ready: AtomicBool,
     /// The newest content event taken into the index.
     cursor: AtomicI64,
-    /// Held while events are taken into the index. Two rounds at once (the node's follower and
-    /// a caller's `step` or `reindex`) took the same events in twice: an article added again
-    /// after its neighbours' lists were stored gets a vector weighed by later word
-    /// frequencies, and the lists no longer matched a rebuild.
+    /// Held while events are taken into the index (the node's follower and a caller's `step`
+    /// or `reindex` would otherwise take the same events in twice).
     following: tokio::sync::Mutex<()>,
-}
-
-impl Default for Engine {
-    fn default() -> Self {
-        Self::new()
-    }
+    idf: RwLock<IdfCache>,
 }
 
 /// Runs CPU-heavy work without stalling the runtime's other tasks (when it has other workers).
@@ -189,112 +199,265 @@ fn on_cores<I: Sync, T: Send>(items: &[I], work: impl Fn(&I) -> T + Sync) -> Vec
     })
 }
 
-/// Freshness factor for "best" ordering: a story a year old keeps about 40% of its score.
-fn freshness(published_at: i64, now: i64) -> f32 {
-    let days = ((now - published_at).max(0) as f32) / 86_400.0;
-    0.4 + 0.6 * (-days / 120.0).exp()
+/// What a commit records beside the documents.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Payload {
+    format: u32,
+    cursor: i64,
 }
 
-/// How much closeness in time adds to relatedness: the same story's earlier and later pieces
-/// come first; an old piece that shares words keeps 60% of its score (a story can run for a
-/// year: a narrower kernel or a lower floor cost more than it gained on the labelled corpora).
-fn closeness(a: i64, b: i64) -> f32 {
-    let days = ((a - b).abs() as f32) / 86_400.0;
-    0.6 + 0.4 * (-days / 45.0).exp()
+fn payload(cursor: i64) -> String {
+    serde_json::to_string(&Payload { format: index::FORMAT, cursor }).unwrap_or_default()
 }
 
-/// How alike two articles' texts are, given the cosines of their whole vectors, headlines
-/// and ledes (no time).
-fn blend([whole, headline, lede]: [f32; 3]) -> f32 {
-    (1.0 - HEADLINE_WEIGHT - LEDE_WEIGHT) * whole + HEADLINE_WEIGHT * headline + LEDE_WEIGHT * lede
-}
-
-/// The candidates for an article's list with their scores: likeness of the texts weighted by
-/// closeness in time. Symmetric in the pair.
-fn scored_candidates(index: &Index, doc: &index::Doc, article_id: i64) -> Vec<(u32, f32)> {
-    index
-        .similar(doc, article_id)
-        .into_iter()
-        .filter_map(|(d, cosines)| {
-            let other = index.doc_at(d)?;
-            Some((d, blend(cosines) * closeness(doc.published_at, other.published_at)))
-        })
-        .collect()
-}
-
-/// An article's best first-stage candidates, best first.
-fn first_stage(index: &Index, doc: &index::Doc, article_id: i64) -> Vec<(u32, f32)> {
-    let mut scored = scored_candidates(index, doc, article_id);
-    if scored.len() > FIRST_STAGE {
-        scored.select_nth_unstable_by(FIRST_STAGE, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        scored.truncate(FIRST_STAGE);
-    }
-    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    scored
+/// Size of a folder's files, in bytes.
+fn folder_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| entries.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum())
+        .unwrap_or(0)
 }
 
 impl Engine {
-    pub fn new() -> Self {
+    /// An engine whose index lives in memory until [`Engine::build`] (evaluation, unit tests).
+    pub fn in_memory() -> Self {
+        Self::with_root(None)
+    }
+
+    /// The engine of a node, its index under `root` (`<data dir>/search`). The index in use
+    /// is opened now if it is there and of this format (search answers at once); otherwise
+    /// [`Engine::follow`] builds one in the background.
+    pub fn open(root: &Path) -> Self {
+        let engine = Self::with_root(Some(root.to_owned()));
+        match engine.open_current() {
+            Ok(Some((live, cursor))) => {
+                engine.install(live, cursor);
+                tracing::info!(articles = engine.len(), "search index opened");
+            }
+            Ok(None) => {}
+            Err(err) => {
+                tracing::warn!(error = %format!("{err:#}"), "search index unreadable; it will be rebuilt")
+            }
+        }
+        engine
+    }
+
+    /// An engine that will build a new index under `root` without opening the one in use,
+    /// which a running node may be writing to (`gazette reindex`).
+    pub fn fresh(root: &Path) -> Self {
+        Self::with_root(Some(root.to_owned()))
+    }
+
+    fn with_root(root: Option<PathBuf>) -> Self {
+        let (schema, fields) = Fields::schema();
         Self {
-            index: RwLock::new(Index::default()),
+            root,
+            fields,
+            schema,
+            live: RwLock::new(None),
             ready: AtomicBool::new(false),
             cursor: AtomicI64::new(0),
             following: tokio::sync::Mutex::new(()),
+            idf: RwLock::new(IdfCache::default()),
         }
     }
 
-    /// Whether the index has been built (until then search falls back to a text scan).
+    /// The folder named by `CURRENT`, opened, with the cursor of its last commit; `None` when
+    /// there is none or it is of another format.
+    fn open_current(&self) -> anyhow::Result<Option<(Live, i64)>> {
+        let Some(root) = &self.root else { return Ok(None) };
+        let Ok(name) = std::fs::read_to_string(root.join(CURRENT)) else { return Ok(None) };
+        let name = name.trim().to_owned();
+        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+            anyhow::bail!("{} names no index folder", root.join(CURRENT).display());
+        }
+        let index = tantivy::Index::open_in_dir(root.join(&name))?;
+        let Some(payload) = index.load_metas()?.payload else { return Ok(None) };
+        let payload: Payload = serde_json::from_str(&payload)?;
+        if payload.format != index::FORMAT || index.schema() != self.schema {
+            tracing::info!(format = payload.format, "search index of another format; it will be rebuilt");
+            return Ok(None);
+        }
+        Ok(Some((self.live_of(&index, Some(name), 1, FOLLOW_WRITER_BYTES)?, payload.cursor)))
+    }
+
+    fn live_of(
+        &self,
+        index: &tantivy::Index,
+        name: Option<String>,
+        threads: usize,
+        bytes: usize,
+    ) -> anyhow::Result<Live> {
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let writer = index.writer_with_num_threads(threads, bytes)?;
+        Ok(Live { name, reader, writer: std::sync::Mutex::new(writer) })
+    }
+
+    fn install(&self, live: Live, cursor: i64) {
+        if let Ok(mut slot) = self.live.write() {
+            *slot = Some(Arc::new(live));
+        }
+        if let Ok(mut idf) = self.idf.write() {
+            *idf = IdfCache::default();
+        }
+        self.cursor.store(cursor, Ordering::Release);
+        self.ready.store(true, Ordering::Release);
+    }
+
+    fn live(&self) -> Option<Arc<Live>> {
+        self.live.read().ok().and_then(|l| l.clone())
+    }
+
+    fn searcher(&self) -> Option<Searcher> {
+        self.live().map(|l| l.reader.searcher())
+    }
+
+    /// Whether the index is open (until then search falls back to a text scan).
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Acquire)
     }
 
+    /// Articles in the index.
     pub fn len(&self) -> usize {
-        self.index.read().map(|i| i.len()).unwrap_or(0)
+        self.searcher().map_or(0, |s| s.num_docs() as usize)
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    pub fn memory_bytes(&self) -> usize {
-        self.index.read().map(|i| i.memory_bytes()).unwrap_or(0)
+    /// The index's size on disk, in bytes (0 in memory).
+    pub fn disk_bytes(&self) -> u64 {
+        match (&self.root, self.live().and_then(|l| l.name.clone())) {
+            (Some(root), Some(name)) => folder_bytes(&root.join(name)),
+            _ => 0,
+        }
     }
 
-    /// Builds the index from the store, `progress(done)` after each page.
+    /// Inverse document frequency of a related-posts feature, `ln((N + 1) / df)`.
+    fn idf(&self, searcher: &Searcher, feature: &str) -> f32 {
+        let generation = searcher.generation().generation_id();
+        if let Ok(cache) = self.idf.read()
+            && cache.generation == generation
+            && let Some(&v) = cache.values.get(feature)
+        {
+            return v;
+        }
+        let docs = searcher.num_docs();
+        let term = tantivy::Term::from_field_text(self.fields.features, feature);
+        let df = searcher.doc_freq(&term).unwrap_or(0).max(1);
+        let v = ((docs as f32 + 1.0) / df as f32).ln().max(0.0);
+        if let Ok(mut cache) = self.idf.write() {
+            if cache.generation != generation || cache.values.len() > IDF_CACHE_MAX {
+                *cache = IdfCache { generation, values: HashMap::new() };
+            }
+            cache.values.insert(feature.to_owned(), v);
+        }
+        v
+    }
+
+    /// Builds a fresh index from the store, `progress(done)` after each page, and puts it in
+    /// use: on disk in a new folder named by `CURRENT` (the old one is removed), or in memory.
     pub async fn build(&self, db: &Db, mut progress: impl FnMut(usize)) -> anyhow::Result<()> {
         let start_event = crate::storage::events::latest_id(db).await?;
-        let mut fresh = Index::default();
+        let name = format!("index-{}", chrono::Utc::now().format("%Y%m%d-%H%M%S-%3f"));
+        let index = match &self.root {
+            Some(root) => {
+                let dir = root.join(&name);
+                std::fs::create_dir_all(&dir)?;
+                tantivy::Index::create_in_dir(&dir, self.schema.clone())?
+            }
+            None => tantivy::Index::create_in_ram(self.schema.clone()),
+        };
+        let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get).clamp(1, 2);
+        let mut writer: IndexWriter = index.writer_with_num_threads(threads, BUILD_WRITER_BYTES)?;
+        // Features' frequencies in what has been read so far choose each article's strongest
+        // features for its forward record (their weights are computed when lists are).
+        let mut df: HashMap<String, u32> = HashMap::new();
+        let mut seen = 0u32;
         let mut after = 0;
         let mut done = 0;
+        let fields = self.fields;
         loop {
             let page = store::sources_after(db, after, 2_000).await?;
             let Some(last) = page.last() else { break };
             after = last.article_id;
             done += page.len();
-            // Analysis is CPU work: keep it off the async workers.
-            fresh = tokio::task::spawn_blocking(move || {
-                for src in &page {
-                    fresh.add_deferred(src);
+            let (w, d, s) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let analysed: Vec<_> = page.iter().map(index::analyse).collect();
+                for a in &analysed {
+                    for f in a.features.keys() {
+                        *df.entry(f.clone()).or_default() += 1;
+                    }
                 }
-                fresh
+                seen += analysed.len() as u32;
+                let n = seen as f32 + 1.0;
+                for (src, a) in page.iter().zip(analysed) {
+                    let idf = |f: &str| (n / df.get(f).copied().unwrap_or(1) as f32).ln().max(0.0);
+                    writer.add_document(index::document(&fields, src, a, idf))?;
+                }
+                Ok((writer, df, seen))
             })
-            .await?;
+            .await??;
+            (writer, df, seen) = (w, d, s);
             progress(done);
         }
-        fresh = tokio::task::spawn_blocking(move || {
-            fresh.finish();
-            fresh.compact();
-            fresh
-        })
-        .await?;
+        drop(df);
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&payload(start_event));
+        prepared.commit()?;
+        writer.wait_merging_threads()?;
+        let live = self.live_of(&index, self.root.as_ref().map(|_| name.clone()), 1, FOLLOW_WRITER_BYTES)?;
         let _following = self.following.lock().await;
-        if let Ok(mut index) = self.index.write() {
-            *index = fresh;
+        let old = self.live().and_then(|l| l.name.clone());
+        if let Some(root) = &self.root {
+            let tmp = root.join(format!("{CURRENT}.tmp"));
+            std::fs::write(&tmp, &name)?;
+            std::fs::rename(&tmp, root.join(CURRENT))?;
         }
-        self.cursor.store(start_event, Ordering::Release);
-        self.ready.store(true, Ordering::Release);
+        self.install(live, start_event);
+        self.remove_old(old.as_deref());
         // Changes made while building are taken in now.
         self.take_in(db).await?;
+        Ok(())
+    }
+
+    /// Removes an index folder no longer in use, and builds left behind by a stopped process.
+    fn remove_old(&self, old: Option<&str>) {
+        let Some(root) = &self.root else { return };
+        let current = self.live().and_then(|l| l.name.clone());
+        let Ok(entries) = std::fs::read_dir(root) else { return };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.starts_with("index-") || Some(&name) == current.as_ref() {
+                continue;
+            }
+            // Another process may be building one now (`gazette reindex`): only the folder
+            // just replaced, or one untouched for an hour, is removed.
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|e| e > Duration::from_secs(3_600)));
+            if (Some(name.as_str()) == old || stale)
+                && let Err(err) = std::fs::remove_dir_all(entry.path())
+            {
+                tracing::warn!(folder = %entry.path().display(), error = %err, "could not remove an old search index");
+            }
+        }
+    }
+
+    /// When another process (`gazette reindex`) has put a new index in use, this node opens it.
+    fn follow_current(&self) -> anyhow::Result<()> {
+        let Some(root) = &self.root else { return Ok(()) };
+        let Ok(name) = std::fs::read_to_string(root.join(CURRENT)) else { return Ok(()) };
+        let old = self.live().and_then(|l| l.name.clone());
+        if old.as_deref() == Some(name.trim()) {
+            return Ok(());
+        }
+        if let Some((live, cursor)) = self.open_current()? {
+            self.install(live, cursor);
+            self.remove_old(old.as_deref());
+            tracing::info!(articles = self.len(), "search index replaced by a rebuilt one");
+        }
         Ok(())
     }
 
@@ -308,6 +471,7 @@ impl Engine {
     /// [`Engine::catch_up`], with `following` held by the caller.
     async fn take_in(&self, db: &Db) -> anyhow::Result<(Vec<i64>, i64, i64)> {
         let from = self.cursor.load(Ordering::Acquire);
+        let Some(live) = self.live() else { return Ok((Vec::new(), from, from)) };
         let mut to = from;
         let mut changed = Vec::new();
         loop {
@@ -323,28 +487,49 @@ impl Engine {
                 break;
             }
         }
-        for &id in &changed {
-            let source = store::source(db, id).await?;
-            if let Ok(mut index) = self.index.write() {
-                match source {
-                    Some(src) => index.add(&src),
-                    None => {
-                        index.remove(id);
+        if !changed.is_empty() {
+            let mut sources = Vec::with_capacity(changed.len());
+            for &id in &changed {
+                sources.push((id, store::source(db, id).await?));
+            }
+            blocking(|| -> anyhow::Result<()> {
+                let searcher = live.reader.searcher();
+                let mut writer =
+                    live.writer.lock().map_err(|_| anyhow::anyhow!("search index writer poisoned"))?;
+                for (id, source) in &sources {
+                    writer.delete_term(self.fields.id_term(*id));
+                    if let Some(src) = source {
+                        let analysed = index::analyse(src);
+                        let doc = index::document(&self.fields, src, analysed, |f| self.idf(&searcher, f));
+                        writer.add_document(doc)?;
                     }
                 }
-            }
+                let mut prepared = writer.prepare_commit()?;
+                prepared.set_payload(&payload(to));
+                prepared.commit()?;
+                drop(writer);
+                live.reader.reload()?;
+                Ok(())
+            })?;
         }
         self.cursor.store(to, Ordering::Release);
         Ok((changed, from, to))
     }
 
     /// Follows the event log forever: the index every `every`, and, when this node wins the
-    /// claim, the related lists of what changed.
-    pub async fn follow(self: std::sync::Arc<Self>, db: Db, every: Duration) {
-        if let Err(err) = self.build(&db, |_| {}).await {
-            tracing::error!(error = %format!("{err:#}"), "could not build the search index");
-        } else {
-            tracing::info!(articles = self.len(), "search index ready");
+    /// claim, the related lists of what changed. Builds the index first when none could be
+    /// opened.
+    pub async fn follow(self: Arc<Self>, db: Db, every: Duration) {
+        if !self.is_ready() {
+            let started = Instant::now();
+            match self.build(&db, |_| {}).await {
+                Ok(()) => tracing::info!(
+                    articles = self.len(),
+                    seconds = started.elapsed().as_secs_f32(),
+                    "search index built"
+                ),
+                Err(err) => tracing::error!(error = %format!("{err:#}"), "could not build the search index"),
+            }
         }
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -359,6 +544,10 @@ impl Engine {
     /// One round: index, then related lists if this node claims the events.
     pub async fn step(&self, db: &Db) -> anyhow::Result<()> {
         let _following = self.following.lock().await;
+        if !self.is_ready() {
+            return Ok(());
+        }
+        self.follow_current()?;
         self.take_in(db).await?;
         let to = self.cursor.load(Ordering::Acquire);
         let from = store::cursor(db, RELATED_JOB, 0).await?;
@@ -442,126 +631,51 @@ impl Engine {
             // its side, say where it now belongs: in every list it would enter, a short one or
             // one whose weakest entry it beats. Only the changed article's top few would miss
             // the article published alone on its topic, whose empty list nothing then filled.
-            // (Neighbours' support can lift a stored score by up to `SHARED_WEIGHT`: compare with
-            // that bound.)
-            let lift = 1.0 + SHARED_WEIGHT;
-            let contenders = self.contenders(id);
+            // (Neighbours' support can lift a stored score: compare with that bound.)
+            let contenders = blocking(|| self.contenders(id));
             let ids: Vec<i64> = contenders.iter().map(|c| c.0).collect();
             let floors = store::floors(db, &ids).await?;
             for (other, score) in contenders {
-                let enters =
-                    floors.get(&other).is_none_or(|&(n, weakest)| n < RELATED || score * lift > weakest);
+                let enters = floors
+                    .get(&other)
+                    .is_none_or(|&(n, weakest)| n < RELATED || score * related::MAX_LIFT > weakest);
                 if enters {
                     push(other, &mut affected);
                 }
             }
         }
         let overridden = store::overridden_among(db, &affected).await?;
-        let mut out = Vec::with_capacity(affected.len());
-        for id in affected {
-            let (pins, excludes) =
-                if overridden.contains(&id) { store::overrides(db, id).await? } else { Default::default() };
-            out.push((id, self.related(id, &pins, &excludes)));
+        let mut choices = HashMap::new();
+        for &id in affected.iter().filter(|id| overridden.contains(id)) {
+            choices.insert(id, store::overrides(db, id).await?);
         }
-        Ok(out)
+        Ok(blocking(|| self.related_many(&affected, &choices)))
+    }
+
+    /// Every article in the index, in id order.
+    fn article_ids(&self) -> Vec<i64> {
+        let Some(searcher) = self.searcher() else { return Vec::new() };
+        let mut ids = Vec::with_capacity(searcher.num_docs() as usize);
+        for segment in searcher.segment_readers() {
+            let Ok(column) = segment.fast_fields().u64("id") else { continue };
+            let column = column.first_or_default_col(0);
+            for doc in segment.doc_ids_alive() {
+                ids.push(column.get_val(doc) as i64);
+            }
+        }
+        ids.sort_unstable();
+        ids
     }
 
     /// Every article's list, computed on every core.
     async fn all_lists(&self, db: &Db) -> anyhow::Result<Vec<(i64, Vec<(i64, f32)>)>> {
-        let ids: Vec<i64> = self.index.read().map(|i| i.article_ids()).unwrap_or_default();
+        let ids = self.article_ids();
         let overridden = store::overridden(db).await?;
         let mut choices = HashMap::new();
         for &id in ids.iter().filter(|id| overridden.contains(id)) {
             choices.insert(id, store::overrides(db, id).await?);
         }
         Ok(blocking(|| self.related_many(&ids, &choices)))
-    }
-
-    /// The articles most like `article_id`, without time or duplicate rules.
-    /// The articles an article could be listed beside, with the score of the pair.
-    fn contenders(&self, article_id: i64) -> Vec<(i64, f32)> {
-        let Ok(index) = self.index.read() else { return Vec::new() };
-        let Some(doc) = index.doc(article_id) else { return Vec::new() };
-        scored_candidates(&index, doc, article_id)
-            .into_iter()
-            .filter_map(|(d, score)| Some((index.doc_at(d)?.article_id, score)))
-            .collect()
-    }
-
-    /// The related list of an article: pins first, then the most similar published articles,
-    /// weighted by closeness in time, without exclusions and without near-duplicates of the
-    /// article or of each other. Empty when the article is not published.
-    pub fn related(&self, article_id: i64, pins: &[i64], excludes: &[i64]) -> Vec<(i64, f32)> {
-        let Ok(index) = self.index.read() else { return Vec::new() };
-        let Some(doc) = index.doc(article_id) else { return Vec::new() };
-        let first = first_stage(&index, doc, article_id);
-        self.finish(&index, doc, first, pins, excludes)
-    }
-
-    /// The list from an article's first stage: rescored by the support of its nearest pieces,
-    /// then pins, exclusions and copies applied.
-    fn finish(
-        &self,
-        index: &Index,
-        doc: &index::Doc,
-        mut scored: Vec<(u32, f32)>,
-        pins: &[i64],
-        excludes: &[i64],
-    ) -> Vec<(i64, f32)> {
-        let article_id = doc.article_id;
-        let mut out: Vec<(i64, f32)> = pins
-            .iter()
-            .filter(|p| **p != article_id && index.contains(**p))
-            .take(RELATED)
-            .map(|p| (*p, 1.0))
-            .collect();
-        // Two reports of one event are close to the same other reports; a piece that merely
-        // shares words with the article is far from the article's other nearest pieces. Each
-        // candidate is lifted by its mean likeness to the article's nearest others. Computed
-        // from the index alone, so a list is the same whether it is built in a full rebuild or
-        // when one article changes.
-        let own: Vec<&index::Doc> =
-            scored.iter().take(SHARED_K).filter_map(|(d, _)| index.doc_at(*d)).collect();
-        if own.len() > 1 {
-            let mut support = vec![(0.0f32, 0u32); scored.len()];
-            for near in &own {
-                index.probe(near, |probe| {
-                    for ((d, _), (sum, n)) in scored.iter().zip(&mut support) {
-                        let Some(other) = index.doc_at(*d).filter(|o| o.article_id != near.article_id) else {
-                            continue;
-                        };
-                        *sum += blend(probe.cosines(other));
-                        *n += 1;
-                    }
-                });
-            }
-            for ((_, score), (sum, n)) in scored.iter_mut().zip(support) {
-                *score *= 1.0 + SHARED_WEIGHT * sum / n.max(1) as f32;
-            }
-            scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        }
-        let mut picked_vectors: Vec<&[(u32, f32)]> =
-            out.iter().filter_map(|(id, _)| index.doc(*id)).map(|d| d.vector.as_slice()).collect();
-        for (d, score) in scored {
-            if out.len() >= RELATED {
-                break;
-            }
-            let Some(other) = index.doc_at(d) else { continue };
-            if excludes.contains(&other.article_id) || out.iter().any(|(id, _)| *id == other.article_id) {
-                continue;
-            }
-            if score < 0.02 {
-                break;
-            }
-            let duplicate = Index::cosine(&doc.vector, &other.vector) > DUPLICATE
-                || picked_vectors.iter().any(|v| Index::cosine(v, &other.vector) > DUPLICATE);
-            if duplicate {
-                continue;
-            }
-            picked_vectors.push(&other.vector);
-            out.push((other.article_id, score));
-        }
-        out
     }
 
     /// Related lists of many articles, computed on every core.
@@ -576,60 +690,14 @@ impl Engine {
         })
     }
 
-    /// Ranked matches of a query: `(article id, published_at, score)`, best first.
-    pub fn search(&self, query: &Query, filter: &Filter, sort: Sort, now: i64) -> Vec<Hit> {
-        let Ok(index) = self.index.read() else { return Vec::new() };
-        let mut hits = index.search(&query.clauses, query.min_clauses());
-        hits.retain(|h| {
-            let d = index.doc_at(h.doc);
-            filter.section_id.is_none_or(|s| d.is_some_and(|d| d.section_ids.contains(&s)))
-                && filter.from.is_none_or(|f| h.published_at >= f)
-                && filter.until.is_none_or(|u| h.published_at < u)
-        });
-        let fresh_weight = 3.0 / query.clauses.len().max(3) as f32;
-        let terms = index.query_terms(&query.clauses);
-        for h in &mut hits {
-            // Meeting more of the query's parts counts, beyond what BM25 gives.
-            let coverage = h.matched as f32 / query.clauses.len().max(1) as f32;
-            h.score *= 0.5 + 0.5 * coverage;
-            // A headline that holds the query is what the reader is looking for: all of it
-            // triples the score, half of it adds half.
-            let headline = h.in_headline as f32 / query.clauses.len().max(1) as f32;
-            h.score *= 1.0 + 2.0 * headline * headline;
-            // Of two headlines that hold the whole query, the one that says no more than the
-            // query is the one the reader typed ("Sheen and Silverman split" before "... split
-            // after four years"): the share of the headline's words that the query holds.
-            // Only headlines that hold the whole query are looked at (few, whatever the hits).
-            if h.in_headline as usize == query.clauses.len()
-                && let Some(d) = index.doc_at(h.doc).filter(|d| !d.headline.is_empty())
-            {
-                let said = d.headline.iter().filter(|(t, _)| terms.binary_search(t).is_ok()).count();
-                h.score *= 1.0 + EXACT_HEADLINE * said as f32 / d.headline.len() as f32;
-            }
-            if sort == Sort::Best {
-                // A short query ("harbour strike") wants the latest; a long one is most often
-                // a reader looking for one piece by its headline, and age says little then.
-                let fresh = freshness(h.published_at, now);
-                h.score *= 1.0 - fresh_weight * (1.0 - fresh);
-            }
-        }
-        match sort {
-            Sort::Newest => {
-                hits.sort_by(|a, b| b.published_at.cmp(&a.published_at).then(b.article_id.cmp(&a.article_id)))
-            }
-            _ => hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.published_at.cmp(&a.published_at))),
-        }
-        hits
-    }
-
-    /// Rebuilds everything: the index, then every related list (`gazette reindex`).
+    /// Rebuilds everything: a new index, then every related list (`gazette reindex`).
     pub async fn reindex(&self, db: &Db, mut progress: impl FnMut(&str, usize, usize)) -> anyhow::Result<()> {
         let total = crate::storage::articles::count_published(db).await? as usize;
         let started = Instant::now();
         self.build(db, |done| progress("index", done, total)).await?;
         tracing::info!(articles = self.len(), seconds = started.elapsed().as_secs_f32(), "index built");
         let latest = self.cursor.load(Ordering::Acquire);
-        let ids: Vec<i64> = self.index.read().map(|i| i.article_ids()).unwrap_or_default();
+        let ids = self.article_ids();
         let mut done = 0;
         let (mut computing, mut writing) = (Duration::ZERO, Duration::ZERO);
         let overridden = store::overridden(db).await?;
@@ -661,6 +729,28 @@ impl Engine {
 }
 
 #[cfg(test)]
+impl Engine {
+    /// An engine over the given articles, in memory.
+    fn with_sources(sources: &[index::Source]) -> Self {
+        let engine = Self::in_memory();
+        let index = tantivy::Index::create_in_ram(engine.schema.clone());
+        let live = engine.live_of(&index, None, 1, 15_000_000).expect("an index writer");
+        {
+            let mut writer = live.writer.lock().expect("the writer");
+            for s in sources {
+                writer
+                    .add_document(index::document(&engine.fields, s, index::analyse(s), |_| 1.0))
+                    .expect("a document");
+            }
+            writer.commit().expect("a commit");
+        }
+        live.reader.reload().expect("a reload");
+        engine.install(live, 0);
+        engine
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use index::Source;
@@ -668,38 +758,41 @@ mod tests {
     const DAY: i64 = 86_400;
 
     fn engine(articles: &[(i64, i64, &str, &str)]) -> Engine {
-        let engine = Engine::new();
-        {
-            let mut index = engine.index.write().unwrap();
-            let fillers = [
-                "Council budget vote delayed again",
-                "Schools reopen after the winter break",
-                "Museum opens a gallery of maps",
-                "Rail fares rise in the spring",
-                "Library extends its opening hours",
-                "Farmers count the cost of the dry summer",
-            ];
-            for (i, f) in fillers.iter().enumerate() {
-                index.add_deferred(&Source {
-                    article_id: 1_000 + i as i64,
-                    published_at: 400 * DAY,
-                    headline: (*f).to_owned(),
-                    body: format!("{f}. Residents and officials spoke about plans for the year ahead."),
-                    ..Default::default()
-                });
-            }
-            for &(id, day, headline, body) in articles {
-                index.add_deferred(&Source {
-                    article_id: id,
-                    published_at: day * DAY,
-                    headline: headline.to_owned(),
-                    body: body.to_owned(),
-                    ..Default::default()
-                });
-            }
-            index.finish();
+        let fillers = [
+            "Council budget vote delayed again",
+            "Schools reopen after the winter break",
+            "Museum opens a gallery of maps",
+            "Rail fares rise in the spring",
+            "Library extends its opening hours",
+            "Farmers count the cost of the dry summer",
+        ];
+        let mut sources: Vec<Source> = fillers
+            .iter()
+            .enumerate()
+            .map(|(i, f)| Source {
+                article_id: 1_000 + i as i64,
+                published_at: 400 * DAY,
+                headline: (*f).to_owned(),
+                body: format!("{f}. Residents and officials spoke about plans for the year ahead."),
+                ..Default::default()
+            })
+            .collect();
+        for &(id, day, headline, body) in articles {
+            sources.push(Source {
+                article_id: id,
+                published_at: day * DAY,
+                headline: headline.to_owned(),
+                body: body.to_owned(),
+                ..Default::default()
+            });
         }
-        engine
+        Engine::with_sources(&sources)
+    }
+
+    /// An article as lists see it.
+    fn doc(e: &Engine, id: i64) -> related::Doc {
+        let searcher = e.searcher().unwrap();
+        e.load(&searcher, e.address(&searcher, id).unwrap()).unwrap()
     }
 
     fn ids(list: &[(i64, f32)]) -> Vec<i64> {
@@ -765,13 +858,11 @@ mod tests {
             (2, 100, "Port Calder report", &second),
             (3, 100, "Port Calder report", &third),
         ]);
-        let index = e.index.read().unwrap();
-        let (one, two, three) = (index.doc(1).unwrap(), index.doc(2).unwrap(), index.doc(3).unwrap());
+        let (one, two, three) = (doc(&e, 1), doc(&e, 2), doc(&e, 3));
         assert!(
-            Index::cosine(&one.vector, &three.vector) > Index::cosine(&one.vector, &two.vector),
+            related::cosine(&one.whole, &three.whole) > related::cosine(&one.whole, &two.whole),
             "the background weighs more in the whole text"
         );
-        drop(index);
         let related = e.related(1, &[], &[]);
         assert_eq!(ids(&related).first(), Some(&2), "the same event's report leads: {related:?}");
     }
@@ -785,13 +876,11 @@ mod tests {
             (4, 100, "Sailors thank the lifeboat crew", "The sailors thanked their rescuers."),
             (5, 100, "Yacht sailors thank lifeboat", "Four yacht sailors brought ashore thank the crew."),
         ]);
-        let index = e.index.read().unwrap();
-        let doc = index.doc(1).unwrap();
-        let at = |id: i64| (0..12).find(|&d| index.doc_at(d).is_some_and(|x| x.article_id == id)).unwrap();
+        let article = doc(&e, 1);
         // 3 a little ahead of 2 on the first stage; 2 is like the article's other nearest
         // pieces (4 and 5), 3 is not.
-        let first = vec![(at(5), 0.6), (at(4), 0.55), (at(3), 0.52), (at(2), 0.5)];
-        let related = e.finish(&index, doc, first.clone(), &[], &[]);
+        let first = vec![(doc(&e, 5), 0.6), (doc(&e, 4), 0.55), (doc(&e, 3), 0.52), (doc(&e, 2), 0.5)];
+        let related = related::finish(&article, first, &[], &[]);
         let order = ids(&related);
         let pos = |id| order.iter().position(|x| *x == id).unwrap();
         assert!(pos(2) < pos(3), "{related:?}");
@@ -809,7 +898,7 @@ mod tests {
             ),
         ]);
         let query = Query::parse("Silverman and Sheen split");
-        let hits = e.search(&query, &Filter::default(), Sort::Best, 110 * DAY);
+        let hits = e.search(&query, &Filter::default(), Sort::Best, 110 * DAY, 10).hits;
         let order: Vec<i64> = hits.iter().map(|h| h.article_id).collect();
         assert_eq!(order, vec![1, 2], "{hits:?}");
     }

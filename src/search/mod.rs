@@ -165,6 +165,9 @@ const IDF_CACHE_MAX: usize = 1_000_000;
 pub struct Engine {
     /// The index folder (`<data dir>/search`); `None` keeps the index in memory (evaluation).
     root: Option<PathBuf>,
+    /// Whether a build replaces the folder `CURRENT` names when it could not be opened (a
+    /// node's engine; not `gazette reindex`'s, beside a node that may be serving from it).
+    heals: bool,
     fields: Fields,
     schema: tantivy::schema::Schema,
     live: RwLock<Option<Arc<Live>>>,
@@ -227,10 +230,12 @@ impl Engine {
     /// is opened now if it is there and of this format (search answers at once); otherwise
     /// [`Engine::follow`] builds one in the background.
     pub fn open(root: &Path) -> Self {
-        let engine = Self::with_root(Some(root.to_owned()));
+        let mut engine = Self::with_root(Some(root.to_owned()));
+        engine.heals = true;
         match engine.open_current() {
             Ok(Some((live, cursor))) => {
                 engine.install(live, cursor);
+                engine.remove_old(None);
                 tracing::info!(articles = engine.len(), "search index opened");
             }
             Ok(None) => {}
@@ -250,6 +255,7 @@ impl Engine {
     fn with_root(root: Option<PathBuf>) -> Self {
         let (schema, fields) = Fields::schema();
         Self {
+            heals: false,
             root,
             fields,
             schema,
@@ -408,7 +414,14 @@ impl Engine {
         writer.wait_merging_threads()?;
         let live = self.live_of(&index, self.root.as_ref().map(|_| name.clone()), 1, FOLLOW_WRITER_BYTES)?;
         let _following = self.following.lock().await;
-        let old = self.live().and_then(|l| l.name.clone());
+        // The folder replaced: the one in use, or the one `CURRENT` named when it could not
+        // be opened (damaged, or of another format).
+        // (`gazette reindex` leaves the folder in use to the node that serves from it, which
+        // removes it when it takes up the new one.)
+        let old = self.live().and_then(|l| l.name.clone()).or_else(|| {
+            let root = self.root.as_ref().filter(|_| self.heals)?;
+            Some(std::fs::read_to_string(root.join(CURRENT)).ok()?.trim().to_owned())
+        });
         if let Some(root) = &self.root {
             let tmp = root.join(format!("{CURRENT}.tmp"));
             std::fs::write(&tmp, &name)?;
@@ -431,12 +444,13 @@ impl Engine {
             if !name.starts_with("index-") || Some(&name) == current.as_ref() {
                 continue;
             }
-            // Another process may be building one now (`gazette reindex`): only the folder
-            // just replaced, or one untouched for an hour, is removed.
+            // Another process may be building one now (`gazette reindex`, whose folder changes
+            // every few seconds): only the folder just replaced, or one untouched for ten
+            // minutes, is removed.
             let stale = entry
                 .metadata()
                 .and_then(|m| m.modified())
-                .is_ok_and(|t| t.elapsed().is_ok_and(|e| e > Duration::from_secs(3_600)));
+                .is_ok_and(|t| t.elapsed().is_ok_and(|e| e > Duration::from_secs(600)));
             if (Some(name.as_str()) == old || stale)
                 && let Err(err) = std::fs::remove_dir_all(entry.path())
             {
@@ -453,7 +467,21 @@ impl Engine {
         if old.as_deref() == Some(name.trim()) {
             return Ok(());
         }
-        if let Some((live, cursor)) = self.open_current()? {
+        let opened = match self.open_current() {
+            Ok(opened) => opened,
+            // The process that built it still holds its writer (`gazette reindex` computing
+            // the related lists): taken up at a later round.
+            Err(err)
+                if err
+                    .downcast_ref::<tantivy::TantivyError>()
+                    .is_some_and(|e| matches!(e, tantivy::TantivyError::LockFailure(..))) =>
+            {
+                tracing::debug!("the new search index is still being written; taken up later");
+                return Ok(());
+            }
+            Err(err) => return Err(err),
+        };
+        if let Some((live, cursor)) = opened {
             self.install(live, cursor);
             self.remove_old(old.as_deref());
             tracing::info!(articles = self.len(), "search index replaced by a rebuilt one");

@@ -30,6 +30,7 @@ mod nodes;
 mod outage;
 mod regressions;
 mod search;
+mod search_index;
 mod serving;
 mod startup;
 mod static_files;

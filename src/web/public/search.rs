@@ -135,7 +135,9 @@ pub async fn show(State(app): State<AppState>, Query(params): Query<SearchQuery>
             })
             .collect();
     } else if !parsed.is_empty() {
-        // The index is still being built (the first seconds after start): a plain scan.
+        // The index is still being built (a first start, or one that found it damaged): a
+        // plain scan, said so, and kept by no cache.
+        notes.push("Search is warming up: these are the newest stories that hold your words; ranked results follow in a moment.".to_owned());
         let (rows, n) = articles::search_text(&app.db, &query, per_page, (page - 1) * per_page).await?;
         total = n;
         let bylines = articles::bylines(&app.db, &rows.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
@@ -194,6 +196,11 @@ pub async fn show(State(app): State<AppState>, Query(params): Query<SearchQuery>
     let mut response = html_page(body);
     // Result pages are not worth indexing.
     response.headers_mut().insert("x-robots-tag", axum::http::HeaderValue::from_static("noindex"));
+    if !parsed.is_empty() && !app.search.is_ready() {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    }
     Ok(response)
 }
 

@@ -288,6 +288,13 @@ enum EvalCommand {
         #[arg(long, value_name = "FILE")]
         dump: Option<PathBuf>,
     },
+    /// The related-posts model by leave-one-corpus-out over the shared story corpora: every
+    /// fold beside the TF-IDF x time decay baseline, then the weights fitted on all of them.
+    Loco {
+        /// The shared data folder (`../shared/data`).
+        #[arg(long, value_name = "DIR", default_value = "../shared/data")]
+        data: PathBuf,
+    },
     /// Search: known-item MRR and story nDCG@10, against a WordPress-style baseline.
     Search {
         #[arg(long, value_name = "FILE")]
@@ -626,6 +633,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Related { action } => related_command(&config, action).await,
+        Command::Eval { what: EvalCommand::Loco { data } } => gazette::eval::loco::loco(&data).await,
         Command::Eval { what: EvalCommand::Related { corpus, label, distractors, dump } } => {
             let scores =
                 gazette::eval::related(&corpus, &label, distractors.as_deref(), dump.as_ref()).await?;

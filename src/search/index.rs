@@ -24,7 +24,7 @@ use tantivy::{TantivyDocument, Term};
 use super::text;
 
 /// Bumped whenever the schema or the analysis changes: an index of another format is rebuilt.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 /// Words of standfirst and body that make an article's lede: what a report says first (who,
 /// what, where, when), which reports of one event share and pieces on one topic do not.
 pub const LEDE_WORDS: usize = 120;
@@ -82,11 +82,14 @@ impl Fields {
                 .set_tokenizer("raw")
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions),
         );
+        // Document ids only, with the number of features per document: gathering candidates
+        // by BM25 over them, a long page that holds many of an article's features by sheer
+        // length does not crowd out the short report of the same event.
         let doc_ids = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer("raw")
                 .set_index_option(IndexRecordOption::Basic)
-                .set_fieldnorms(false),
+                .set_fieldnorms(true),
         );
         let fields = Fields {
             id: b.add_u64_field("id", INDEXED | FAST),
@@ -235,6 +238,28 @@ impl Forward {
             }
         }
         out
+    }
+
+    /// The three lists borrowed from the bytes (`None` for bytes that are not a record).
+    pub fn decode_ref(bytes: &[u8]) -> Option<[Vec<(&str, f32)>; 3]> {
+        let mut at = 0;
+        let mut take = |n: usize| -> Option<&[u8]> {
+            let part = bytes.get(at..at + n)?;
+            at += n;
+            Some(part)
+        };
+        let mut lists: [Vec<(&str, f32)>; 3] = Default::default();
+        for list in &mut lists {
+            let n = u16::from_le_bytes(take(2)?.try_into().ok()?);
+            list.reserve(n.into());
+            for _ in 0..n {
+                let len = take(1)?[0] as usize;
+                let f = std::str::from_utf8(take(len)?).ok()?;
+                let w = f32::from_le_bytes(take(4)?.try_into().ok()?);
+                list.push((f, w));
+            }
+        }
+        Some(lists)
     }
 
     /// `None` for bytes that are not a record (a damaged index is rebuilt, never trusted).

@@ -303,9 +303,13 @@ impl Engine {
 
     /// A document's forward record (none for a damaged one).
     pub(super) fn forward(&self, searcher: &Searcher, at: DocAddress) -> Option<Forward> {
-        let doc: tantivy::TantivyDocument = searcher.doc(at).ok()?;
+        Forward::decode(&self.forward_bytes(searcher, at)?)
+    }
+
+    /// A document's forward record, undecoded.
+    pub(super) fn forward_bytes(&self, searcher: &Searcher, at: DocAddress) -> Option<Vec<u8>> {
         use tantivy::schema::Value;
-        let bytes = doc.get_first(self.fields.forward)?.as_bytes()?.to_vec();
-        Forward::decode(&bytes)
+        let doc: tantivy::TantivyDocument = searcher.doc(at).ok()?;
+        Some(doc.get_first(self.fields.forward)?.as_bytes()?.to_vec())
     }
 }

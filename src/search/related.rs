@@ -1,79 +1,57 @@
 //! Related lists from the index. An article's candidates are gathered by a query of its
 //! strongest features on the `features` field (block-max WAND keeps it cheap whatever the
 //! archive); each candidate's forward record is read from the document store and scored
-//! exactly: likeness of the whole texts, headlines and ledes (each `(1 + ln count) · idf`,
-//! cosine), times closeness in time, then lifted by the support of the article's nearest
-//! pieces. No per-article vector is held in memory: a list costs a query and a few hundred
+//! exactly by the model of `model.rs` over the pair's features: likeness of the whole texts,
+//! headlines and ledes (each `(1 + ln count) · idf`, cosine), the support of the article's
+//! nearest pieces, and the time between them. No per-article vector is held in memory: a list costs a query and a few hundred
 //! stored-document reads.
 
-use std::collections::HashMap;
-
+use std::ops::Bound;
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Query, TermQuery};
+
+use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, Searcher, Term};
 
 use super::index::Forward;
-use super::{Engine, RELATED};
+use super::{Engine, RELATED, model};
 
-/// How much the headlines' and the ledes' own likeness weigh in relatedness, beside the whole
-/// article's (which weighs the rest, 0.4). Two reports of one event name it in their headlines
-/// and open with its facts (who, what, where, when) in much the same words, while pieces on the
-/// same topic share body vocabulary. Chosen on the labelled corpora (docs/RELEVANCE.md has the
-/// figures and the values tried).
-const HEADLINE_WEIGHT: f32 = 0.2;
-const LEDE_WEIGHT: f32 = 0.4;
 /// Whole-vector likeness above which a candidate is the same text again (a story imported
 /// twice, a syndicated copy word for word) and is left out. Two outlets' rewrites of one wire
 /// report fall below it and stay: they are the same story told again.
 const DUPLICATE: f32 = 0.99;
 /// Features of an article that gather its candidates, and how many candidates are scored.
-const CANDIDATE_FEATURES: usize = 40;
-const CANDIDATES: usize = 200;
-/// First-stage candidates kept per article for the final ranking of its list.
-const FIRST_STAGE: usize = 60;
-/// How many of an article's nearest pieces (by first-stage score) vouch for a candidate.
+const CANDIDATE_FEATURES: usize = 60;
+const CANDIDATES: usize = 150;
+/// Candidates gathered again within [`WINDOW_DAYS`] of the article.
+const NEAR_CANDIDATES: usize = 50;
+const WINDOW_DAYS: i64 = 90;
+/// How many of an article's nearest pieces (by whole-text likeness) vouch for a candidate.
 const SHARED_K: usize = 3;
-/// How much their support lifts a candidate: its score times `1 + SHARED_WEIGHT · mean
-/// likeness to them`.
-const SHARED_WEIGHT: f32 = 2.0;
-/// The most the support can multiply a first-stage score by.
-pub(super) const MAX_LIFT: f32 = 1.0 + SHARED_WEIGHT;
+/// Below this probability of telling the same story, a candidate is not listed: about what the
+/// model gives a pair that shares next to nothing (a small site's block is filled with what
+/// shares something, as readers expect six).
+const MIN_SCORE: f32 = 0.003;
 
-/// An article as related lists see it: its three unit vectors, sorted by feature.
+/// An article as related lists see it: its unit vectors (whole text, names alone, headline,
+/// lede), each sorted by feature hash.
 pub(super) struct Doc {
     article_id: i64,
     published_at: i64,
-    pub(super) whole: Vec<(String, f32)>,
-    headline: Vec<(String, f32)>,
-    lede: Vec<(String, f32)>,
+    pub(super) whole: Vec<(u64, f32)>,
+    names: Vec<(u64, f32)>,
+    headline: Vec<(u64, f32)>,
+    lede: Vec<(u64, f32)>,
 }
 
-/// One document's vectors for lookups, so that its cosines with many others cost one lookup
-/// per entry of theirs.
-struct Probe<'a> {
-    parts: [HashMap<&'a str, f32>; 3],
-}
-
-impl<'a> Probe<'a> {
-    fn of(doc: &'a Doc) -> Self {
-        let map = |v: &'a [(String, f32)]| v.iter().map(|(f, w)| (f.as_str(), *w)).collect();
-        Probe { parts: [map(&doc.whole), map(&doc.headline), map(&doc.lede)] }
-    }
-
-    /// Cosines with `other`: whole vectors, headlines, ledes.
-    fn cosines(&self, other: &Doc) -> [f32; 3] {
-        let mut out = [0.0; 3];
-        for (slot, entries) in [&other.whole, &other.headline, &other.lede].into_iter().enumerate() {
-            out[slot] =
-                entries.iter().map(|(f, w)| self.parts[slot].get(f.as_str()).map_or(0.0, |d| d * w)).sum();
-        }
-        out
-    }
+/// A feature's hash (FNV-1a): vectors compare hashes, not strings, and a list's few hundred
+/// candidates cost no allocation per feature.
+pub(super) fn hash(feature: &str) -> u64 {
+    feature.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// Cosine of two unit vectors sorted by feature.
-pub(super) fn cosine(a: &[(String, f32)], b: &[(String, f32)]) -> f32 {
+pub(super) fn cosine(a: &[(u64, f32)], b: &[(u64, f32)]) -> f32 {
     let (mut i, mut j, mut sum) = (0, 0, 0.0);
     while i < a.len() && j < b.len() {
         match a[i].0.cmp(&b[j].0) {
@@ -89,18 +67,25 @@ pub(super) fn cosine(a: &[(String, f32)], b: &[(String, f32)]) -> f32 {
     sum
 }
 
-/// How much closeness in time adds to relatedness: the same story's earlier and later pieces
-/// come first; an old piece that shares words keeps 60% of its score (a story can run for a
-/// year: a narrower kernel or a lower floor cost more than it gained on the labelled corpora).
-fn closeness(a: i64, b: i64) -> f32 {
-    let days = ((a - b).abs() as f32) / 86_400.0;
-    0.6 + 0.4 * (-days / 45.0).exp()
+/// Cosines of two articles: whole texts, headlines, ledes, names.
+fn cosines(a: &Doc, b: &Doc) -> [f32; 4] {
+    [
+        cosine(&a.whole, &b.whole),
+        cosine(&a.headline, &b.headline),
+        cosine(&a.lede, &b.lede),
+        cosine(&a.names, &b.names),
+    ]
 }
 
-/// How alike two articles' texts are, given the cosines of their whole vectors, headlines
-/// and ledes (no time).
-fn blend([whole, headline, lede]: [f32; 3]) -> f32 {
-    (1.0 - HEADLINE_WEIGHT - LEDE_WEIGHT) * whole + HEADLINE_WEIGHT * headline + LEDE_WEIGHT * lede
+fn normalized(mut v: Vec<(u64, f32)>) -> Vec<(u64, f32)> {
+    let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        for (_, w) in &mut v {
+            *w /= norm;
+        }
+    }
+    v.sort_unstable_by_key(|e| e.0);
+    v
 }
 
 impl Engine {
@@ -111,45 +96,66 @@ impl Engine {
         searcher.search(&q, &top).ok()?.into_iter().next().map(|(_, at)| at)
     }
 
-    /// Count weights to a unit vector, `(1 + ln count) · idf`, sorted by feature.
-    fn unit(&self, searcher: &Searcher, counts: Vec<(String, f32)>) -> Vec<(String, f32)> {
-        let mut v: Vec<(String, f32)> = counts
-            .into_iter()
-            .map(|(f, c)| {
-                let w = (1.0 + c.max(1.0).ln()) * self.idf(searcher, &f);
-                (f, w)
-            })
+    /// Count weights to weights `(1 + ln count) · idf`, by feature hash.
+    fn weighted(&self, searcher: &Searcher, counts: &[(&str, f32)]) -> Vec<(u64, f32)> {
+        let keys: Vec<(u64, &str)> = counts.iter().map(|(f, _)| (hash(f), *f)).collect();
+        let mut idf = vec![0.0; keys.len()];
+        self.idfs(searcher, &keys, &mut idf);
+        keys.iter()
+            .zip(counts)
+            .zip(idf)
+            .map(|(((h, _), (_, c)), idf)| (*h, (1.0 + c.max(1.0).ln()) * idf))
             .filter(|(_, w)| *w > 0.0)
-            .collect();
-        let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
-        if norm > 0.0 {
-            for (_, w) in &mut v {
-                *w /= norm;
-            }
+            .collect()
+    }
+
+    /// An article's vectors, and its strongest features by name (which gather its candidates).
+    fn read(
+        &self,
+        searcher: &Searcher,
+        at: DocAddress,
+        strongest: usize,
+    ) -> Option<(Doc, Vec<(String, f32)>)> {
+        let bytes = self.forward_bytes(searcher, at)?;
+        let [whole, headline, lede] = Forward::decode_ref(&bytes)?;
+        let weights = self.weighted(searcher, &whole);
+        let mut top: Vec<(String, f32)> = Vec::new();
+        if strongest > 0 {
+            let mut order: Vec<usize> = (0..weights.len()).collect();
+            order.sort_by(|&a, &b| {
+                weights[b].1.total_cmp(&weights[a].1).then_with(|| whole[a].0.cmp(whole[b].0))
+            });
+            top = order.into_iter().take(strongest).map(|i| (whole[i].0.to_owned(), weights[i].1)).collect();
         }
-        v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        v
+        let names: Vec<(u64, f32)> =
+            whole.iter().zip(&weights).filter(|((f, _), _)| f.starts_with("n:")).map(|(_, w)| *w).collect();
+        let doc = Doc {
+            article_id: self.article_at(searcher, at),
+            published_at: self.published_at(searcher, at),
+            whole: normalized(weights),
+            names: normalized(names),
+            headline: normalized(self.weighted(searcher, &headline)),
+            lede: normalized(self.weighted(searcher, &lede)),
+        };
+        Some((doc, top))
     }
 
     pub(super) fn load(&self, searcher: &Searcher, at: DocAddress) -> Option<Doc> {
-        let Forward { whole, headline, lede } = self.forward(searcher, at)?;
-        Some(Doc {
-            article_id: self.article_at(searcher, at),
-            published_at: self.published_at(searcher, at),
-            whole: self.unit(searcher, whole),
-            headline: self.unit(searcher, headline),
-            lede: self.unit(searcher, lede),
-        })
+        self.read(searcher, at, 0).map(|(d, _)| d)
     }
 
-    /// The candidates for an article's list, scored: likeness of the texts weighted by
-    /// closeness in time (symmetric in the pair), best first.
-    fn scored(&self, searcher: &Searcher, doc: &Doc) -> Vec<(Doc, f32)> {
-        let mut strongest: Vec<&(String, f32)> = doc.whole.iter().collect();
-        strongest.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    /// An article's candidates with the features of each pair (see `model.rs`): gathered by
+    /// a query of its strongest features, over the whole archive and again within a few months
+    /// of it (a story's other reports can be outscored in the whole archive by pieces on the
+    /// same kind of event), then read and compared one by one.
+    fn pool_of(
+        &self,
+        searcher: &Searcher,
+        doc: &Doc,
+        strongest: &[(String, f32)],
+    ) -> Vec<(Doc, [f32; model::FEATURES])> {
         let parts: Vec<Box<dyn Query>> = strongest
-            .into_iter()
-            .take(CANDIDATE_FEATURES)
+            .iter()
             .map(|(f, w)| {
                 let q =
                     TermQuery::new(Term::from_field_text(self.fields.features, f), IndexRecordOption::Basic);
@@ -159,29 +165,99 @@ impl Engine {
         if parts.is_empty() {
             return Vec::new();
         }
-        let top = TopDocs::with_limit(CANDIDATES + 1).order_by_score();
-        let Ok(found) = searcher.search(&BooleanQuery::union(parts), &top) else { return Vec::new() };
-        let probe = Probe::of(doc);
-        let mut scored: Vec<(Doc, f32)> = found
+        let text = BooleanQuery::union(parts);
+        let at = |t: i64| Term::from_field_i64(self.fields.published, t);
+        let window = RangeQuery::new(
+            Bound::Included(at(doc.published_at - WINDOW_DAYS * 86_400)),
+            Bound::Included(at(doc.published_at + WINDOW_DAYS * 86_400)),
+        );
+        let near = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(text.clone()) as Box<dyn Query>),
+            (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(window), 0.0))),
+        ]);
+        let mut addresses: Vec<DocAddress> = Vec::new();
+        for (query, limit) in [(&text as &dyn Query, CANDIDATES), (&near as &dyn Query, NEAR_CANDIDATES)] {
+            let top = TopDocs::with_limit(limit + 1).order_by_score();
+            let Ok(found) = searcher.search(query, &top) else { continue };
+            for (_, at) in found {
+                if !addresses.contains(&at) {
+                    addresses.push(at);
+                }
+            }
+        }
+        let pool: Vec<(Doc, [f32; 4])> = addresses
             .into_iter()
-            .filter_map(|(_, at)| self.load(searcher, at))
+            .filter_map(|at| self.load(searcher, at))
             .filter(|other| other.article_id != doc.article_id)
             .map(|other| {
-                let score = blend(probe.cosines(&other)) * closeness(doc.published_at, other.published_at);
-                (other, score)
+                let c = cosines(doc, &other);
+                (other, c)
             })
+            .collect();
+        // Two reports of one event are close to the same other reports; a piece that merely
+        // shares words with the article is far from the article's other nearest pieces. Each
+        // nearest piece vouches in proportion to its own likeness to the article (two steps,
+        // article to piece to candidate): an article close to nothing lends no support.
+        let mut nearest: Vec<usize> = (0..pool.len()).collect();
+        nearest.sort_by(|&a, &b| pool[b].1[0].total_cmp(&pool[a].1[0]).then(a.cmp(&b)));
+        nearest.truncate(SHARED_K);
+        let mut support = vec![(0.0f32, 0u32); pool.len()];
+        for &n in &nearest {
+            for (i, ((other, _), (sum, count))) in pool.iter().zip(&mut support).enumerate() {
+                if i != n {
+                    let c = cosines(&pool[n].0, other);
+                    let own = pool[n].1;
+                    *sum += (own[0] + own[1] + own[2]) / 3.0 * (c[0] + c[1] + c[2]) / 3.0;
+                    *count += 1;
+                }
+            }
+        }
+        pool.into_iter()
+            .zip(support)
+            .map(|((other, c), (sum, count))| {
+                let days = (doc.published_at - other.published_at) as f32 / 86_400.0;
+                let x = model::features(c, sum / count.max(1) as f32, days);
+                (other, x)
+            })
+            .collect()
+    }
+
+    /// The article at `article_id` with its strongest features.
+    fn article(&self, searcher: &Searcher, article_id: i64) -> Option<(Doc, Vec<(String, f32)>)> {
+        self.read(searcher, self.address(searcher, article_id)?, CANDIDATE_FEATURES)
+    }
+
+    /// An article's candidates with their features, by article id (`gazette eval loco`).
+    pub fn pool(&self, article_id: i64) -> Vec<(i64, [f32; model::FEATURES])> {
+        let Some(searcher) = self.searcher() else { return Vec::new() };
+        let Some((doc, strongest)) = self.article(&searcher, article_id) else { return Vec::new() };
+        self.pool_of(&searcher, &doc, &strongest).into_iter().map(|(d, x)| (d.article_id, x)).collect()
+    }
+
+    /// The candidates for an article's list with the model's score, best first.
+    fn scored(&self, searcher: &Searcher, doc: &Doc, strongest: &[(String, f32)]) -> Vec<(Doc, f32)> {
+        let mut scored: Vec<(Doc, f32)> = self
+            .pool_of(searcher, doc, strongest)
+            .into_iter()
+            .map(|(other, x)| (other, model::score(&x, &model::WEIGHTS)))
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.article_id.cmp(&b.0.article_id)));
         scored
     }
 
-    /// The articles an article could be listed beside, with the score of the pair.
+    /// The articles an article could be listed beside, with the most the pair could score from
+    /// either side (the support of the other article's nearest pieces is not known here).
     pub(super) fn contenders(&self, article_id: i64) -> Vec<(i64, f32)> {
         let Some(searcher) = self.searcher() else { return Vec::new() };
-        let Some(doc) = self.address(&searcher, article_id).and_then(|at| self.load(&searcher, at)) else {
-            return Vec::new();
-        };
-        self.scored(&searcher, &doc).into_iter().map(|(d, s)| (d.article_id, s)).collect()
+        let Some((doc, strongest)) = self.article(&searcher, article_id) else { return Vec::new() };
+        let support = model::NAMES.iter().position(|n| *n == "support").unwrap_or(0);
+        self.pool_of(&searcher, &doc, &strongest)
+            .into_iter()
+            .map(|(d, mut x)| {
+                x[support] = if model::WEIGHTS[support] > 0.0 { 1.0 } else { 0.0 };
+                (d.article_id, model::score(&x, &model::WEIGHTS))
+            })
+            .collect()
     }
 
     /// The related list of an article: pins first, then the most similar published articles,
@@ -189,61 +265,31 @@ impl Engine {
     /// article or of each other. Empty when the article is not published.
     pub fn related(&self, article_id: i64, pins: &[i64], excludes: &[i64]) -> Vec<(i64, f32)> {
         let Some(searcher) = self.searcher() else { return Vec::new() };
-        let Some(doc) = self.address(&searcher, article_id).and_then(|at| self.load(&searcher, at)) else {
-            return Vec::new();
-        };
-        let mut first = self.scored(&searcher, &doc);
-        first.truncate(FIRST_STAGE);
+        let Some((doc, strongest)) = self.article(&searcher, article_id) else { return Vec::new() };
+        let scored = self.scored(&searcher, &doc, &strongest);
         let pinned: Vec<Doc> = pins
             .iter()
             .filter(|p| **p != article_id)
             .filter_map(|p| self.address(&searcher, *p).and_then(|at| self.load(&searcher, at)))
             .take(RELATED)
             .collect();
-        finish(&doc, first, &pinned, excludes)
+        finish(&doc, &scored, &pinned, excludes)
     }
 }
 
-/// The list from an article's first stage: rescored by the support of its nearest pieces,
-/// then pins, exclusions and copies applied.
-pub(super) fn finish(
-    doc: &Doc,
-    mut scored: Vec<(Doc, f32)>,
-    pinned: &[Doc],
-    excludes: &[i64],
-) -> Vec<(i64, f32)> {
-    // Two reports of one event are close to the same other reports; a piece that merely
-    // shares words with the article is far from the article's other nearest pieces. Each
-    // candidate is lifted by its mean likeness to the article's nearest others. Computed from
-    // the index alone, so a list is the same whether it is built in a full rebuild or when one
-    // article changes.
-    if scored.len().min(SHARED_K) > 1 {
-        let mut support = vec![(0.0f32, 0u32); scored.len()];
-        for near in scored.iter().take(SHARED_K).map(|(d, _)| d) {
-            let probe = Probe::of(near);
-            for ((other, _), (sum, n)) in scored.iter().zip(&mut support) {
-                if other.article_id == near.article_id {
-                    continue;
-                }
-                *sum += blend(probe.cosines(other));
-                *n += 1;
-            }
-        }
-        for ((_, score), (sum, n)) in scored.iter_mut().zip(support) {
-            *score *= 1.0 + SHARED_WEIGHT * sum / n.max(1) as f32;
-        }
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.article_id.cmp(&b.0.article_id)));
-    }
+/// The list from an article's scored candidates: pins first, then the best, without
+/// exclusions and copies.
+pub(super) fn finish(doc: &Doc, scored: &[(Doc, f32)], pinned: &[Doc], excludes: &[i64]) -> Vec<(i64, f32)> {
     let mut out: Vec<(i64, f32)> = pinned.iter().map(|p| (p.article_id, 1.0)).collect();
-    let mut picked: Vec<&[(String, f32)]> = pinned.iter().map(|p| p.whole.as_slice()).collect();
-    for (other, score) in &scored {
+    let mut picked: Vec<&[(u64, f32)]> = pinned.iter().map(|p| p.whole.as_slice()).collect();
+    for (other, score) in scored {
         if out.len() >= RELATED {
             break;
         }
         if excludes.contains(&other.article_id) || out.iter().any(|(id, _)| *id == other.article_id) {
             continue;
         }
-        if *score < 0.02 {
+        if *score < MIN_SCORE {
             break;
         }
         let duplicate = cosine(&doc.whole, &other.whole) > DUPLICATE

@@ -96,7 +96,7 @@ async fn the_index_outlives_a_restart_and_heals_when_damaged() {
     drop(node);
     let meta = data.join("search").join(&third).join("meta.json");
     let text = std::fs::read_to_string(&meta).unwrap();
-    std::fs::write(&meta, text.replace("\\\"format\\\":1", "\\\"format\\\":0")).unwrap();
+    std::fs::write(&meta, text.replace("\\\"format\\\":2", "\\\"format\\\":1")).unwrap();
     assert_ne!(std::fs::read_to_string(&meta).unwrap(), text, "the payload names its format: {text}");
     let node = Server::start(&args, &[]);
     assert!(until_indexed(&client, &node.base, Duration::from_secs(30)).await.is_some(), "rebuilt");

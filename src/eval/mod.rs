@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+pub mod loco;
+
 use crate::jsonl::{self, Line};
 use crate::search::{self, Engine, Filter, Sort, text};
 use crate::storage::{Db, related};

@@ -42,6 +42,11 @@ pub fn score(x: &[f32; FEATURES], weights: &[f32; FEATURES + 1]) -> f32 {
     1.0 / (1.0 + (-z).exp())
 }
 
+/// The probability the model gives a pair with `evidence` (its weighted features' sum).
+pub fn score_of_evidence(evidence: f32, weights: &[f32; FEATURES + 1]) -> f32 {
+    1.0 / (1.0 + (-(evidence + weights[FEATURES])).exp())
+}
+
 /// Logistic regression by Newton's method (iteratively reweighted least squares) with a small
 /// ridge, each sample with its weight: `(features, same story, weight)`.
 pub fn fit(samples: &[([f32; FEATURES], bool, f32)], ridge: f64) -> [f32; FEATURES + 1] {

@@ -28,10 +28,10 @@ const NEAR_CANDIDATES: usize = 50;
 const WINDOW_DAYS: i64 = 90;
 /// How many of an article's nearest pieces (by whole-text likeness) vouch for a candidate.
 const SHARED_K: usize = 3;
-/// Below this probability of telling the same story, a candidate is not listed: about what the
-/// model gives a pair that shares next to nothing (a small site's block is filled with what
-/// shares something, as readers expect six).
-const MIN_SCORE: f32 = 0.003;
+/// A candidate is listed when the evidence for the pair (the model's weighted features, before
+/// the bias) passes this: a pair that shares anything measurable. A small site's block is
+/// filled with what shares something, as readers expect six; the order is the model's.
+const MIN_EVIDENCE: f32 = 0.05;
 
 /// An article as related lists see it: its unit vectors (whole text, names alone, headline,
 /// lede), each sorted by feature hash.
@@ -289,7 +289,7 @@ pub(super) fn finish(doc: &Doc, scored: &[(Doc, f32)], pinned: &[Doc], excludes:
         if excludes.contains(&other.article_id) || out.iter().any(|(id, _)| *id == other.article_id) {
             continue;
         }
-        if *score < MIN_SCORE {
+        if *score < model::score_of_evidence(MIN_EVIDENCE, &model::WEIGHTS) {
             break;
         }
         let duplicate = cosine(&doc.whole, &other.whole) > DUPLICATE

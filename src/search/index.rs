@@ -264,25 +264,9 @@ impl Forward {
 
     /// `None` for bytes that are not a record (a damaged index is rebuilt, never trusted).
     pub fn decode(bytes: &[u8]) -> Option<Forward> {
-        let mut at = 0;
-        let mut take = |n: usize| -> Option<&[u8]> {
-            let part = bytes.get(at..at + n)?;
-            at += n;
-            Some(part)
-        };
-        let mut lists: [Vec<(String, f32)>; 3] = Default::default();
-        for list in &mut lists {
-            let n = u16::from_le_bytes(take(2)?.try_into().ok()?);
-            list.reserve(n.into());
-            for _ in 0..n {
-                let len = take(1)?[0] as usize;
-                let f = std::str::from_utf8(take(len)?).ok()?.to_owned();
-                let w = f32::from_le_bytes(take(4)?.try_into().ok()?);
-                list.push((f, w));
-            }
-        }
-        let [whole, headline, lede] = lists;
-        Some(Forward { whole, headline, lede })
+        let owned = |list: Vec<(&str, f32)>| list.into_iter().map(|(f, w)| (f.to_owned(), w)).collect();
+        let [whole, headline, lede] = Self::decode_ref(bytes)?;
+        Some(Forward { whole: owned(whole), headline: owned(headline), lede: owned(lede) })
     }
 }
 
